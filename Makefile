@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+STACK := hack/stack.sh
+
+.PHONY: test demo lint unit e2e stack-up stack-down crds crds-check build tools
+
+## make test: lint, unit tests, then the real stack up, integration tests, stack down.
+test:
+	@hack/test.sh
+
+## make demo: stack up, CRDs, operator, examples; prints what to try next.
+demo:
+	@hack/demo.sh
+
+tools:
+	@hack/build-kube.sh && hack/build-etcd-helm.sh && hack/fetch-kafka.sh
+
+build:
+	cargo build --bins
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+unit:
+	cargo test --lib --bins
+
+## Integration tests only; expects `make stack-up` first.
+e2e:
+	source target/stack/env && cargo test --tests -- --test-threads=4
+
+stack-up:
+	@$(STACK) up
+
+stack-down:
+	@$(STACK) down
+
+## Regenerate crds/ (and the chart's copy) from the Rust types.
+crds: build
+	./target/debug/kafka-connect-operator crd > crds/kafkaconnect.dev.yaml

@@ -1,0 +1,27 @@
+# Shared helpers for the hack/ scripts. Sourced, never executed.
+# Pinned versions live here so that every script and the cache keys agree.
+
+KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+HELM_VERSION="${HELM_VERSION:-v3.21.4}"
+KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
+
+# The cache lives outside the repository so that a fresh clone reuses it.
+KCO_CACHE_DIR="${KCO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-connect-operator}"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+export GOTOOLCHAIN=local
+export CGO_ENABLED=0
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# step NAME CMD... — run a command, print what it is and how long it took.
+step() {
+  local name="$1"; shift
+  local start=$SECONDS
+  log "==> $name"
+  "$@"
+  local rc=$?
+  log "<== $name: $((SECONDS - start))s (exit $rc)"
+  return $rc
+}

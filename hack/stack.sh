@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# The real local stack: etcd + kube-apiserver, a KRaft Kafka broker and two
+# distributed Kafka Connect workers in one group, all on 127.0.0.1.
+#
+#   hack/stack.sh up                 build/fetch what is missing, start, wait until ready
+#   hack/stack.sh down               stop everything and remove its data
+#   hack/stack.sh status             print which processes are running
+#   hack/stack.sh worker-stop N      SIGKILL Connect worker N (1 or 2), for rebalance tests
+#   hack/stack.sh worker-start N     start Connect worker N again and wait until it serves
+#   hack/stack.sh logs               print the tail of every log (CI failure reports)
+#
+# Everything lives under $KCO_STACK_DIR (default target/stack): env, logs/, data/, pids/.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+STACK_DIR="${KCO_STACK_DIR:-$REPO_ROOT/target/stack}"
+ETCD_PORT="${KCO_ETCD_PORT:-12379}"
+ETCD_PEER_PORT="${KCO_ETCD_PEER_PORT:-12380}"
+APISERVER_PORT="${KCO_APISERVER_PORT:-16443}"
+KAFKA_PORT="${KCO_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${KCO_KAFKA_CONTROLLER_PORT:-19093}"
+CONNECT_PORT_1="${KCO_CONNECT_PORT_1:-8083}"
+CONNECT_PORT_2="${KCO_CONNECT_PORT_2:-8084}"
+JAVA_HEAP="${KCO_JAVA_HEAP:--Xmx512m}"
+
+KUBE_BIN="$KCO_CACHE_DIR/kube/$KUBE_VERSION/bin"
+ETCD_BIN="$KCO_CACHE_DIR/etcd/$ETCD_VERSION/bin"
+HELM_BIN="$KCO_CACHE_DIR/helm/$HELM_VERSION/bin"
+KAFKA_LIB="$KCO_CACHE_DIR/kafka/$KAFKA_VERSION/lib"
+LOGS="$STACK_DIR/logs"; DATA="$STACK_DIR/data"; PIDS="$STACK_DIR/pids"
+
+pid_alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
+
+# wait_for WHAT SECONDS CMD... — poll CMD every 200 ms until it succeeds.
+wait_for() {
+  local what="$1" budget="$2"; shift 2
+  local deadline=$((SECONDS + budget))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "timed out after ${budget}s waiting for $what"; return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# start NAME CMD... — run a process in its own session, detached, logging to logs/NAME.log.
+start() {
+  local name="$1"; shift
+  if pid_alive "$name"; then return 0; fi
+  setsid "$@" >"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! >"$PIDS/$name.pid"
+  log "started $name (pid $!)"
+}
+
+stop() {
+  local name="$1" sig="${2:-TERM}"
+  if pid_alive "$name"; then
+    local pid; pid="$(cat "$PIDS/$name.pid")"
+    kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$PIDS/$name.pid"
+}
+
+ensure_tools() {
+  step "kube-apiserver + kubectl $KUBE_VERSION" "$REPO_ROOT/hack/build-kube.sh"
+  step "etcd $ETCD_VERSION + helm $HELM_VERSION" "$REPO_ROOT/hack/build-etcd-helm.sh"
+  step "Kafka $KAFKA_VERSION jars" "$REPO_ROOT/hack/fetch-kafka.sh"
+}
+
+start_etcd() {
+  mkdir -p "$DATA/etcd"
+  start etcd "$ETCD_BIN/etcd" --name kco --data-dir "$DATA/etcd" \
+    --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+    --initial-cluster "kco=http://127.0.0.1:$ETCD_PEER_PORT" --unsafe-no-fsync=true --log-level warn
+}
+
+start_apiserver() {
+  local pki="$DATA/pki"
+  mkdir -p "$pki"
+  if [[ ! -f "$pki/sa.key" ]]; then
+    openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
+    openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+    # A static admin token: simpler than minting client certificates, and enough
+    # for tests that also need real ServiceAccount tokens (TokenRequest).
+    head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$pki/admin.token"
+    printf '%s,admin,admin,system:masters\n' "$(cat "$pki/admin.token")" >"$pki/tokens.csv"
+  fi
+  start kube-apiserver "$KUBE_BIN/kube-apiserver" \
+    --etcd-servers "http://127.0.0.1:$ETCD_PORT" --cert-dir "$pki" \
+    --secure-port "$APISERVER_PORT" --bind-address 127.0.0.1 --advertise-address 127.0.0.1 \
+    --service-cluster-ip-range 10.0.0.0/24 --allow-privileged=true \
+    --authorization-mode RBAC --token-auth-file "$pki/tokens.csv" \
+    --disable-admission-plugins ServiceAccount \
+    --service-account-issuer "https://127.0.0.1:$APISERVER_PORT/" \
+    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key"
+}
+
+write_kubeconfig() {
+  local pki="$DATA/pki"
+  wait_for "apiserver serving certificate" 60 test -s "$pki/apiserver.crt"
+  cat >"$STACK_DIR/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority-data: $(base64 -w0 <"$pki/apiserver.crt")
+users:
+- name: admin
+  user:
+    token: $(cat "$pki/admin.token")
+contexts:
+- name: local
+  context: {cluster: local, user: admin, namespace: default}
+current-context: local
+EOF
+}
+
+apiserver_ready() {
+  curl -sf --cacert "$DATA/pki/apiserver.crt" -H "Authorization: Bearer $(cat "$DATA/pki/admin.token")" \
+    "https://127.0.0.1:$APISERVER_PORT/readyz" && \
+  curl -sf --cacert "$DATA/pki/apiserver.crt" -H "Authorization: Bearer $(cat "$DATA/pki/admin.token")" \
+    "https://127.0.0.1:$APISERVER_PORT/api/v1/namespaces/default"
+}
+
+write_log4j() {
+  cat >"$DATA/log4j2.properties" <<'EOF'
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = INFO
+logger.reflections.name = org.reflections
+logger.reflections.level = ERROR
+EOF
+}
+
+java_cmd() {
+  # An array, not a string: the classpath's '*' must reach java unexpanded.
+  JAVA=(java "$JAVA_HEAP" -XX:+UseSerialGC -Dlog4j2.configurationFile="$DATA/log4j2.properties" -cp "$KAFKA_LIB/*")
+}
+
+start_kafka() {
+  local dir="$DATA/kafka"
+  mkdir -p "$dir"
+  cat >"$dir/server.properties" <<EOF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$dir/logs
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+EOF
+  if [[ ! -f "$dir/logs/meta.properties" ]]; then
+    local id
+    java_cmd
+    id="$("${JAVA[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | head -1)"
+    "${JAVA[@]}" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$LOGS/kafka-format.log" 2>&1
+  fi
+  java_cmd
+  start kafka "${JAVA[@]}" kafka.Kafka "$dir/server.properties"
+}
+
+kafka_ready() { grep -q "Kafka Server started" "$LOGS/kafka.log"; }
+
+start_connect() {
+  local n="$1" port
+  port="$([[ $n == 1 ]] && echo "$CONNECT_PORT_1" || echo "$CONNECT_PORT_2")"
+  local dir="$DATA/connect-$n"
+  mkdir -p "$dir"
+  cat >"$dir/connect.properties" <<EOF
+bootstrap.servers=127.0.0.1:$KAFKA_PORT
+group.id=kco-connect
+key.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter=org.apache.kafka.connect.json.JsonConverter
+key.converter.schemas.enable=false
+value.converter.schemas.enable=false
+config.storage.topic=kco-connect-configs
+offset.storage.topic=kco-connect-offsets
+status.storage.topic=kco-connect-status
+config.storage.replication.factor=1
+offset.storage.replication.factor=1
+status.storage.replication.factor=1
+offset.flush.interval.ms=1000
+listeners=http://127.0.0.1:$port
+rest.advertised.host.name=127.0.0.1
+rest.advertised.port=$port
+# A departed worker's connectors move after this delay (default 5 minutes).
+scheduled.rebalance.max.delay.ms=5000
+EOF
+  java_cmd
+  start "connect-$n" "${JAVA[@]}" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
+}
+
+connect_url() { [[ $1 == 1 ]] && echo "http://127.0.0.1:$CONNECT_PORT_1" || echo "http://127.0.0.1:$CONNECT_PORT_2"; }
+connect_ready() { curl -sf "$(connect_url "$1")/" && curl -sf "$(connect_url "$1")/connectors"; }
+
+write_env() {
+  cat >"$STACK_DIR/env" <<EOF
+export KUBECONFIG=$STACK_DIR/kubeconfig
+export KUBECTL=$KUBE_BIN/kubectl
+export HELM=$HELM_BIN/helm
+export CONNECT_URL=$(connect_url 1)
+export CONNECT_URL_2=$(connect_url 2)
+export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
+export KCO_STACK_DIR=$STACK_DIR
+export KCO_STACK_CTL=$REPO_ROOT/hack/stack.sh
+EOF
+}
+
+all_up() {
+  pid_alive etcd && pid_alive kube-apiserver && pid_alive kafka && pid_alive connect-1 && pid_alive connect-2 \
+    && apiserver_ready >/dev/null 2>&1 && connect_ready 1 >/dev/null 2>&1 && connect_ready 2 >/dev/null 2>&1
+}
+
+cmd_up() {
+  mkdir -p "$LOGS" "$DATA" "$PIDS"
+  if all_up; then write_env; log "stack already up; env in $STACK_DIR/env"; return 0; fi
+  ensure_tools
+  local t0=$SECONDS
+  write_log4j
+  start_etcd
+  start_kafka
+  wait_for "etcd /health" 60 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+  start_apiserver
+  write_kubeconfig
+  step "wait for kube-apiserver /readyz" wait_for "kube-apiserver /readyz" 90 apiserver_ready
+  step "wait for Kafka broker" wait_for "Kafka broker" 120 kafka_ready
+  start_connect 1
+  start_connect 2
+  step "wait for Connect worker 1" wait_for "Connect worker 1" 180 connect_ready 1
+  step "wait for Connect worker 2" wait_for "Connect worker 2" 180 connect_ready 2
+  write_env
+  log "stack up in $((SECONDS - t0))s; source $STACK_DIR/env"
+}
+
+cmd_down() {
+  for name in connect-2 connect-1 kafka kube-apiserver etcd; do stop "$name"; done
+  rm -rf "$DATA" "$PIDS" "$STACK_DIR/env" "$STACK_DIR/kubeconfig"
+  log "stack down"
+}
+
+cmd_status() {
+  for name in etcd kube-apiserver kafka connect-1 connect-2; do
+    if pid_alive "$name"; then echo "$name running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name stopped"; fi
+  done
+}
+
+cmd_logs() {
+  for f in "$LOGS"/*.log; do
+    [[ -f "$f" ]] || continue
+    echo "===== tail of $f"; tail -n "${KCO_LOG_TAIL:-40}" "$f"
+  done
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  logs) cmd_logs ;;
+  worker-stop) stop "connect-${2:?worker number}" KILL; log "killed Connect worker $2" ;;
+  worker-start)
+    mkdir -p "$LOGS" "$PIDS"
+    # Keep the previous log: a test may want to read what happened before the kill.
+    [[ -f "$LOGS/connect-$2.log" ]] && mv "$LOGS/connect-$2.log" "$LOGS/connect-$2.previous.log"
+    start_connect "${2:?worker number}"
+    wait_for "Connect worker $2" 180 connect_ready "$2" ;;
+  *) echo "usage: $0 up|down|status|logs|worker-stop N|worker-start N" >&2; exit 2 ;;
+esac

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make test`: lint, unit tests, then the real stack, integration tests, stack down.
+# The stack goes down also when tests fail; the tail of every stack log is printed on failure.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+
+step "cargo fmt --check" cargo fmt --check || exit 1
+step "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings || exit 1
+step "unit tests" cargo test --lib --bins || exit 1
+step "build the test binaries" cargo test --tests --no-run --quiet || exit 1
+
+cleanup() {
+  local rc=$?
+  if ((rc != 0)); then
+    log "tests failed (exit $rc): the tail of every stack log follows"
+    hack/stack.sh logs || true
+  fi
+  if [[ "${KCO_KEEP_STACK:-}" != 1 ]]; then hack/stack.sh down || true; fi
+  exit $rc
+}
+trap cleanup EXIT
+step "stack up" hack/stack.sh up || exit 1
+# shellcheck disable=SC1091
+source target/stack/env
+step "integration tests" cargo test --tests -- --test-threads="${KCO_TEST_THREADS:-4}"

@@ -1,0 +1,151 @@
+//! KafkaConnectCluster: where a Connect cluster's REST API is and how to talk to it.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::{CustomResource, KubeSchema};
+use serde::{Deserialize, Serialize};
+
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[kube(
+    group = "kafkaconnect.dev",
+    version = "v1alpha1",
+    kind = "KafkaConnectCluster",
+    namespaced,
+    status = "KafkaConnectClusterStatus",
+    shortname = "kcc",
+    category = "kafkaconnect",
+    printcolumn = r#"{"name":"URL","type":"string","jsonPath":".spec.url"}"#,
+    printcolumn = r#"{"name":"VERSION","type":"string","jsonPath":".status.version"}"#,
+    printcolumn = r#"{"name":"CONNECTORS","type":"integer","jsonPath":".status.connectors.total"}"#,
+    printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaConnectClusterSpec {
+    /// Base URL of the Connect REST API, e.g. `http://connect:8083`.
+    #[x_kube(validation = Rule::new("self.startsWith('http://') || self.startsWith('https://')").message("url must start with http:// or https://"))]
+    pub url: String,
+    /// How to authenticate to the REST API. Absent: no authentication.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<ClusterAuth>,
+    /// TLS settings for an `https://` url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ClusterTls>,
+    /// Timeout of one REST request, in seconds (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 600))]
+    pub request_timeout_seconds: Option<u32>,
+    /// What to do with connectors on this cluster that no KafkaConnector claims.
+    /// `Ignore` (default) never touches them; `Delete` removes them.
+    #[serde(default)]
+    pub unmanaged_connectors: UnmanagedPolicy,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+pub enum UnmanagedPolicy {
+    #[default]
+    Ignore,
+    Delete,
+}
+
+/// Exactly one of `basic` or `bearer`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.basic) && has(self.bearer))").message("auth takes basic or bearer, not both"))]
+pub struct ClusterAuth {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic: Option<BasicAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer: Option<BearerAuth>,
+}
+
+/// HTTP basic authentication; user name and password come from one Secret.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BasicAuth {
+    /// Secret in the cluster's namespace.
+    pub secret_name: String,
+    /// Key holding the user name (default `username`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username_key: Option<String>,
+    /// Key holding the password (default `password`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_key: Option<String>,
+}
+
+/// A bearer token from a Secret.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BearerAuth {
+    pub secret_name: String,
+    /// Key holding the token (default `token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_key: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterTls {
+    /// PEM CA bundle that signs the REST API's certificate (default: the system roots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<CaSource>,
+    /// Client certificate for mutual TLS: a `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_certificate_secret: Option<String>,
+    /// Accept any server certificate. For experiments only.
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// Exactly one of `secretName` or `configMapName`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.secretName) != has(self.configMapName)").message("ca takes exactly one of secretName or configMapName"))]
+pub struct CaSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_name: Option<String>,
+    /// Key holding the PEM bundle (default `ca.crt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaConnectClusterStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_cluster_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connectors: Option<ConnectorCounts>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginStatus {
+    pub class: String,
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorCounts {
+    /// Connectors the REST API lists.
+    pub total: u32,
+    /// Of those, how many a KafkaConnector claims.
+    pub managed: u32,
+    /// Connectors (of all) whose connector or a task is FAILED.
+    pub failed: u32,
+}

@@ -1,0 +1,10 @@
+//! A typed client for the Kafka Connect REST API.
+
+mod client;
+mod retry;
+mod settings;
+pub mod types;
+
+pub use client::{ConnectClient, RestartOptions};
+pub use retry::RetryPolicy;
+pub use settings::{ClientSettings, resolve_settings};

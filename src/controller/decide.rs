@@ -1,0 +1,276 @@
+//! The pure part of a KafkaConnector reconcile: given the desired spec, what Connect shows
+//! and what the status remembers, decide what to do. No client, no clock: the caller passes
+//! `now`. Unit-tested from the YAML fixtures in `tests/fixtures/decide/`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::api::connector::{DesiredState, KafkaConnectorSpec, KafkaConnectorStatus};
+use crate::connect::types::ConnectorStateInfo;
+
+/// What Connect shows for one connector: its stored config and, once it started, its status.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Live {
+    pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub status: Option<ConnectorStateInfo>,
+}
+
+impl Live {
+    pub fn state(&self) -> Option<&str> {
+        self.status.as_ref().map(|s| s.connector.state.as_str())
+    }
+
+    pub fn any_failed(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| {
+            s.connector.state == "FAILED" || s.tasks.iter().any(|t| t.state == "FAILED")
+        })
+    }
+
+    /// Connector and every task RUNNING.
+    pub fn healthy(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| {
+            s.connector.state == "RUNNING" && s.tasks.iter().all(|t| t.state == "RUNNING")
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "action")]
+pub enum ConfigAction {
+    None,
+    Create { initial_state: String },
+    /// `restart_failed`: the connector or a task is FAILED; a fixed config needs a restart
+    /// to take effect (Connect keeps a FAILED connector FAILED until restarted).
+    Update { restart_failed: bool },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StateAction {
+    Pause,
+    Resume,
+    Stop,
+}
+
+impl StateAction {
+    /// The connector state that confirms the transition.
+    pub fn target(self) -> &'static str {
+        match self {
+            StateAction::Pause => "PAUSED",
+            StateAction::Resume => "RUNNING",
+            StateAction::Stop => "STOPPED",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "action")]
+pub enum RestartAction {
+    Connector { id: String, include_tasks: bool, only_failed: bool },
+    Task { id: String, task_id: i32 },
+    /// A fresh connector needs no restart: remember the id so it is not served later.
+    RecordOnly { id: String },
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRestartPlan {
+    /// Restart now; the count becomes `count + 1`.
+    #[serde(default)]
+    pub restart_now: bool,
+    /// A restart is due later: requeue after this many seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_seconds: Option<u64>,
+    /// `maxRestarts` reached: nothing more will be tried.
+    #[serde(default)]
+    pub exhausted: bool,
+    /// Healthy for longer than the last backoff: forget past restarts.
+    #[serde(default)]
+    pub reset: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    pub config: ConfigAction,
+    #[serde(default)]
+    pub state: Option<StateAction>,
+    #[serde(default)]
+    pub restart: Option<RestartAction>,
+    #[serde(default)]
+    pub auto_restart: AutoRestartPlan,
+}
+
+/// Connect's view of what the spec asks for: the config map exactly as Connect stores it
+/// (all values strings, first-class fields folded in, `name` added).
+pub fn desired_config(spec: &KafkaConnectorSpec, connector_name: &str) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = spec
+        .config
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.clone(), stringify(v)))
+        .collect();
+    out.insert("connector.class".into(), spec.class.clone());
+    if let Some(t) = spec.tasks_max {
+        out.insert("tasks.max".into(), t.to_string());
+    }
+    if let Some(v) = &spec.version {
+        out.insert("connector.plugin.version".into(), v.clone());
+    }
+    out.insert("name".into(), connector_name.to_string());
+    out
+}
+
+fn stringify(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Equal as Connect sees them. Connect adds only `name` to a stored config, so every other
+/// difference, out-of-band additions included, is drift to revert.
+pub fn configs_equal(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> bool {
+    let name = desired.get("name");
+    live.len() + usize::from(!live.contains_key("name")) == desired.len()
+        && desired.iter().all(|(k, v)| {
+            live.get(k).or(if k == "name" { name } else { None }) == Some(v)
+        })
+}
+
+/// Strimzi's schedule: min(n² + n, 60) base intervals after the n-th restart
+/// (0, 2, 6, 12, 20, 30, 42, 56, then 60 minutes with a one-minute base).
+pub fn auto_restart_backoff(count: i32, base: Duration) -> Duration {
+    let n = count.max(0) as u64;
+    base.saturating_mul((n * n + n).min(60) as u32)
+}
+
+pub struct DecideInput<'a> {
+    pub spec: &'a KafkaConnectorSpec,
+    pub connector_name: &'a str,
+    pub live: Option<&'a Live>,
+    pub status: &'a KafkaConnectorStatus,
+    pub now: Timestamp,
+    pub auto_restart_base: Duration,
+}
+
+pub fn decide(input: &DecideInput<'_>) -> Plan {
+    let spec = input.spec;
+    let desired = desired_config(spec, input.connector_name);
+    let config = match input.live {
+        None => ConfigAction::Create { initial_state: spec.state.initial_state().to_string() },
+        Some(live) if !configs_equal(&desired, &live.config) => {
+            ConfigAction::Update { restart_failed: live.any_failed() && spec.state == DesiredState::Running }
+        }
+        Some(_) => ConfigAction::None,
+    };
+    let creating = matches!(config, ConfigAction::Create { .. });
+
+    let state = match input.live.and_then(Live::state) {
+        _ if creating => None,
+        None => None,
+        Some(current) => state_action(spec.state, current),
+    };
+
+    let restart = match &spec.restart {
+        Some(r) if input.status.last_restart_id.as_deref() != Some(r.id.as_str()) => Some(if creating {
+            RestartAction::RecordOnly { id: r.id.clone() }
+        } else if let Some(task_id) = r.task_id {
+            RestartAction::Task { id: r.id.clone(), task_id }
+        } else {
+            RestartAction::Connector { id: r.id.clone(), include_tasks: r.include_tasks, only_failed: r.only_failed }
+        }),
+        _ => None,
+    };
+
+    let auto_restart = match input.live {
+        // A config update that restarts failed parts, or an explicit restart, already acts.
+        Some(live) if !matches!(config, ConfigAction::Update { restart_failed: true }) && restart.is_none() => {
+            auto_restart_plan(input, live)
+        }
+        _ => AutoRestartPlan::default(),
+    };
+
+    Plan { config, state, restart, auto_restart }
+}
+
+fn state_action(desired: DesiredState, current: &str) -> Option<StateAction> {
+    match (desired, current) {
+        (DesiredState::Running, "PAUSED" | "STOPPED") => Some(StateAction::Resume),
+        // Connect refuses to pause a FAILED connector; auto-restart or the user must act first.
+        (DesiredState::Paused, "RUNNING" | "UNASSIGNED" | "RESTARTING" | "STOPPED") => Some(StateAction::Pause),
+        (DesiredState::Stopped, s) if s != "STOPPED" => Some(StateAction::Stop),
+        _ => None,
+    }
+}
+
+fn auto_restart_plan(input: &DecideInput<'_>, live: &Live) -> AutoRestartPlan {
+    let enabled = input.spec.auto_restart.as_ref().is_some_and(|a| a.enabled);
+    let prev = input.status.auto_restart.clone().unwrap_or_default();
+    let last = prev.last_restart_time.as_ref().map(|t| t.0);
+    let since_last = |now: Timestamp| last.map(|l| Duration::try_from(now.duration_since(l)).unwrap_or(Duration::ZERO));
+    let mut plan = AutoRestartPlan::default();
+    if live.healthy() {
+        let backoff = auto_restart_backoff(prev.count, input.auto_restart_base);
+        plan.reset = prev.count > 0 && since_last(input.now).is_none_or(|s| s >= backoff);
+        if prev.count > 0 && !plan.reset {
+            plan.wait_seconds = Some((backoff - since_last(input.now).unwrap_or_default()).as_secs().max(1));
+        }
+        return plan;
+    }
+    if !enabled || !live.any_failed() || input.spec.state != DesiredState::Running {
+        return plan;
+    }
+    if let Some(max) = input.spec.auto_restart.as_ref().and_then(|a| a.max_restarts) {
+        if prev.count >= max {
+            plan.exhausted = true;
+            return plan;
+        }
+    }
+    let backoff = auto_restart_backoff(prev.count, input.auto_restart_base);
+    match since_last(input.now) {
+        Some(elapsed) if elapsed < backoff => {
+            plan.wait_seconds = Some((backoff - elapsed).as_secs().max(1));
+        }
+        _ => plan.restart_now = true,
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strimzi_backoff_schedule() {
+        let minutes: Vec<u64> =
+            (0..10).map(|n| auto_restart_backoff(n, Duration::from_secs(60)).as_secs() / 60).collect();
+        assert_eq!(minutes, [0, 2, 6, 12, 20, 30, 42, 56, 60, 60]);
+    }
+
+    #[test]
+    fn config_comparison_stringifies_and_ignores_name() {
+        let spec: KafkaConnectorSpec = serde_json::from_value(serde_json::json!({
+            "clusterRef": {"name": "c"}, "class": "X", "tasksMax": 2,
+            "config": {"a": 1, "b": true, "c": "s"}
+        }))
+        .unwrap();
+        let desired = desired_config(&spec, "n");
+        let mut live: BTreeMap<String, String> = [("a", "1"), ("b", "true"), ("c", "s"), ("connector.class", "X"), ("tasks.max", "2")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(configs_equal(&desired, &live), "live without name");
+        live.insert("name".into(), "n".into());
+        assert!(configs_equal(&desired, &live), "live with name");
+        live.insert("extra".into(), "oob".into());
+        assert!(!configs_equal(&desired, &live), "an out-of-band key is drift");
+        live.remove("extra");
+        live.insert("a".into(), "2".into());
+        assert!(!configs_equal(&desired, &live), "a changed value is drift");
+    }
+}

@@ -1,0 +1,142 @@
+//! The reconcilers. Each KafkaConnector reconcile is fetch (Kubernetes + Connect) →
+//! decide (`decide.rs`, pure) → act; per-cluster pollers (`clusters.rs`) keep one bulk
+//! view of each Connect cluster and wake only the connectors whose live view changed.
+
+pub mod cluster;
+pub mod clusters;
+pub mod connector;
+pub mod decide;
+pub mod ownership;
+pub mod status;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::{Controller, reflector::Store, watcher};
+use kube::{Api, Client};
+
+use crate::api::{KafkaConnectCluster, KafkaConnector};
+use clusters::ClusterRegistry;
+
+/// Name of the field manager for server-side apply, and of the event reporter.
+pub const MANAGER: &str = "kafka-connect-operator";
+pub const FINALIZER: &str = "kafkaconnect.dev/connector";
+
+#[derive(Clone, Debug)]
+pub struct OperatorConfig {
+    /// Watch only this namespace; all namespaces when `None`.
+    pub namespace: Option<String>,
+    /// How often each Connect cluster is polled with one bulk GET.
+    pub poll_interval: Duration,
+    /// How often a KafkaConnectCluster's server info and plugins are refreshed.
+    pub cluster_refresh: Duration,
+    /// Resync of every KafkaConnector even without any change (belt and braces).
+    pub resync: Duration,
+    /// Base interval of the auto-restart backoff (Strimzi: one minute).
+    pub auto_restart_base: Duration,
+    /// How often a connector's topics are re-read when nothing else changed; 0 = never.
+    pub topics_refresh: Duration,
+    /// Reconciles running at once per kind.
+    pub concurrency: u16,
+    /// Upper bound of one reconcile, so a hanging call cannot hold a connector forever.
+    pub reconcile_timeout: Duration,
+}
+
+impl Default for OperatorConfig {
+    fn default() -> Self {
+        Self {
+            namespace: None,
+            poll_interval: Duration::from_secs(10),
+            cluster_refresh: Duration::from_secs(60),
+            resync: Duration::from_secs(300),
+            auto_restart_base: Duration::from_secs(60),
+            topics_refresh: Duration::from_secs(300),
+            concurrency: 16,
+            reconcile_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Shared by every reconcile.
+pub struct Context {
+    pub client: Client,
+    pub config: OperatorConfig,
+    pub clusters: Arc<ClusterRegistry>,
+    pub connectors: Store<KafkaConnector>,
+    pub cluster_store: Store<KafkaConnectCluster>,
+    pub recorder: Recorder,
+    /// When each KafkaConnector's topics were last read (by uid).
+    topics_read: Mutex<HashMap<String, Instant>>,
+}
+
+impl Context {
+    pub fn topics_due(&self, obj: &KafkaConnector) -> bool {
+        let uid = obj.metadata.uid.clone().unwrap_or_default();
+        self.topics_read.lock().expect("topics lock").get(&uid).is_none_or(|t| t.elapsed() >= self.config.topics_refresh)
+    }
+
+    pub fn mark_topics_read(&self, obj: &KafkaConnector) {
+        let uid = obj.metadata.uid.clone().unwrap_or_default();
+        self.topics_read.lock().expect("topics lock").insert(uid, Instant::now());
+    }
+}
+
+fn api<K>(client: &Client, namespace: &Option<String>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Runs both controllers until `shutdown` resolves.
+pub async fn run(client: Client, config: OperatorConfig, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
+    let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
+    let cluster_ctrl = Controller::new(api::<KafkaConnectCluster>(&client, &config.namespace), watcher::Config::default().any_semantic());
+    let connector_ctrl = Controller::new(api::<KafkaConnector>(&client, &config.namespace), watcher::Config::default().any_semantic());
+    let (connector_tx, connector_rx) = futures::channel::mpsc::unbounded();
+    let (cluster_tx, cluster_rx) = futures::channel::mpsc::unbounded();
+    let clusters = Arc::new(ClusterRegistry::new(connector_tx, cluster_tx, config.poll_interval));
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        config: config.clone(),
+        clusters: clusters.clone(),
+        connectors: connector_ctrl.store(),
+        cluster_store: cluster_ctrl.store(),
+        recorder: Recorder::new(client.clone(), Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() }),
+        topics_read: Mutex::default(),
+    });
+    clusters.attach(ctx.connectors.clone(), ctx.cluster_store.clone());
+
+    let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);
+    let clusters_fut = cluster_ctrl
+        .with_config(ctrl_config.clone())
+        .reconcile_on(cluster_rx)
+        .graceful_shutdown_on(shutdown.clone())
+        .run(cluster::reconcile, cluster::error_policy, ctx.clone())
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "KafkaConnectCluster controller");
+            }
+        });
+    let connectors_fut = connector_ctrl
+        .with_config(ctrl_config)
+        .reconcile_on(connector_rx)
+        .graceful_shutdown_on(shutdown)
+        .run(connector::reconcile, connector::error_policy, ctx.clone())
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "KafkaConnector controller");
+            }
+        });
+    futures::join!(clusters_fut, connectors_fut);
+    clusters.stop_all();
+}

@@ -1,0 +1,73 @@
+//! The operator's one error type. Each variant has a stable `label()` used as the
+//! `reason` of metrics and conditions, so dashboards and alerts survive message changes.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The connector (or task) does not exist in Connect.
+    #[error("not found in Connect: {0}")]
+    NotFound(String),
+    /// `POST /connectors` for a name that exists.
+    #[error("connector already exists: {0}")]
+    AlreadyExists(String),
+    /// 409 during a rebalance, or a 500 that Connect documents as momentary.
+    #[error("Connect is rebalancing: {0}")]
+    Rebalancing(String),
+    /// Connection refused, timeout, 502/503/504: the REST API did not answer usefully.
+    #[error("Connect REST API unavailable: {0}")]
+    Unavailable(String),
+    /// 400, or a 500 that carries a configuration problem (e.g. unknown connector class).
+    #[error("Connect rejected the request: {0}")]
+    Rejected(String),
+    /// 401 or 403 from the REST API.
+    #[error("Connect refused our credentials (HTTP {0})")]
+    Unauthorized(u16),
+    /// Any other status code, or a body we could not read.
+    #[error("unexpected answer from Connect (HTTP {status}): {message}")]
+    Unexpected { status: u16, message: String },
+    #[error("KafkaConnectCluster {0} not found")]
+    ClusterNotFound(String),
+    /// A Secret, ConfigMap or key that the cluster's auth or TLS settings name.
+    #[error("{0}")]
+    MissingReference(String),
+    #[error("invalid TLS material: {0}")]
+    InvalidTls(String),
+    #[error("Kubernetes API error: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("serialisation error: {0}")]
+    Serialization(#[from] serde_json::Error),
+    #[error("finalizer error: {0}")]
+    Finalizer(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A stable, low-cardinality name for metrics labels and condition reasons.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Error::NotFound(_) => "NotFound",
+            Error::AlreadyExists(_) => "AlreadyExists",
+            Error::Rebalancing(_) => "Rebalancing",
+            Error::Unavailable(_) => "ConnectUnavailable",
+            Error::Rejected(_) => "ConnectRejected",
+            Error::Unauthorized(_) => "Unauthorized",
+            Error::Unexpected { .. } => "UnexpectedResponse",
+            Error::ClusterNotFound(_) => "ClusterNotFound",
+            Error::MissingReference(_) => "MissingReference",
+            Error::InvalidTls(_) => "InvalidTls",
+            Error::Kube(_) => "KubernetesError",
+            Error::Serialization(_) => "SerializationError",
+            Error::Finalizer(_) => "FinalizerError",
+            Error::Timeout(_) => "Timeout",
+        }
+    }
+
+    /// Faults that a retry may cure without anyone changing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Rebalancing(_) | Error::Unavailable(_) | Error::Timeout(_))
+    }
+}

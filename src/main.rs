@@ -1,0 +1,14 @@
+use clap::Parser;
+use kco::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Crd => {
+            print!("{}", kco::api::crds_yaml());
+            Ok(())
+        }
+        Command::Run => kco::run(cli.run).await,
+    }
+}

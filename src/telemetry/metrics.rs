@@ -1,0 +1,99 @@
+//! The operator's Prometheus metrics. One process-wide registry: the REST client, the
+//! reconcilers and the HTTP server all record into it without threading a handle through.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RestLabels {
+    pub endpoint: String,
+    pub code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReconcileLabels {
+    pub kind: String,
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrorLabels {
+    pub kind: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    pub namespace: String,
+    pub cluster: String,
+    pub state: String,
+}
+
+pub struct Metrics {
+    pub registry: Registry,
+    pub rest_requests: Family<RestLabels, Counter>,
+    pub rest_latency: Family<KindLabels, Histogram>,
+    pub reconciles: Family<ReconcileLabels, Counter>,
+    pub reconcile_duration: Family<KindLabels, Histogram>,
+    pub errors: Family<ErrorLabels, Counter>,
+    pub connectors: Family<StateLabels, Gauge>,
+    pub auto_restarts: Counter,
+    pub leader: Gauge,
+}
+
+fn latency_buckets() -> Histogram {
+    Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
+}
+
+pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
+    let mut registry = Registry::with_prefix("kco");
+    let m = Metrics {
+        registry: Registry::default(),
+        rest_requests: Family::default(),
+        rest_latency: Family::new_with_constructor(latency_buckets),
+        reconciles: Family::default(),
+        reconcile_duration: Family::new_with_constructor(latency_buckets),
+        errors: Family::default(),
+        connectors: Family::default(),
+        auto_restarts: Counter::default(),
+        leader: Gauge::default(),
+    };
+    registry.register("connect_requests", "Connect REST requests by endpoint and HTTP status", m.rest_requests.clone());
+    registry.register("connect_request_duration_seconds", "Connect REST request latency by endpoint", m.rest_latency.clone());
+    registry.register("reconciles", "Reconciles by kind and result", m.reconciles.clone());
+    registry.register("reconcile_duration_seconds", "Reconcile duration by kind", m.reconcile_duration.clone());
+    registry.register("reconcile_errors", "Reconcile errors by kind and reason", m.errors.clone());
+    registry.register("connectors", "Connectors by Connect state, per KafkaConnectCluster", m.connectors.clone());
+    registry.register("auto_restarts", "Automatic restarts of FAILED connectors or tasks", m.auto_restarts.clone());
+    registry.register("leader", "1 while this replica holds the leader Lease (or runs without election)", m.leader.clone());
+    Metrics { registry, ..m }
+});
+
+pub fn rest_request(endpoint: &'static str, code: &str, elapsed: Duration) {
+    METRICS.rest_requests.get_or_create(&RestLabels { endpoint: endpoint.into(), code: code.into() }).inc();
+    METRICS.rest_latency.get_or_create(&KindLabels { kind: endpoint.into() }).observe(elapsed.as_secs_f64());
+}
+
+pub fn reconciled(kind: &str, result: &str, elapsed: Duration) {
+    METRICS.reconciles.get_or_create(&ReconcileLabels { kind: kind.into(), result: result.into() }).inc();
+    METRICS.reconcile_duration.get_or_create(&KindLabels { kind: kind.into() }).observe(elapsed.as_secs_f64());
+}
+
+pub fn error(kind: &str, reason: &str) {
+    METRICS.errors.get_or_create(&ErrorLabels { kind: kind.into(), reason: reason.into() }).inc();
+}
+
+pub fn encode() -> String {
+    let mut out = String::new();
+    prometheus_client::encoding::text::encode(&mut out, &METRICS.registry).expect("writing to a String");
+    out
+}
