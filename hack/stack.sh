@@ -172,7 +172,7 @@ EOF
   if [[ ! -f "$dir/logs/meta.properties" ]]; then
     local id
     java_cmd
-    id="$("${JAVA[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | head -1)"
+    id="$("${JAVA[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | grep -E "^[A-Za-z0-9_-]{22}$" | tail -1)"
     "${JAVA[@]}" kafka.tools.StorageTool format -t "$id" -c "$dir/server.properties" >"$LOGS/kafka-format.log" 2>&1
   fi
   java_cmd
