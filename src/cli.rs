@@ -1,4 +1,4 @@
-//! The command line: `run` (the operator; the default) and `crd` (print the CRDs).
+//! The command line: `run` (the operator) and `crd` (print the CRDs).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -12,15 +12,13 @@ use crate::telemetry::logging::LogFormat;
 #[command(name = "kafka-connect-operator", version, about = "Manages Kafka Connect connectors as Kubernetes custom resources")]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub run: RunArgs,
+    pub command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the operator (the default).
-    Run,
+    /// Run the operator.
+    Run(RunArgs),
     /// Print the CustomResourceDefinitions as YAML.
     Crd,
 }

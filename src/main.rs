@@ -4,11 +4,11 @@ use kco::cli::{Cli, Command};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run) {
+    match cli.command {
         Command::Crd => {
             print!("{}", kco::api::crds_yaml());
             Ok(())
         }
-        Command::Run => kco::run(cli.run).await,
+        Command::Run(args) => kco::run(args).await,
     }
 }

@@ -29,7 +29,6 @@ pub const RESERVED_CONFIG_KEYS: [&str; 4] =
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[x_kube(
-    validation = Rule::new("!has(self.config) || !self.config.exists(k, k in ['name', 'connector.class', 'tasks.max', 'connector.plugin.version'])").message("config must not contain name, connector.class, tasks.max or connector.plugin.version: use connectorName, class, tasksMax and version"),
     validation = Rule::new("has(self.connectorName) == has(oldSelf.connectorName)").message("connectorName is immutable: create a new KafkaConnector to rename a connector"),
 )]
 #[serde(rename_all = "camelCase")]
@@ -54,6 +53,8 @@ pub struct KafkaConnectorSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Connector configuration. Numbers and booleans are sent as strings, as Connect stores them.
+    /// Must not contain name, connector.class, tasks.max or connector.plugin.version: use
+    /// connectorName, class, tasksMax and version.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(schema_with = "config_schema")]
     pub config: BTreeMap<String, serde_json::Value>,
@@ -70,18 +71,41 @@ pub struct KafkaConnectorSpec {
     pub deletion_policy: DeletionPolicy,
 }
 
+/// Values may be strings, numbers or booleans, which a structural schema cannot express
+/// as one type (and CEL cannot type such a map), so value types are checked by the operator.
+/// The reserved keys are refused at apply time with a `not: anyOf: required` schema.
 fn config_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "object",
+        "description": "Connector configuration. Must not contain name, connector.class, tasks.max or connector.plugin.version (use connectorName, class, tasksMax, version).",
         "maxProperties": 1024,
         "additionalProperties": {
             "x-kubernetes-preserve-unknown-fields": true
         },
-        "x-kubernetes-validations": [{
-            "rule": "self.all(k, type(self[k]) == string || type(self[k]) == int || type(self[k]) == double || type(self[k]) == bool)",
-            "message": "config values must be strings, numbers or booleans"
-        }]
+        "not": {
+            "anyOf": [
+                {"required": ["name"]},
+                {"required": ["connector.class"]},
+                {"required": ["tasks.max"]},
+                {"required": ["connector.plugin.version"]}
+            ]
+        }
     })
+}
+
+/// What the apiserver cannot check: value types, and reserved keys for objects that were
+/// stored before the schema said so. Empty when the spec is acceptable.
+pub fn spec_errors(spec: &KafkaConnectorSpec) -> Vec<ValidationError> {
+    let mut out = Vec::new();
+    for (k, v) in &spec.config {
+        if RESERVED_CONFIG_KEYS.contains(&k.as_str()) {
+            out.push(ValidationError { key: k.clone(), message: format!("{k} is a first-class field of the spec; remove it from config") });
+        }
+        if v.is_object() || v.is_array() {
+            out.push(ValidationError { key: k.clone(), message: "config values must be strings, numbers or booleans".into() });
+        }
+    }
+    out
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]

@@ -90,6 +90,19 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     };
     let desired = decide::desired_config(&obj.spec, &name);
 
+    // 0. What the schema could not refuse: report it, touch nothing.
+    let spec_errors = crate::api::connector::spec_errors(&obj.spec);
+    if !spec_errors.is_empty() {
+        st.validation_errors = spec_errors;
+        let o = Outcome {
+            verdict_reason: "InvalidSpec",
+            message: "spec.config is not acceptable, see status.validationErrors; Connect was not changed".into(),
+            stalled: true,
+            requeue: ctx.config.resync,
+        };
+        return finish(obj, ctx, st, &prev, None, &desired, Some(o)).await;
+    }
+
     // 1. The cluster and its credentials.
     let handle = match cluster_handle(obj, ctx).await {
         Ok(h) => h,
