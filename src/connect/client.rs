@@ -336,6 +336,7 @@ mod tests {
 
     #[test]
     fn connector_names_are_path_encoded() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let c = ConnectClient::new(Url::parse("http://h:8083/base/").unwrap(), reqwest::Client::new(), None);
         assert_eq!(c.url(&["connectors", "a b/c", "status"]).as_str(), "http://h:8083/base/connectors/a%20b%2Fc/status");
     }

@@ -204,6 +204,8 @@ async fn poll_loop(
         } else if !changed.is_empty() {
             tracing::debug!(namespace = %h.key.0, cluster = %h.key.1, changed = changed.len(), "live view changed");
             reg.wake_connectors(&h.key, Some(&changed));
+            // Counts in the cluster's status (and unmanaged connectors) may have changed.
+            let _ = reg.wake_cluster.unbounded_send(ObjectRef::new(&h.key.1).within(&h.key.0));
         }
         drop((reg, h));
         tokio::time::sleep(interval).await;

@@ -39,7 +39,7 @@ impl Live {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "action")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "action")]
 pub enum ConfigAction {
     None,
     Create { initial_state: String },
@@ -68,7 +68,7 @@ impl StateAction {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "action")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "action")]
 pub enum RestartAction {
     Connector { id: String, include_tasks: bool, only_failed: bool },
     Task { id: String, task_id: i32 },
@@ -244,6 +244,43 @@ fn auto_restart_plan(input: &DecideInput<'_>, live: &Live) -> AutoRestartPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Fixture {
+        description: String,
+        name: String,
+        now: Timestamp,
+        #[serde(default)]
+        auto_restart_base_seconds: Option<u64>,
+        spec: KafkaConnectorSpec,
+        live: Option<Live>,
+        #[serde(default)]
+        status: KafkaConnectorStatus,
+        expect: Plan,
+    }
+
+    /// Every `tests/fixtures/decide/*.yaml`: spec + live view + status in, the plan out.
+    #[test]
+    fn decide_fixtures() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decide");
+        let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        assert!(paths.len() >= 10, "fixtures missing in {dir}");
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let f: Fixture = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let plan = decide(&DecideInput {
+                spec: &f.spec,
+                connector_name: &f.name,
+                live: f.live.as_ref(),
+                status: &f.status,
+                now: f.now,
+                auto_restart_base: Duration::from_secs(f.auto_restart_base_seconds.unwrap_or(60)),
+            });
+            assert_eq!(plan, f.expect, "{}: {}", path.display(), f.description);
+        }
+    }
 
     #[test]
     fn strimzi_backoff_schedule() {
