@@ -78,7 +78,7 @@ struct Outcome {
 
 async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     let name = obj.connector_name();
-    let prev = obj.status.clone().unwrap_or_default();
+    let prev = ctx.last_status(obj);
     let mut st = KafkaConnectorStatus {
         observed_generation: obj.metadata.generation,
         connector_name: Some(name.clone()),
@@ -304,6 +304,7 @@ async fn finish(
         let api: Api<KafkaConnector> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
         let patch = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": KIND, "status": st});
         api.patch_status(&obj.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(patch)).await?;
+        ctx.remember_status(obj, Some(&st));
     }
     Ok(Action::requeue(requeue))
 }
@@ -339,6 +340,7 @@ fn live_verdict(obj: &KafkaConnector, live: Option<&Live>, ctx: &Context) -> (Ve
 }
 
 async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
+    ctx.remember_status(obj, None);
     let name = obj.connector_name();
     let ns = obj.namespace().unwrap_or_default();
     let others_wake = || {

@@ -18,7 +18,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::{Controller, reflector::Store, watcher};
 use kube::{Api, Client};
 
-use crate::api::{KafkaConnectCluster, KafkaConnector};
+use crate::api::{KafkaConnectCluster, KafkaConnector, KafkaConnectorStatus};
 use clusters::ClusterRegistry;
 
 /// Name of the field manager for server-side apply, and of the event reporter.
@@ -70,12 +70,32 @@ pub struct Context {
     pub recorder: Recorder,
     /// When each KafkaConnector's topics were last read (by uid).
     topics_read: Mutex<HashMap<String, Instant>>,
+    /// The status this process last wrote, by uid. The watch cache can hand a reconcile an
+    /// object older than our own last status write; acting on that stale status would serve
+    /// a restart id twice or restart without counting it. We are the only status writer.
+    written: Mutex<HashMap<String, KafkaConnectorStatus>>,
 }
 
 impl Context {
     pub fn topics_due(&self, obj: &KafkaConnector) -> bool {
         let uid = obj.metadata.uid.clone().unwrap_or_default();
         self.topics_read.lock().expect("topics lock").get(&uid).is_none_or(|t| t.elapsed() >= self.config.topics_refresh)
+    }
+
+    /// The status to decide from: what we last wrote, else what the object carries.
+    pub fn last_status(&self, obj: &KafkaConnector) -> KafkaConnectorStatus {
+        let uid = obj.metadata.uid.clone().unwrap_or_default();
+        let written = self.written.lock().expect("written lock").get(&uid).cloned();
+        written.or_else(|| obj.status.clone()).unwrap_or_default()
+    }
+
+    pub fn remember_status(&self, obj: &KafkaConnector, status: Option<&KafkaConnectorStatus>) {
+        let uid = obj.metadata.uid.clone().unwrap_or_default();
+        let mut w = self.written.lock().expect("written lock");
+        match status {
+            Some(s) => w.insert(uid, s.clone()),
+            None => w.remove(&uid),
+        };
     }
 
     pub fn mark_topics_read(&self, obj: &KafkaConnector) {
@@ -113,6 +133,7 @@ pub async fn run(client: Client, config: OperatorConfig, shutdown: impl Future<O
         cluster_store: cluster_ctrl.store(),
         recorder: Recorder::new(client.clone(), Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() }),
         topics_read: Mutex::default(),
+        written: Mutex::default(),
     });
     clusters.attach(ctx.connectors.clone(), ctx.cluster_store.clone());
 

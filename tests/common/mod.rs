@@ -204,3 +204,130 @@ impl Operator {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
+
+// ---- KafkaConnector / KafkaConnectCluster helpers -------------------------------------
+
+use kco::api::{KafkaConnectCluster, KafkaConnector};
+
+pub struct Scenario {
+    pub client: Client,
+    pub ns: String,
+    pub connectors: Api<KafkaConnector>,
+    pub clusters: Api<KafkaConnectCluster>,
+    pub connect: Connect,
+    pub operator: Operator,
+}
+
+impl Scenario {
+    /// A namespace with the CRDs installed, a KafkaConnectCluster `local` pointing at
+    /// worker 1, and an operator watching only this namespace.
+    pub async fn new(prefix: &str, operator_args: &[&str]) -> Self {
+        let s = Self::without_cluster(prefix, operator_args).await;
+        s.apply_cluster(json!({"url": env("CONNECT_URL")})).await;
+        s
+    }
+
+    pub async fn without_cluster(prefix: &str, operator_args: &[&str]) -> Self {
+        let client = kube().await;
+        install_operator_crds(&client).await;
+        let ns = namespace(&client, prefix).await;
+        let operator = Operator::start(&ns, operator_args).await;
+        Scenario {
+            connectors: Api::namespaced(client.clone(), &ns),
+            clusters: Api::namespaced(client.clone(), &ns),
+            client,
+            connect: Connect::worker(1),
+            ns,
+            operator,
+        }
+    }
+
+    pub async fn apply_cluster(&self, spec: Value) {
+        let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
+            "metadata": {"name": "local"}, "spec": spec});
+        self.clusters.patch("local", &PatchParams::apply("kco-tests").force(), &Patch::Apply(&obj)).await.expect("apply cluster");
+    }
+
+    /// Server-side applies a KafkaConnector; `spec` gets `clusterRef: local` unless it has one.
+    pub async fn apply(&self, name: &str, mut spec: Value) -> KafkaConnector {
+        if spec.get("clusterRef").is_none() {
+            spec["clusterRef"] = json!({"name": "local"});
+        }
+        let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+            "metadata": {"name": name}, "spec": spec});
+        self.connectors.patch(name, &PatchParams::apply("kco-tests").force(), &Patch::Apply(&obj)).await.expect("apply connector")
+    }
+
+    pub async fn try_apply(&self, name: &str, spec: Value) -> Result<KafkaConnector, kube::Error> {
+        let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+            "metadata": {"name": name}, "spec": spec});
+        self.connectors.patch(name, &PatchParams::apply("kco-tests").force(), &Patch::Apply(&obj)).await
+    }
+
+    /// Waits until the KafkaConnector satisfies `pred`; prints the last status on timeout.
+    pub async fn wait(&self, name: &str, what: &str, pred: impl Fn(&KafkaConnector) -> bool) -> KafkaConnector {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let mut last = None;
+        loop {
+            if let Ok(obj) = self.connectors.get(name).await {
+                if pred(&obj) {
+                    return obj;
+                }
+                last = Some(obj);
+            }
+            if Instant::now() > deadline {
+                let status = last.and_then(|o| o.status).map(|s| serde_json::to_string_pretty(&s).unwrap());
+                panic!("{name}: timed out waiting for {what}; last status: {status:#?}\noperator log tail:\n{}", self.operator_log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    pub async fn wait_ready(&self, name: &str) -> KafkaConnector {
+        self.wait(name, "Ready=True at the current generation", |o| is_ready(o)).await
+    }
+
+    pub fn operator_log_tail(&self) -> String {
+        let logs = self.operator.logs();
+        let lines: Vec<&str> = logs.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// A connector name unique to this test, so parallel tests never collide in Connect.
+    pub fn unique(&self, base: &str) -> String {
+        format!("{}-{base}", self.ns)
+    }
+
+    pub async fn events(&self) -> Vec<(String, String)> {
+        let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(self.client.clone(), &self.ns);
+        api.list(&Default::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|e| (e.reason.unwrap_or_default(), e.note.unwrap_or_default()))
+            .collect()
+    }
+
+    /// Reads one counter of the operator's /metrics (summed over label sets containing `labels`).
+    pub async fn metric(&self, name: &str, labels: &str) -> f64 {
+        let (_, text) = self.operator.get("/metrics").await.unwrap_or((0, String::new()));
+        text.lines()
+            .filter(|l| l.starts_with(name) && l.contains(labels))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+pub fn condition<'a>(o: &'a KafkaConnector, type_: &str) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+    o.status.as_ref()?.conditions.iter().find(|c| c.type_ == type_)
+}
+
+pub fn is_ready(o: &KafkaConnector) -> bool {
+    let current = o.status.as_ref().and_then(|s| s.observed_generation) == o.metadata.generation;
+    current && condition(o, "Ready").is_some_and(|c| c.status == "True" && c.observed_generation == o.metadata.generation)
+}
+
+pub fn state(o: &KafkaConnector) -> Option<&str> {
+    o.status.as_ref()?.state.as_deref()
+}
