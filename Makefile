@@ -39,4 +39,5 @@ stack-down:
 ## Regenerate crds/ (and the chart's copy) from the Rust types.
 crds: build
 	./target/debug/kafka-connect-operator crd > crds/kafkaconnect.dev.yaml
-	mkdir -p charts/kafka-connect-operator/crds && cp crds/kafkaconnect.dev.yaml charts/kafka-connect-operator/crds/
+	cp crds/kafkaconnect.dev.yaml charts/kafka-connect-operator/crds/
+	cp crds/kafkaconnect.dev.yaml deploy/crds/

@@ -253,7 +253,8 @@ cmd_up() {
 }
 
 cmd_down() {
-  for name in connect-2 connect-1 kafka kube-apiserver etcd; do stop "$name"; done
+  # The operator started by `make demo` goes first, so it never sees Connect vanish.
+  for name in operator connect-3 connect-2 connect-1 kafka kube-apiserver etcd; do stop "$name"; done
   rm -rf "$DATA" "$PIDS" "$STACK_DIR/env" "$STACK_DIR/kubeconfig"
   log "stack down"
 }

@@ -1,0 +1,119 @@
+{{/* The chart name, or nameOverride. */}}
+{{- define "kco.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The prefix of every object name: fullnameOverride, else <release>-<chart> (just <release> when it contains the chart name). */}}
+{{- define "kco.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of cluster-scoped objects (ClusterRole, ClusterRoleBinding): the full name plus the
+release namespace, so that one release per namespace (same release name) never collides.
+*/}}
+{{- define "kco.clusterScopedName" -}}
+{{- printf "%s-%s" (include "kco.fullname" .) .Release.Namespace }}
+{{- end }}
+
+{{- define "kco.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "kco.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "kco.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "kco.labels" -}}
+helm.sh/chart: {{ include "kco.chart" . }}
+{{ include "kco.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: kafka-connect-operator
+{{- end }}
+
+{{- define "kco.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "kco.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "kco.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* "true" when the operator elects a leader: asked for, or forced by replicas > 1. */}}
+{{- define "kco.leaderElection" -}}
+{{- if or .Values.leaderElection.enabled (gt (int .Values.replicas) 1) }}true{{ else }}false{{ end }}
+{{- end }}
+
+{{- define "kco.leaseName" -}}
+{{- default (include "kco.fullname" .) .Values.leaderElection.leaseName }}
+{{- end }}
+
+{{/* The one watched namespace, or "" for all of them. */}}
+{{- define "kco.watchNamespace" -}}
+{{- if eq (len .Values.watchNamespaces) 1 }}{{ first .Values.watchNamespaces }}{{ end }}
+{{- end }}
+
+{{/* Refuses value combinations that would render a broken install. */}}
+{{- define "kco.validate" -}}
+{{- if gt (len .Values.watchNamespaces) 1 }}
+{{- fail (printf "watchNamespaces lists %d namespaces, but the operator watches one namespace (KCO_NAMESPACE) or all of them: install one release per namespace, each with watchNamespaces: [that-namespace]" (len .Values.watchNamespaces)) }}
+{{- end }}
+{{- if and .Values.serviceMonitor.enabled (not .Values.metrics.service.enabled) }}
+{{- fail "serviceMonitor.enabled needs metrics.service.enabled: the ServiceMonitor scrapes that Service" }}
+{{- end }}
+{{- end }}
+
+{{/*
+RBAC rules on namespaced resources, shared by the ClusterRole (all namespaces) and the Role
+(one watched namespace). Every rule says why the operator needs it.
+*/}}
+{{- define "kco.namespacedRules" -}}
+# The KafkaConnector controller's watch (list + watch, get for single reads), and patch
+# because the finalizer kafkaconnect.dev/connector is added and removed with a JSON patch.
+- apiGroups: ["kafkaconnect.dev"]
+  resources: ["kafkaconnectors"]
+  verbs: ["get", "list", "watch", "patch"]
+# The KafkaConnectCluster controller's watch; clusters carry no finalizer and their spec is
+# never written, so read-only.
+- apiGroups: ["kafkaconnect.dev"]
+  resources: ["kafkaconnectclusters"]
+  verbs: ["get", "list", "watch"]
+# Both reconcilers write their status with server-side apply (a PATCH of the status subresource).
+- apiGroups: ["kafkaconnect.dev"]
+  resources: ["kafkaconnectors/status", "kafkaconnectclusters/status"]
+  verbs: ["patch"]
+# The basic-auth and bearer credentials, client certificates and CA bundles that a
+# KafkaConnectCluster names, read by name only: never listed, watched or written.
+- apiGroups: [""]
+  resources: ["secrets", "configmaps"]
+  verbs: ["get"]
+# kube-rs's event Recorder creates Events (in the namespace of the object they are about)
+# and patches them to aggregate repeats.
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}
+
+{{/* The CRD rule: cluster-scoped, so always in a ClusterRole. */}}
+{{- define "kco.crdRules" -}}
+# /readyz checks that the operator's two CRDs are Established; only these two names.
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  resourceNames: ["kafkaconnectclusters.kafkaconnect.dev", "kafkaconnectors.kafkaconnect.dev"]
+  verbs: ["get"]
+{{- end }}
