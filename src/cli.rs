@@ -9,7 +9,11 @@ use crate::controller::OperatorConfig;
 use crate::telemetry::logging::LogFormat;
 
 #[derive(Parser, Debug)]
-#[command(name = "kafka-connect-operator", version, about = "Manages Kafka Connect connectors as Kubernetes custom resources")]
+#[command(
+    name = "kafka-connect-operator",
+    version,
+    about = "Manages Kafka Connect connectors as Kubernetes custom resources"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

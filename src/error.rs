@@ -68,6 +68,9 @@ impl Error {
 
     /// Faults that a retry may cure without anyone changing anything.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Rebalancing(_) | Error::Unavailable(_) | Error::Timeout(_))
+        matches!(
+            self,
+            Error::Rebalancing(_) | Error::Unavailable(_) | Error::Timeout(_)
+        )
     }
 }

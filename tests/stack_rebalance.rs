@@ -11,7 +11,10 @@ use reqwest::Method;
 use serde_json::json;
 
 fn stack_ctl(args: &[&str]) {
-    let status = std::process::Command::new(env("KCO_STACK_CTL")).args(args).status().expect("run hack/stack.sh");
+    let status = std::process::Command::new(env("KCO_STACK_CTL"))
+        .args(args)
+        .status()
+        .expect("run hack/stack.sh");
     assert!(status.success(), "hack/stack.sh {args:?} failed");
 }
 
@@ -20,15 +23,20 @@ async fn a_killed_workers_connector_moves_and_the_worker_rejoins() {
     let (w1, w2) = (Connect::worker(1), Connect::worker(2));
     let name = format!("rebalance-{}", common::uuid_suffix());
     let (code, body) = w1
-        .call(Method::POST, "/connectors", Some(json!({"name": name, "config": {
-            "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
-            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"
-        }})))
+        .call(
+            Method::POST,
+            "/connectors",
+            Some(json!({"name": name, "config": {
+                "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
+                "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"
+            }})),
+        )
         .await;
     assert_eq!(code, 201, "{body}");
     let before = eventually("connector RUNNING", Duration::from_secs(60), || async {
         let s = w1.status(&name).await?;
-        (s["connector"]["state"] == "RUNNING").then(|| s["connector"]["worker_id"].as_str().unwrap().to_string())
+        (s["connector"]["state"] == "RUNNING")
+            .then(|| s["connector"]["worker_id"].as_str().unwrap().to_string())
     })
     .await;
     let (victim, survivor) = if before.ends_with(&w1.url.rsplit(':').next().unwrap().to_string()) {
@@ -37,21 +45,33 @@ async fn a_killed_workers_connector_moves_and_the_worker_rejoins() {
         (2u8, w1.clone())
     };
     stack_ctl(&["worker-stop", &victim.to_string()]);
-    let after = eventually("the connector RUNNING on the surviving worker", Duration::from_secs(90), || async {
-        let s = survivor.status(&name).await?;
-        let worker = s["connector"]["worker_id"].as_str()?.to_string();
-        (s["connector"]["state"] == "RUNNING" && worker != before).then_some(worker)
-    })
+    let after = eventually(
+        "the connector RUNNING on the surviving worker",
+        Duration::from_secs(90),
+        || async {
+            let s = survivor.status(&name).await?;
+            let worker = s["connector"]["worker_id"].as_str()?.to_string();
+            (s["connector"]["state"] == "RUNNING" && worker != before).then_some(worker)
+        },
+    )
     .await;
     assert_ne!(after, before, "the connector moved off the killed worker");
 
     stack_ctl(&["worker-start", &victim.to_string()]);
     let restarted = Connect::worker(victim);
     // A worker answers GET /connectors only after it joined the group; then it sees our connector.
-    eventually("the restarted worker serves the group's connectors", Duration::from_secs(90), || async {
-        let (code, list) = restarted.get("/connectors").await;
-        (code == 200 && list.as_array()?.iter().any(|n| n == &json!(name))).then_some(())
-    })
+    eventually(
+        "the restarted worker serves the group's connectors",
+        Duration::from_secs(90),
+        || async {
+            let (code, list) = restarted.get("/connectors").await;
+            (code == 200 && list.as_array()?.iter().any(|n| n == &json!(name))).then_some(())
+        },
+    )
     .await;
-    assert_eq!(restarted.delete(&name).await, 204, "a write through the rejoined worker is forwarded to the leader");
+    assert_eq!(
+        restarted.delete(&name).await,
+        204,
+        "a write through the rejoined worker is forwarded to the leader"
+    );
 }

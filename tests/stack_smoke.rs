@@ -51,7 +51,10 @@ async fn apiserver_enforces_a_cel_rule_and_serves_the_status_subresource() {
     let client = kube().await;
     common::apply_crds(&client, SMOKE_CRD).await;
     let ns = namespace(&client, "smoke-cel").await;
-    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("smoke.kafkaconnect.dev", "v1", "Smoke"), "smokes");
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("smoke.kafkaconnect.dev", "v1", "Smoke"),
+        "smokes",
+    );
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &ar);
 
     let bad: DynamicObject = serde_json::from_value(json!({
@@ -59,19 +62,33 @@ async fn apiserver_enforces_a_cel_rule_and_serves_the_status_subresource() {
         "metadata": {"name": "bad"}, "spec": {"min": 5, "max": 1}
     }))
     .unwrap();
-    let err = api.create(&PostParams::default(), &bad).await.expect_err("the CEL rule must reject max < min");
-    assert!(err.to_string().contains("max must not be below min"), "rejection carries the rule's message: {err}");
+    let err = api
+        .create(&PostParams::default(), &bad)
+        .await
+        .expect_err("the CEL rule must reject max < min");
+    assert!(
+        err.to_string().contains("max must not be below min"),
+        "rejection carries the rule's message: {err}"
+    );
 
     let good: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "smoke.kafkaconnect.dev/v1", "kind": "Smoke",
         "metadata": {"name": "good"}, "spec": {"min": 1, "max": 5}
     }))
     .unwrap();
-    api.create(&PostParams::default(), &good).await.expect("a valid object is accepted");
+    api.create(&PostParams::default(), &good)
+        .await
+        .expect("a valid object is accepted");
     let status = kube::api::Patch::Merge(json!({"status": {"seen": 7}}));
-    let patched = api.patch_status("good", &Default::default(), &status).await.expect("status subresource");
+    let patched = api
+        .patch_status("good", &Default::default(), &status)
+        .await
+        .expect("status subresource");
     assert_eq!(patched.data["status"]["seen"], 7);
-    assert_eq!(patched.data["spec"]["max"], 5, "a status write leaves spec alone");
+    assert_eq!(
+        patched.data["spec"]["max"], 5,
+        "a status write leaves spec alone"
+    );
 }
 
 #[tokio::test]
@@ -79,14 +96,21 @@ async fn rbac_denies_a_service_account_without_bindings() {
     let client = kube().await;
     let ns = namespace(&client, "smoke-rbac").await;
     let sas: Api<ServiceAccount> = Api::namespaced(client.clone(), &ns);
-    sas.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "nobody"}})).unwrap())
-        .await
-        .unwrap();
+    sas.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "nobody"}})).unwrap(),
+    )
+    .await
+    .unwrap();
     let token = sas
-        .create_token_request("nobody", &PostParams::default(), &TokenRequest {
-            spec: serde_json::from_value(json!({"expirationSeconds": 600})).unwrap(),
-            ..Default::default()
-        })
+        .create_token_request(
+            "nobody",
+            &PostParams::default(),
+            &TokenRequest {
+                spec: serde_json::from_value(json!({"expirationSeconds": 600})).unwrap(),
+                ..Default::default()
+            },
+        )
         .await
         .expect("TokenRequest works with the signing key configured")
         .status
@@ -100,7 +124,10 @@ async fn rbac_denies_a_service_account_without_bindings() {
     let as_nobody = Client::try_from(config).unwrap();
 
     let cms: Api<ConfigMap> = Api::namespaced(as_nobody, &ns);
-    let err = cms.list(&Default::default()).await.expect_err("an unbound ServiceAccount may not list ConfigMaps");
+    let err = cms
+        .list(&Default::default())
+        .await
+        .expect_err("an unbound ServiceAccount may not list ConfigMaps");
     match err {
         kube::Error::Api(s) => assert_eq!(s.code, 403, "forbidden, not unauthenticated: {s:?}"),
         other => panic!("expected a 403 from the authorizer, got {other}"),
@@ -115,18 +142,32 @@ async fn a_connector_created_on_worker_1_runs_as_seen_from_worker_2() {
     let (w1, w2) = (Connect::worker(1), Connect::worker(2));
     let name = format!("smoke-mock-{}", common::uuid_suffix());
     let (code, body) = w1
-        .call(Method::POST, "/connectors", Some(json!({"name": name, "config": {
-            "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
-            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"
-        }})))
+        .call(
+            Method::POST,
+            "/connectors",
+            Some(json!({"name": name, "config": {
+                "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
+                "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"
+            }})),
+        )
         .await;
     assert_eq!(code, 201, "create answered {code}: {body}");
-    let status = eventually("connector and task RUNNING, read from worker 2", Duration::from_secs(60), || async {
-        let s = w2.status(&name).await?;
-        (s["connector"]["state"] == "RUNNING" && s["tasks"][0]["state"] == "RUNNING").then_some(s)
-    })
+    let status = eventually(
+        "connector and task RUNNING, read from worker 2",
+        Duration::from_secs(60),
+        || async {
+            let s = w2.status(&name).await?;
+            (s["connector"]["state"] == "RUNNING" && s["tasks"][0]["state"] == "RUNNING")
+                .then_some(s)
+        },
+    )
     .await;
-    assert!(status["connector"]["worker_id"].as_str().unwrap().starts_with("127.0.0.1:"));
+    assert!(
+        status["connector"]["worker_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
     assert_eq!(w1.delete(&name).await, 204);
 }
 
@@ -135,10 +176,14 @@ async fn a_failing_task_shows_failed_with_a_trace() {
     let w1 = Connect::worker(1);
     let name = format!("smoke-fail-{}", common::uuid_suffix());
     let (code, body) = w1
-        .call(Method::POST, "/connectors", Some(json!({"name": name, "config": {
-            "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
-            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "500"
-        }})))
+        .call(
+            Method::POST,
+            "/connectors",
+            Some(json!({"name": name, "config": {
+                "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
+                "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "500"
+            }})),
+        )
         .await;
     assert_eq!(code, 201, "create answered {code}: {body}");
     let task = eventually("the mock task FAILED", Duration::from_secs(60), || async {
@@ -146,7 +191,12 @@ async fn a_failing_task_shows_failed_with_a_trace() {
         (s["tasks"][0]["state"] == "FAILED").then(|| s["tasks"][0].clone())
     })
     .await;
-    let trace = task["trace"].as_str().expect("a FAILED task carries a trace");
-    assert!(trace.contains("Exception"), "trace is a Java stack trace: {trace}");
+    let trace = task["trace"]
+        .as_str()
+        .expect("a FAILED task carries a trace");
+    assert!(
+        trace.contains("Exception"),
+        "trace is a Java stack trace: {trace}"
+    );
     assert_eq!(w1.delete(&name).await, 204);
 }

@@ -40,7 +40,9 @@ pub struct KafkaConnectClusterSpec {
     pub unmanaged_connectors: UnmanagedPolicy,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
 pub enum UnmanagedPolicy {
     #[default]
     Ignore,

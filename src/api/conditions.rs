@@ -8,7 +8,13 @@ pub const READY: &str = "Ready";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
 
-pub fn condition(type_: &str, status: bool, reason: &str, message: impl Into<String>, generation: Option<i64>) -> Condition {
+pub fn condition(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: impl Into<String>,
+    generation: Option<i64>,
+) -> Condition {
     Condition {
         type_: type_.into(),
         status: if status { "True" } else { "False" }.into(),
@@ -23,10 +29,10 @@ pub fn condition(type_: &str, status: bool, reason: &str, message: impl Into<Str
 /// unchanged condition set compares equal and costs no write.
 pub fn carry_transition_times(new: &mut [Condition], old: &[Condition]) {
     for c in new.iter_mut() {
-        if let Some(prev) = old.iter().find(|o| o.type_ == c.type_) {
-            if prev.status == c.status {
-                c.last_transition_time = prev.last_transition_time.clone();
-            }
+        if let Some(prev) = old.iter().find(|o| o.type_ == c.type_)
+            && prev.status == c.status
+        {
+            c.last_transition_time = prev.last_transition_time.clone();
         }
     }
 }

@@ -9,8 +9,12 @@ use serde::{Deserialize, Serialize};
 
 /// Keys that are first-class spec fields; setting them in `config` as well would make two
 /// sources of truth (Strimzi #6438: `tasks.max` in config restarted the connector every pass).
-pub const RESERVED_CONFIG_KEYS: [&str; 4] =
-    ["name", "connector.class", "tasks.max", "connector.plugin.version"];
+pub const RESERVED_CONFIG_KEYS: [&str; 4] = [
+    "name",
+    "connector.class",
+    "tasks.max",
+    "connector.plugin.version",
+];
 
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[kube(
@@ -99,10 +103,16 @@ pub fn spec_errors(spec: &KafkaConnectorSpec) -> Vec<ValidationError> {
     let mut out = Vec::new();
     for (k, v) in &spec.config {
         if RESERVED_CONFIG_KEYS.contains(&k.as_str()) {
-            out.push(ValidationError { key: k.clone(), message: format!("{k} is a first-class field of the spec; remove it from config") });
+            out.push(ValidationError {
+                key: k.clone(),
+                message: format!("{k} is a first-class field of the spec; remove it from config"),
+            });
         }
         if v.is_object() || v.is_array() {
-            out.push(ValidationError { key: k.clone(), message: "config values must be strings, numbers or booleans".into() });
+            out.push(ValidationError {
+                key: k.clone(),
+                message: "config values must be strings, numbers or booleans".into(),
+            });
         }
     }
     out
@@ -114,7 +124,9 @@ pub struct ClusterRef {
     pub name: String,
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DesiredState {
     #[default]
@@ -134,7 +146,9 @@ impl DesiredState {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
 pub enum DeletionPolicy {
     #[default]
     Delete,

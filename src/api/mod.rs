@@ -27,7 +27,10 @@ mod tests {
     fn committed_crds_match_the_types() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/crds/kafkaconnect.dev.yaml");
         let committed = std::fs::read_to_string(path).expect("crds/kafkaconnect.dev.yaml exists");
-        assert!(committed == super::crds_yaml(), "crds/kafkaconnect.dev.yaml drifted from the Rust types: run `make crds`");
+        assert!(
+            committed == super::crds_yaml(),
+            "crds/kafkaconnect.dev.yaml drifted from the Rust types: run `make crds`"
+        );
     }
 
     /// The Helm chart and the kustomize base carry copies (neither can reference a file
@@ -36,8 +39,12 @@ mod tests {
     fn chart_and_kustomize_crds_match_the_top_level_ones() {
         let root = env!("CARGO_MANIFEST_DIR");
         let top = std::fs::read_to_string(format!("{root}/crds/kafkaconnect.dev.yaml")).unwrap();
-        for copy in ["charts/kafka-connect-operator/crds/kafkaconnect.dev.yaml", "deploy/crds/kafkaconnect.dev.yaml"] {
-            let text = std::fs::read_to_string(format!("{root}/{copy}")).unwrap_or_else(|e| panic!("{copy}: {e}"));
+        for copy in [
+            "charts/kafka-connect-operator/crds/kafkaconnect.dev.yaml",
+            "deploy/crds/kafkaconnect.dev.yaml",
+        ] {
+            let text = std::fs::read_to_string(format!("{root}/{copy}"))
+                .unwrap_or_else(|e| panic!("{copy}: {e}"));
             assert!(text == top, "{copy} differs from crds/: run `make crds`");
         }
     }

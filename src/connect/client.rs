@@ -24,7 +24,9 @@ pub struct ConnectClient {
 impl std::fmt::Debug for ConnectClient {
     // Hand-written so that the auth header can never reach a log line.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectClient").field("base", &self.base.as_str()).finish_non_exhaustive()
+        f.debug_struct("ConnectClient")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
     }
 }
 
@@ -37,7 +39,12 @@ pub struct RestartOptions {
 
 impl ConnectClient {
     pub fn new(base: Url, http: reqwest::Client, auth: Option<HeaderValue>) -> Self {
-        Self { base, http, auth, retry: RetryPolicy::default() }
+        Self {
+            base,
+            http,
+            auth,
+            retry: RetryPolicy::default(),
+        }
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
@@ -71,7 +78,9 @@ impl ConnectClient {
     ) -> Result<(StatusCode, bytes::Bytes)> {
         let mut retry = 0;
         loop {
-            let result = self.send_once(endpoint, method.clone(), url.clone(), body).await;
+            let result = self
+                .send_once(endpoint, method.clone(), url.clone(), body)
+                .await;
             match result {
                 Err(e) if e.is_transient() && retry + 1 < self.retry.attempts => {
                     retry += 1;
@@ -91,7 +100,10 @@ impl ConnectClient {
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, bytes::Bytes)> {
-        let mut req = self.http.request(method.clone(), url).header("Accept", "application/json");
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .header("Accept", "application/json");
         if let Some(auth) = &self.auth {
             req = req.header("Authorization", auth.clone());
         }
@@ -104,8 +116,15 @@ impl ConnectClient {
             Ok(r) => r,
             Err(e) => {
                 metrics::rest_request(endpoint, "error", start.elapsed());
-                let what = if e.is_timeout() { "request timed out" } else { "request failed" };
-                return Err(Error::Unavailable(format!("{method} {endpoint}: {what}: {}", error_chain(&e))));
+                let what = if e.is_timeout() {
+                    "request timed out"
+                } else {
+                    "request failed"
+                };
+                return Err(Error::Unavailable(format!(
+                    "{method} {endpoint}: {what}: {}",
+                    error_chain(&e)
+                )));
             }
         };
         let status = resp.status();
@@ -141,14 +160,17 @@ impl ConnectClient {
 
     /// `GET /connectors`
     pub async fn list(&self) -> Result<Vec<String>> {
-        self.json("list", Method::GET, self.url(&["connectors"]), None).await
+        self.json("list", Method::GET, self.url(&["connectors"]), None)
+            .await
     }
 
     /// `GET /connectors?expand=status&expand=info`: every connector's status and config in one call.
     /// Connect drops a connector that has no status yet from this map.
     pub async fn list_expanded(&self) -> Result<BTreeMap<String, ExpandedConnector>> {
         let mut url = self.url(&["connectors"]);
-        url.query_pairs_mut().append_pair("expand", "status").append_pair("expand", "info");
+        url.query_pairs_mut()
+            .append_pair("expand", "status")
+            .append_pair("expand", "info");
         self.json("list_expanded", Method::GET, url, None).await
     }
 
@@ -159,34 +181,73 @@ impl ConnectClient {
         config: &BTreeMap<String, String>,
         initial_state: Option<&str>,
     ) -> Result<ConnectorInfo> {
-        let body = serde_json::to_value(CreateConnectorRequest { name, config, initial_state })?;
-        self.json("create", Method::POST, self.url(&["connectors"]), Some(&body)).await
+        let body = serde_json::to_value(CreateConnectorRequest {
+            name,
+            config,
+            initial_state,
+        })?;
+        self.json(
+            "create",
+            Method::POST,
+            self.url(&["connectors"]),
+            Some(&body),
+        )
+        .await
     }
 
     /// `GET /connectors/{name}`
     pub async fn get(&self, name: &str) -> Result<ConnectorInfo> {
-        self.json("get", Method::GET, self.url(&["connectors", name]), None).await
+        self.json("get", Method::GET, self.url(&["connectors", name]), None)
+            .await
     }
 
     /// `GET /connectors/{name}/config`
     pub async fn get_config(&self, name: &str) -> Result<BTreeMap<String, String>> {
-        self.json("get_config", Method::GET, self.url(&["connectors", name, "config"]), None).await
+        self.json(
+            "get_config",
+            Method::GET,
+            self.url(&["connectors", name, "config"]),
+            None,
+        )
+        .await
     }
 
     /// `PUT /connectors/{name}/config` (an upsert: 201 created, 200 updated).
-    pub async fn put_config(&self, name: &str, config: &BTreeMap<String, String>) -> Result<ConnectorInfo> {
+    pub async fn put_config(
+        &self,
+        name: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<ConnectorInfo> {
         let body = serde_json::to_value(config)?;
-        self.json("put_config", Method::PUT, self.url(&["connectors", name, "config"]), Some(&body)).await
+        self.json(
+            "put_config",
+            Method::PUT,
+            self.url(&["connectors", name, "config"]),
+            Some(&body),
+        )
+        .await
     }
 
     /// `GET /connectors/{name}/status`. 404 also right after creation, before the connector started.
     pub async fn status(&self, name: &str) -> Result<ConnectorStateInfo> {
-        self.json("status", Method::GET, self.url(&["connectors", name, "status"]), None).await
+        self.json(
+            "status",
+            Method::GET,
+            self.url(&["connectors", name, "status"]),
+            None,
+        )
+        .await
     }
 
     /// `GET /connectors/{name}/tasks`
     pub async fn tasks(&self, name: &str) -> Result<Vec<TaskInfo>> {
-        self.json("tasks", Method::GET, self.url(&["connectors", name, "tasks"]), None).await
+        self.json(
+            "tasks",
+            Method::GET,
+            self.url(&["connectors", name, "tasks"]),
+            None,
+        )
+        .await
     }
 
     /// `GET /connectors/{name}/tasks/{id}/status`
@@ -197,22 +258,47 @@ impl ConnectClient {
 
     /// `PUT /connectors/{name}/pause` (202: asynchronous, read the status back to confirm).
     pub async fn pause(&self, name: &str) -> Result<()> {
-        self.send("pause", Method::PUT, self.url(&["connectors", name, "pause"]), None).await.map(drop)
+        self.send(
+            "pause",
+            Method::PUT,
+            self.url(&["connectors", name, "pause"]),
+            None,
+        )
+        .await
+        .map(drop)
     }
 
     /// `PUT /connectors/{name}/resume` (202: asynchronous).
     pub async fn resume(&self, name: &str) -> Result<()> {
-        self.send("resume", Method::PUT, self.url(&["connectors", name, "resume"]), None).await.map(drop)
+        self.send(
+            "resume",
+            Method::PUT,
+            self.url(&["connectors", name, "resume"]),
+            None,
+        )
+        .await
+        .map(drop)
     }
 
     /// `PUT /connectors/{name}/stop` (204).
     pub async fn stop(&self, name: &str) -> Result<()> {
-        self.send("stop", Method::PUT, self.url(&["connectors", name, "stop"]), None).await.map(drop)
+        self.send(
+            "stop",
+            Method::PUT,
+            self.url(&["connectors", name, "stop"]),
+            None,
+        )
+        .await
+        .map(drop)
     }
 
     /// `POST /connectors/{name}/restart[?includeTasks=&onlyFailed=]`. With either flag Connect
     /// answers 202 with the restart plan; without, 204 and no body.
-    pub async fn restart(&self, name: &str, opts: RestartOptions) -> Result<Option<ConnectorStateInfo>> {
+    pub async fn restart(
+        &self,
+        name: &str,
+        opts: RestartOptions,
+    ) -> Result<Option<ConnectorStateInfo>> {
         let mut url = self.url(&["connectors", name, "restart"]);
         if opts.include_tasks || opts.only_failed {
             url.query_pairs_mut()
@@ -229,21 +315,40 @@ impl ConnectClient {
     /// `POST /connectors/{name}/tasks/{id}/restart`
     pub async fn restart_task(&self, name: &str, task: i32) -> Result<()> {
         let url = self.url(&["connectors", name, "tasks", &task.to_string(), "restart"]);
-        self.send("restart_task", Method::POST, url, None).await.map(drop)
+        self.send("restart_task", Method::POST, url, None)
+            .await
+            .map(drop)
     }
 
     /// `DELETE /connectors/{name}`
     pub async fn delete(&self, name: &str) -> Result<()> {
-        self.send("delete", Method::DELETE, self.url(&["connectors", name]), None).await.map(drop)
+        self.send(
+            "delete",
+            Method::DELETE,
+            self.url(&["connectors", name]),
+            None,
+        )
+        .await
+        .map(drop)
     }
 
     /// `GET /connector-plugins` (connector plugins of the answering worker).
     pub async fn plugins(&self) -> Result<Vec<PluginInfo>> {
-        self.json("plugins", Method::GET, self.url(&["connector-plugins"]), None).await
+        self.json(
+            "plugins",
+            Method::GET,
+            self.url(&["connector-plugins"]),
+            None,
+        )
+        .await
     }
 
     /// `PUT /connector-plugins/{class}/config/validate`: 200 even when invalid (`error_count` > 0).
-    pub async fn validate(&self, class: &str, config: &BTreeMap<String, String>) -> Result<ConfigInfos> {
+    pub async fn validate(
+        &self,
+        class: &str,
+        config: &BTreeMap<String, String>,
+    ) -> Result<ConfigInfos> {
         let body = serde_json::to_value(config)?;
         let url = self.url(&["connector-plugins", class, "config", "validate"]);
         self.json("validate", Method::PUT, url, Some(&body)).await
@@ -253,7 +358,10 @@ impl ConnectClient {
     /// that is "no topics known", not an authorisation failure.
     pub async fn topics(&self, name: &str) -> Result<Vec<String>> {
         let url = self.url(&["connectors", name, "topics"]);
-        match self.json::<BTreeMap<String, TopicsEntry>>("topics", Method::GET, url, None).await {
+        match self
+            .json::<BTreeMap<String, TopicsEntry>>("topics", Method::GET, url, None)
+            .await
+        {
             Ok(map) => Ok(map.into_values().flat_map(|e| e.topics).collect()),
             Err(Error::Unauthorized(403)) => Ok(Vec::new()),
             Err(e) => Err(e),
@@ -277,21 +385,34 @@ fn classify(status: StatusCode, body: &[u8]) -> Error {
         500 if is_momentary_500(&message) => Error::Rebalancing(message),
         500 if is_config_500(&message) => Error::Rejected(message),
         500 | 502 | 503 | 504 => Error::Unavailable(format!("HTTP {}: {message}", status.as_u16())),
-        code => Error::Unexpected { status: code, message },
+        code => Error::Unexpected {
+            status: code,
+            message,
+        },
     }
 }
 
 fn is_momentary_500(message: &str) -> bool {
-    ["timed out", "rebalance", "Cannot complete request", "no known leader"]
-        .iter()
-        .any(|m| message.contains(m))
+    [
+        "timed out",
+        "rebalance",
+        "Cannot complete request",
+        "no known leader",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// 500s that carry a problem with what we sent, which a retry will not cure.
 fn is_config_500(message: &str) -> bool {
-    ["Failed to find any class", "ConfigException", "must specify", "contains no connector type"]
-        .iter()
-        .any(|m| message.contains(m))
+    [
+        "Failed to find any class",
+        "ConfigException",
+        "must specify",
+        "contains no connector type",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -316,20 +437,38 @@ mod tests {
 
     #[test]
     fn classifies_connect_errors() {
-        assert!(matches!(err(404, "Connector x not found"), Error::NotFound(_)));
-        assert!(matches!(err(409, "Connector x already exists"), Error::AlreadyExists(_)));
         assert!(matches!(
-            err(409, "Cannot complete request momentarily due to no known leader URL"),
+            err(404, "Connector x not found"),
+            Error::NotFound(_)
+        ));
+        assert!(matches!(
+            err(409, "Connector x already exists"),
+            Error::AlreadyExists(_)
+        ));
+        assert!(matches!(
+            err(
+                409,
+                "Cannot complete request momentarily due to no known leader URL"
+            ),
             Error::Rebalancing(_)
         ));
-        assert!(matches!(err(500, "Request timed out. The worker is currently ..."), Error::Rebalancing(_)));
         assert!(matches!(
-            err(500, "Failed to find any class that implements Connector and which name matches x"),
+            err(500, "Request timed out. The worker is currently ..."),
+            Error::Rebalancing(_)
+        ));
+        assert!(matches!(
+            err(
+                500,
+                "Failed to find any class that implements Connector and which name matches x"
+            ),
             Error::Rejected(_)
         ));
         assert!(matches!(err(500, "boom"), Error::Unavailable(_)));
         assert!(matches!(err(401, ""), Error::Unauthorized(401)));
-        assert!(matches!(err(400, "Connector configuration is invalid"), Error::Rejected(_)));
+        assert!(matches!(
+            err(400, "Connector configuration is invalid"),
+            Error::Rejected(_)
+        ));
         assert!(err(409, "conflicting operation (e.g. worker rebalance)").is_transient());
         assert!(!err(400, "bad").is_transient());
     }
@@ -337,7 +476,14 @@ mod tests {
     #[test]
     fn connector_names_are_path_encoded() {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let c = ConnectClient::new(Url::parse("http://h:8083/base/").unwrap(), reqwest::Client::new(), None);
-        assert_eq!(c.url(&["connectors", "a b/c", "status"]).as_str(), "http://h:8083/base/connectors/a%20b%2Fc/status");
+        let c = ConnectClient::new(
+            Url::parse("http://h:8083/base/").unwrap(),
+            reqwest::Client::new(),
+            None,
+        );
+        assert_eq!(
+            c.url(&["connectors", "a b/c", "status"]).as_str(),
+            "http://h:8083/base/connectors/a%20b%2Fc/status"
+        );
     }
 }

@@ -15,18 +15,28 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { attempts: 4, base: Duration::from_millis(250), max: Duration::from_secs(4) }
+        Self {
+            attempts: 4,
+            base: Duration::from_millis(250),
+            max: Duration::from_secs(4),
+        }
     }
 }
 
 impl RetryPolicy {
-    pub const NONE: RetryPolicy =
-        RetryPolicy { attempts: 1, base: Duration::ZERO, max: Duration::ZERO };
+    pub const NONE: RetryPolicy = RetryPolicy {
+        attempts: 1,
+        base: Duration::ZERO,
+        max: Duration::ZERO,
+    };
 
     /// Delay before retry number `retry` (1-based): full jitter over an exponential cap,
     /// so that many reconciles hitting one rebalancing cluster do not retry in lockstep.
     pub fn delay(&self, retry: u32) -> Duration {
-        let cap = self.base.saturating_mul(1u32 << retry.min(16)).min(self.max);
+        let cap = self
+            .base
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max);
         if cap.is_zero() {
             return cap;
         }
@@ -41,11 +51,19 @@ mod tests {
 
     #[test]
     fn delays_grow_and_stay_under_the_cap() {
-        let p = RetryPolicy { attempts: 10, base: Duration::from_millis(100), max: Duration::from_secs(1) };
+        let p = RetryPolicy {
+            attempts: 10,
+            base: Duration::from_millis(100),
+            max: Duration::from_secs(1),
+        };
         for retry in 1..10 {
             let d = p.delay(retry);
             let cap = Duration::from_millis(100 * (1 << retry)).min(Duration::from_secs(1));
-            assert!(d <= cap && d >= cap / 2, "retry {retry}: {d:?} outside [{:?}, {cap:?}]", cap / 2);
+            assert!(
+                d <= cap && d >= cap / 2,
+                "retry {retry}: {d:?} outside [{:?}, {cap:?}]",
+                cap / 2
+            );
         }
     }
 }

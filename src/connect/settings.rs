@@ -68,7 +68,10 @@ impl ClientSettings {
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!("kafka-connect-operator/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!(
+                "kafka-connect-operator/",
+                env!("CARGO_PKG_VERSION")
+            ));
         if let Some(ca) = &self.ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(ca)
                 .map_err(|e| Error::InvalidTls(format!("CA bundle: {e}")))?;
@@ -85,11 +88,14 @@ impl ClientSettings {
         if self.insecure_skip_verify {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
-        let http = builder.build().map_err(|e| Error::InvalidTls(e.to_string()))?;
+        let http = builder
+            .build()
+            .map_err(|e| Error::InvalidTls(e.to_string()))?;
         let auth = match &self.authorization {
             Some(value) => {
-                let mut v = HeaderValue::from_str(value)
-                    .map_err(|_| Error::MissingReference("credentials contain invalid header characters".into()))?;
+                let mut v = HeaderValue::from_str(value).map_err(|_| {
+                    Error::MissingReference("credentials contain invalid header characters".into())
+                })?;
                 v.set_sensitive(true);
                 Some(v)
             }
@@ -101,7 +107,10 @@ impl ClientSettings {
 
 /// Reads the Secrets and ConfigMaps that `cluster` names and returns resolved settings.
 /// A missing object or key is `Error::MissingReference` naming it (never its content).
-pub async fn resolve_settings(client: &Client, cluster: &KafkaConnectCluster) -> Result<ClientSettings> {
+pub async fn resolve_settings(
+    client: &Client,
+    cluster: &KafkaConnectCluster,
+) -> Result<ClientSettings> {
     let ns = cluster.metadata.namespace.clone().unwrap_or_default();
     let url = Url::parse(&cluster.spec.url)
         .map_err(|e| Error::MissingReference(format!("spec.url is not a URL: {e}")))?;
@@ -113,18 +122,36 @@ pub async fn resolve_settings(client: &Client, cluster: &KafkaConnectCluster) ->
     if let Some(auth) = &cluster.spec.auth {
         if let Some(basic) = &auth.basic {
             let data = secret_data(&secrets, &basic.secret_name).await?;
-            let user = key(&data, &basic.secret_name, basic.username_key.as_deref().unwrap_or("username"))?;
-            let pass = key(&data, &basic.secret_name, basic.password_key.as_deref().unwrap_or("password"))?;
+            let user = key(
+                &data,
+                &basic.secret_name,
+                basic.username_key.as_deref().unwrap_or("username"),
+            )?;
+            let pass = key(
+                &data,
+                &basic.secret_name,
+                basic.password_key.as_deref().unwrap_or("password"),
+            )?;
             let mut raw = user;
             raw.push(b':');
             raw.extend_from_slice(&pass);
-            settings.authorization =
-                Some(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)));
+            settings.authorization = Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            ));
         } else if let Some(bearer) = &auth.bearer {
             let data = secret_data(&secrets, &bearer.secret_name).await?;
-            let token = key(&data, &bearer.secret_name, bearer.token_key.as_deref().unwrap_or("token"))?;
-            let token = String::from_utf8(token)
-                .map_err(|_| Error::MissingReference(format!("Secret {}: token is not UTF-8", bearer.secret_name)))?;
+            let token = key(
+                &data,
+                &bearer.secret_name,
+                bearer.token_key.as_deref().unwrap_or("token"),
+            )?;
+            let token = String::from_utf8(token).map_err(|_| {
+                Error::MissingReference(format!(
+                    "Secret {}: token is not UTF-8",
+                    bearer.secret_name
+                ))
+            })?;
             settings.authorization = Some(format!("Bearer {}", token.trim()));
         }
     }
@@ -136,16 +163,19 @@ pub async fn resolve_settings(client: &Client, cluster: &KafkaConnectCluster) ->
                 (Some(s), _) => key(&secret_data(&secrets, s).await?, s, k)?,
                 (None, Some(cm)) => {
                     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
-                    let map = cms
-                        .get_opt(cm)
-                        .await?
-                        .ok_or_else(|| Error::MissingReference(format!("ConfigMap {cm} not found")))?;
+                    let map = cms.get_opt(cm).await?.ok_or_else(|| {
+                        Error::MissingReference(format!("ConfigMap {cm} not found"))
+                    })?;
                     map.data
                         .and_then(|d| d.get(k).cloned())
                         .map(String::into_bytes)
-                        .ok_or_else(|| Error::MissingReference(format!("ConfigMap {cm} has no key {k}")))?
+                        .ok_or_else(|| {
+                            Error::MissingReference(format!("ConfigMap {cm} has no key {k}"))
+                        })?
                 }
-                (None, None) => return Err(Error::MissingReference("tls.ca names no source".into())),
+                (None, None) => {
+                    return Err(Error::MissingReference("tls.ca names no source".into()));
+                }
             });
         }
         if let Some(name) = &tls.client_certificate_secret {

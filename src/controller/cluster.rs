@@ -23,17 +23,27 @@ const KIND: &str = "KafkaConnectCluster";
 pub async fn reconcile(obj: Arc<KafkaConnectCluster>, ctx: Arc<Context>) -> Result<Action> {
     let start = Instant::now();
     let result = reconcile_inner(&obj, &ctx).await;
-    metrics::reconciled(KIND, if result.is_ok() { "ok" } else { "error" }, start.elapsed());
+    metrics::reconciled(
+        KIND,
+        if result.is_ok() { "ok" } else { "error" },
+        start.elapsed(),
+    );
     result
 }
 
 async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Action> {
     let ns = obj.namespace().unwrap_or_default();
     let key = (ns.clone(), obj.name_any());
-    let mut status = KafkaConnectClusterStatus { observed_generation: obj.metadata.generation, ..Default::default() };
+    let mut status = KafkaConnectClusterStatus {
+        observed_generation: obj.metadata.generation,
+        ..Default::default()
+    };
     let prev = obj.status.clone().unwrap_or_default();
 
-    let ready = match resolve_settings(&ctx.client, obj).await.and_then(|s| ctx.clusters.ensure(key.clone(), &s)) {
+    let ready = match resolve_settings(&ctx.client, obj)
+        .await
+        .and_then(|s| ctx.clusters.ensure(key.clone(), &s))
+    {
         Err(e) => Err(e),
         Ok(handle) => {
             let info = handle.client.server_info().await;
@@ -45,7 +55,11 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
                     status.kafka_cluster_id = Some(info.kafka_cluster_id);
                     status.plugins = plugins
                         .into_iter()
-                        .map(|p| PluginStatus { class: p.class, type_: p.type_, version: p.version })
+                        .map(|p| PluginStatus {
+                            class: p.class,
+                            type_: p.type_,
+                            version: p.version,
+                        })
                         .collect();
                     status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
                     status.connectors = Some(counts(ctx, &handle.view(), &key));
@@ -56,7 +70,11 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         }
     };
     let (is_ready, reason, message) = match &ready {
-        Ok(()) => (true, "Available", "the Connect REST API answers".to_string()),
+        Ok(()) => (
+            true,
+            "Available",
+            "the Connect REST API answers".to_string(),
+        ),
         Err(e) => {
             metrics::error(KIND, e.label());
             // Keep what we learnt last time: a blip should not erase the plugin list.
@@ -68,7 +86,13 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
             (false, e.label(), e.to_string())
         }
     };
-    let mut conds = vec![conditions::condition(READY, is_ready, reason, message, obj.metadata.generation)];
+    let mut conds = vec![conditions::condition(
+        READY,
+        is_ready,
+        reason,
+        message,
+        obj.metadata.generation,
+    )];
     conditions::carry_transition_times(&mut conds, &prev.conditions);
     status.conditions = conds;
 
@@ -80,24 +104,40 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
     };
     if !unchanged {
         let api: Api<KafkaConnectCluster> = Api::namespaced(ctx.client.clone(), &ns);
-        let patch = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": KIND, "status": status});
-        api.patch_status(&obj.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(patch)).await?;
+        let patch =
+            json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": KIND, "status": status});
+        api.patch_status(
+            &obj.name_any(),
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(patch),
+        )
+        .await?;
     }
     match ready {
         Ok(()) => Ok(Action::requeue(ctx.config.cluster_refresh)),
         // Unreachable or misconfigured: look again soon (the poller also wakes us on recovery).
-        Err(Error::MissingReference(_) | Error::InvalidTls(_)) => Ok(Action::requeue(std::time::Duration::from_secs(15))),
+        Err(Error::MissingReference(_) | Error::InvalidTls(_)) => {
+            Ok(Action::requeue(std::time::Duration::from_secs(15)))
+        }
         Err(_) => Ok(Action::requeue(ctx.config.poll_interval)),
     }
 }
 
-fn counts(ctx: &Context, view: &super::clusters::ClusterView, key: &super::clusters::ClusterKey) -> ConnectorCounts {
-    let Some(map) = &view.connectors else { return ConnectorCounts::default() };
+fn counts(
+    ctx: &Context,
+    view: &super::clusters::ClusterView,
+    key: &super::clusters::ClusterKey,
+) -> ConnectorCounts {
+    let Some(map) = &view.connectors else {
+        return ConnectorCounts::default();
+    };
     let managed: std::collections::BTreeSet<String> = ctx
         .connectors
         .state()
         .iter()
-        .filter(|c| c.namespace().as_deref() == Some(key.0.as_str()) && c.spec.cluster_ref.name == key.1)
+        .filter(|c| {
+            c.namespace().as_deref() == Some(key.0.as_str()) && c.spec.cluster_ref.name == key.1
+        })
         .map(|c| c.connector_name())
         .collect();
     let failed = map

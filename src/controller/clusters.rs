@@ -47,7 +47,9 @@ impl ClusterHandle {
         if v.error.is_some() {
             return None;
         }
-        v.connectors.as_ref().and_then(|m| m.get(connector).cloned())
+        v.connectors
+            .as_ref()
+            .and_then(|m| m.get(connector).cloned())
     }
 
     /// Records what a reconcile just read or wrote, so the next reconcile before the next
@@ -64,7 +66,10 @@ impl ClusterHandle {
 
     /// Replaces the view with a poll's result; returns the connector names whose entry
     /// changed and whether reachability flipped.
-    fn apply_poll(&self, result: Result<BTreeMap<String, ExpandedConnector>>) -> (BTreeSet<String>, bool) {
+    fn apply_poll(
+        &self,
+        result: Result<BTreeMap<String, ExpandedConnector>>,
+    ) -> (BTreeSet<String>, bool) {
         let mut v = self.view.write().expect("view lock");
         v.polled_at = Some(Instant::now());
         match result {
@@ -111,7 +116,13 @@ impl ClusterRegistry {
         wake_cluster: UnboundedSender<ObjectRef<KafkaConnectCluster>>,
         poll_interval: Duration,
     ) -> Self {
-        Self { handles: Mutex::default(), wake_connector, wake_cluster, poll_interval, stores: OnceLock::new() }
+        Self {
+            handles: Mutex::default(),
+            wake_connector,
+            wake_cluster,
+            poll_interval,
+            stores: OnceLock::new(),
+        }
     }
 
     pub fn attach(&self, connectors: Store<KafkaConnector>, clusters: Store<KafkaConnectCluster>) {
@@ -124,12 +135,16 @@ impl ClusterRegistry {
 
     /// Returns the handle for `key`, (re)building client and poller when the resolved
     /// settings (URL, timeout, credentials, TLS) changed.
-    pub fn ensure(self: &Arc<Self>, key: ClusterKey, settings: &ClientSettings) -> Result<Arc<ClusterHandle>> {
+    pub fn ensure(
+        self: &Arc<Self>,
+        key: ClusterKey,
+        settings: &ClientSettings,
+    ) -> Result<Arc<ClusterHandle>> {
         let fingerprint = settings.fingerprint();
-        if let Some(h) = self.get(&key) {
-            if h.fingerprint == fingerprint {
-                return Ok(h);
-            }
+        if let Some(h) = self.get(&key)
+            && h.fingerprint == fingerprint
+        {
+            return Ok(h);
         }
         let handle = Arc::new(ClusterHandle {
             key: key.clone(),
@@ -139,9 +154,16 @@ impl ClusterRegistry {
             view: RwLock::default(),
             poller: Mutex::new(None),
         });
-        let task = tokio::spawn(poll_loop(Arc::downgrade(self), Arc::downgrade(&handle), self.poll_interval));
+        let task = tokio::spawn(poll_loop(
+            Arc::downgrade(self),
+            Arc::downgrade(&handle),
+            self.poll_interval,
+        ));
         *handle.poller.lock().expect("poller lock") = Some(task);
-        self.handles.lock().expect("handles lock").insert(key, handle.clone());
+        self.handles
+            .lock()
+            .expect("handles lock")
+            .insert(key, handle.clone());
         Ok(handle)
     }
 
@@ -156,14 +178,18 @@ impl ClusterRegistry {
     /// Wakes every KafkaConnector on cluster `key` whose connector name is in `names`
     /// (all of them when `names` is `None`).
     pub fn wake_connectors(&self, key: &ClusterKey, names: Option<&BTreeSet<String>>) {
-        let Some((connectors, _)) = self.stores.get() else { return };
+        let Some((connectors, _)) = self.stores.get() else {
+            return;
+        };
         for c in connectors.state() {
             let ns = c.metadata.namespace.clone().unwrap_or_default();
             if ns == key.0
                 && c.spec.cluster_ref.name == key.1
                 && names.is_none_or(|n| n.contains(&c.connector_name()))
             {
-                let _ = self.wake_connector.unbounded_send(ObjectRef::from_obj(c.as_ref()));
+                let _ = self
+                    .wake_connector
+                    .unbounded_send(ObjectRef::from_obj(c.as_ref()));
             }
         }
     }
@@ -174,7 +200,9 @@ impl ClusterRegistry {
 
     fn cluster_exists(&self, key: &ClusterKey) -> bool {
         match self.stores.get() {
-            Some((_, clusters)) => clusters.get(&ObjectRef::new(&key.1).within(&key.0)).is_some(),
+            Some((_, clusters)) => clusters
+                .get(&ObjectRef::new(&key.1).within(&key.0))
+                .is_some(),
             None => true,
         }
     }
@@ -186,7 +214,9 @@ async fn poll_loop(
     interval: Duration,
 ) {
     loop {
-        let (Some(reg), Some(h)) = (registry.upgrade(), handle.upgrade()) else { return };
+        let (Some(reg), Some(h)) = (registry.upgrade(), handle.upgrade()) else {
+            return;
+        };
         if !reg.cluster_exists(&h.key) {
             tracing::info!(namespace = %h.key.0, cluster = %h.key.1, "KafkaConnectCluster gone: stopping its poller");
             reg.remove(&h.key);
@@ -200,12 +230,16 @@ async fn poll_loop(
         if flipped {
             // Reachability changed: every connector's status and the cluster's Ready change.
             reg.wake_connectors(&h.key, None);
-            let _ = reg.wake_cluster.unbounded_send(ObjectRef::new(&h.key.1).within(&h.key.0));
+            let _ = reg
+                .wake_cluster
+                .unbounded_send(ObjectRef::new(&h.key.1).within(&h.key.0));
         } else if !changed.is_empty() {
             tracing::debug!(namespace = %h.key.0, cluster = %h.key.1, changed = changed.len(), "live view changed");
             reg.wake_connectors(&h.key, Some(&changed));
             // Counts in the cluster's status (and unmanaged connectors) may have changed.
-            let _ = reg.wake_cluster.unbounded_send(ObjectRef::new(&h.key.1).within(&h.key.0));
+            let _ = reg
+                .wake_cluster
+                .unbounded_send(ObjectRef::new(&h.key.1).within(&h.key.0));
         }
         drop((reg, h));
         tokio::time::sleep(interval).await;

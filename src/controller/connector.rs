@@ -20,7 +20,9 @@ use super::decide::{self, ConfigAction, DecideInput, Live, RestartAction, StateA
 use super::ownership::{self, Claim};
 use super::status::{self, Verdict};
 use super::{Context, FINALIZER, MANAGER};
-use crate::api::connector::{AutoRestartStatus, DeletionPolicy, DesiredState, KafkaConnectorStatus, ValidationError};
+use crate::api::connector::{
+    AutoRestartStatus, DeletionPolicy, DesiredState, KafkaConnectorStatus, ValidationError,
+};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::connect::types::ExpandedConnector;
 use crate::connect::{ConnectClient, RestartOptions, resolve_settings};
@@ -38,7 +40,8 @@ const SOON: Duration = Duration::from_secs(3);
     connector = %obj.connector_name(), cluster = %obj.spec.cluster_ref.name))]
 pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Action> {
     let start = Instant::now();
-    let api: Api<KafkaConnector> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let api: Api<KafkaConnector> =
+        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     let budget = ctx.config.reconcile_timeout;
     let fut = finalizer(&api, FINALIZER, obj, |event| async {
         match event {
@@ -49,10 +52,17 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     let result = match tokio::time::timeout(budget, fut).await {
         Err(_) => Err(Error::Timeout(budget)),
         Ok(Ok(a)) => Ok(a),
-        Ok(Err(kube::runtime::finalizer::Error::ApplyFailed(e) | kube::runtime::finalizer::Error::CleanupFailed(e))) => Err(e),
+        Ok(Err(
+            kube::runtime::finalizer::Error::ApplyFailed(e)
+            | kube::runtime::finalizer::Error::CleanupFailed(e),
+        )) => Err(e),
         Ok(Err(e)) => Err(Error::Finalizer(e.to_string())),
     };
-    metrics::reconciled(KIND, if result.is_ok() { "ok" } else { "error" }, start.elapsed());
+    metrics::reconciled(
+        KIND,
+        if result.is_ok() { "ok" } else { "error" },
+        start.elapsed(),
+    );
     if let Err(e) = &result {
         metrics::error(KIND, e.label());
     }
@@ -63,7 +73,11 @@ pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, _ctx: Arc<Context>) -
     tracing::warn!(error = %err, reason = err.label(), "KafkaConnector reconcile failed");
     // Jitter so that many connectors of one failing cluster do not retry in lockstep.
     let jitter = Duration::from_millis(rand::random_range(0..2000));
-    let base = if err.is_transient() { Duration::from_secs(5) } else { Duration::from_secs(30) };
+    let base = if err.is_transient() {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(30)
+    };
     let _ = obj;
     Action::requeue(base + jitter)
 }
@@ -106,8 +120,15 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     // 1. The cluster and its credentials.
     let handle = match cluster_handle(obj, ctx).await {
         Ok(h) => h,
-        Err(e @ (Error::ClusterNotFound(_) | Error::MissingReference(_) | Error::InvalidTls(_))) => {
-            let o = Outcome { verdict_reason: e.label(), message: e.to_string(), stalled: false, requeue: Duration::from_secs(15) };
+        Err(
+            e @ (Error::ClusterNotFound(_) | Error::MissingReference(_) | Error::InvalidTls(_)),
+        ) => {
+            let o = Outcome {
+                verdict_reason: e.label(),
+                message: e.to_string(),
+                stalled: false,
+                requeue: Duration::from_secs(15),
+            };
             return finish(obj, ctx, st, &prev, None, &desired, Some(o)).await;
         }
         Err(e) => return Err(e),
@@ -117,7 +138,10 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     if let Some(owner) = conflicting_owner(obj, ctx, &handle.url) {
         let o = Outcome {
             verdict_reason: "Conflict",
-            message: format!("connector {name} on {} is claimed by KafkaConnector {owner}", handle.url),
+            message: format!(
+                "connector {name} on {} is claimed by KafkaConnector {owner}",
+                handle.url
+            ),
             stalled: true,
             requeue: ctx.config.resync,
         };
@@ -128,7 +152,12 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     let mut live = match fetch_live(&handle, &name).await {
         Ok(l) => l,
         Err(e) if e.is_transient() || matches!(e, Error::Unauthorized(_)) => {
-            let o = Outcome { verdict_reason: e.label(), message: e.to_string(), stalled: false, requeue: SOON * 3 };
+            let o = Outcome {
+                verdict_reason: e.label(),
+                message: e.to_string(),
+                stalled: false,
+                requeue: SOON * 3,
+            };
             st.state = prev.state.clone();
             return finish(obj, ctx, st, &prev, None, &desired, Some(o)).await;
         }
@@ -155,11 +184,20 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         if !errors.is_empty() {
             let count = errors.len();
             st.validation_errors = errors;
-            publish(ctx, obj, EventType::Warning, "ValidationFailed", "Validate",
-                format!("Connect rejected the config with {count} error(s); nothing was written")).await;
+            publish(
+                ctx,
+                obj,
+                EventType::Warning,
+                "ValidationFailed",
+                "Validate",
+                format!("Connect rejected the config with {count} error(s); nothing was written"),
+            )
+            .await;
             let o = Outcome {
                 verdict_reason: "InvalidConfig",
-                message: format!("the config has {count} error(s), see status.validationErrors; Connect was not changed"),
+                message: format!(
+                    "the config has {count} error(s), see status.validationErrors; Connect was not changed"
+                ),
                 stalled: true,
                 requeue: Duration::from_secs(60),
             };
@@ -172,17 +210,46 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
                     Ok(_) | Err(Error::AlreadyExists(_)) => {}
                     Err(e) => return Err(e),
                 }
-                publish(ctx, obj, EventType::Normal, "Created", "Create",
-                    format!("created connector {name} ({initial_state})")).await;
+                publish(
+                    ctx,
+                    obj,
+                    EventType::Normal,
+                    "Created",
+                    "Create",
+                    format!("created connector {name} ({initial_state})"),
+                )
+                .await;
             }
             ConfigAction::Update { restart_failed } => {
                 client.put_config(&name, &desired).await?;
-                publish(ctx, obj, EventType::Normal, "ConfigUpdated", "Update",
-                    format!("updated the config of connector {name}")).await;
+                publish(
+                    ctx,
+                    obj,
+                    EventType::Normal,
+                    "ConfigUpdated",
+                    "Update",
+                    format!("updated the config of connector {name}"),
+                )
+                .await;
                 if *restart_failed {
-                    client.restart(&name, RestartOptions { include_tasks: true, only_failed: true }).await?;
-                    publish(ctx, obj, EventType::Normal, "Restarted", "Restart",
-                        "restarted failed parts after the config changed".to_string()).await;
+                    client
+                        .restart(
+                            &name,
+                            RestartOptions {
+                                include_tasks: true,
+                                only_failed: true,
+                            },
+                        )
+                        .await?;
+                    publish(
+                        ctx,
+                        obj,
+                        EventType::Normal,
+                        "Restarted",
+                        "Restart",
+                        "restarted failed parts after the config changed".to_string(),
+                    )
+                    .await;
                 }
             }
             ConfigAction::None => {}
@@ -195,24 +262,67 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
             StateAction::Resume => client.resume(&name).await?,
             StateAction::Stop => client.stop(&name).await?,
         }
-        let verb = match action { StateAction::Pause => "Paused", StateAction::Resume => "Resumed", StateAction::Stop => "Stopped" };
+        let verb = match action {
+            StateAction::Pause => "Paused",
+            StateAction::Resume => "Resumed",
+            StateAction::Stop => "Stopped",
+        };
         if !confirm_state(client, &name, action.target()).await {
-            in_flight = Some(format!("waiting for connector {name} to become {}", action.target()));
+            in_flight = Some(format!(
+                "waiting for connector {name} to become {}",
+                action.target()
+            ));
         }
-        publish(ctx, obj, EventType::Normal, verb, verb, format!("connector {name}: {}", verb.to_lowercase())).await;
+        publish(
+            ctx,
+            obj,
+            EventType::Normal,
+            verb,
+            verb,
+            format!("connector {name}: {}", verb.to_lowercase()),
+        )
+        .await;
         acted = true;
     }
     match &plan.restart {
-        Some(RestartAction::Connector { id, include_tasks, only_failed }) => {
-            client.restart(&name, RestartOptions { include_tasks: *include_tasks, only_failed: *only_failed }).await?;
+        Some(RestartAction::Connector {
+            id,
+            include_tasks,
+            only_failed,
+        }) => {
+            client
+                .restart(
+                    &name,
+                    RestartOptions {
+                        include_tasks: *include_tasks,
+                        only_failed: *only_failed,
+                    },
+                )
+                .await?;
             st.last_restart_id = Some(id.clone());
-            publish(ctx, obj, EventType::Normal, "Restarted", "Restart", format!("restarted connector {name} (restart id {id})")).await;
+            publish(
+                ctx,
+                obj,
+                EventType::Normal,
+                "Restarted",
+                "Restart",
+                format!("restarted connector {name} (restart id {id})"),
+            )
+            .await;
             acted = true;
         }
         Some(RestartAction::Task { id, task_id }) => {
             client.restart_task(&name, *task_id).await?;
             st.last_restart_id = Some(id.clone());
-            publish(ctx, obj, EventType::Normal, "Restarted", "RestartTask", format!("restarted task {task_id} of {name} (restart id {id})")).await;
+            publish(
+                ctx,
+                obj,
+                EventType::Normal,
+                "Restarted",
+                "RestartTask",
+                format!("restarted task {task_id} of {name} (restart id {id})"),
+            )
+            .await;
             acted = true;
         }
         Some(RestartAction::RecordOnly { id }) => st.last_restart_id = Some(id.clone()),
@@ -220,12 +330,30 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     }
     let ar = &plan.auto_restart;
     if ar.restart_now {
-        client.restart(&name, RestartOptions { include_tasks: true, only_failed: true }).await?;
+        client
+            .restart(
+                &name,
+                RestartOptions {
+                    include_tasks: true,
+                    only_failed: true,
+                },
+            )
+            .await?;
         let count = prev.auto_restart.as_ref().map_or(0, |a| a.count) + 1;
-        st.auto_restart = Some(AutoRestartStatus { count, last_restart_time: Some(Time(jiff::Timestamp::now())) });
+        st.auto_restart = Some(AutoRestartStatus {
+            count,
+            last_restart_time: Some(Time(jiff::Timestamp::now())),
+        });
         metrics::METRICS.auto_restarts.inc();
-        publish(ctx, obj, EventType::Warning, "AutoRestarted", "AutoRestart",
-            format!("connector {name} or a task was FAILED: restart number {count}")).await;
+        publish(
+            ctx,
+            obj,
+            EventType::Warning,
+            "AutoRestarted",
+            "AutoRestart",
+            format!("connector {name} or a task was FAILED: restart number {count}"),
+        )
+        .await;
         acted = true;
     } else if ar.reset {
         st.auto_restart = None;
@@ -234,15 +362,30 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     // 6. Read back what we changed, and share it with the next reconcile through the view.
     if acted {
         live = read_back(client, &name).await?;
-        handle.set_entry(&name, live.as_ref().map(|l| ExpandedConnector {
-            status: l.status.clone(),
-            info: Some(crate::connect::types::ConnectorInfo { name: name.clone(), config: l.config.clone(), tasks: vec![], type_: None }),
-        }));
+        handle.set_entry(
+            &name,
+            live.as_ref().map(|l| ExpandedConnector {
+                status: l.status.clone(),
+                info: Some(crate::connect::types::ConnectorInfo {
+                    name: name.clone(),
+                    config: l.config.clone(),
+                    tasks: vec![],
+                    type_: None,
+                }),
+            }),
+        );
     }
 
     // 7. Topics: on any change of the live status, and otherwise at most every topics_refresh.
-    let status_moved = live.as_ref().and_then(|l| l.status.as_ref()).map(|s| &s.connector.state) != prev.state.as_ref()
-        || live.as_ref().map_or(0, |l| l.status.as_ref().map_or(0, |s| s.tasks.len())) != prev.tasks.len();
+    let status_moved = live
+        .as_ref()
+        .and_then(|l| l.status.as_ref())
+        .map(|s| &s.connector.state)
+        != prev.state.as_ref()
+        || live
+            .as_ref()
+            .map_or(0, |l| l.status.as_ref().map_or(0, |s| s.tasks.len()))
+            != prev.tasks.len();
     if live.is_some() && (acted || status_moved || topics_due(ctx, obj)) {
         match client.topics(&name).await {
             Ok(mut t) => {
@@ -258,12 +401,19 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     if ar.exhausted {
         outcome = Some(Outcome {
             verdict_reason: "AutoRestartExhausted",
-            message: format!("connector {name} is FAILED and autoRestart.maxRestarts is reached; set spec.restart to try again"),
+            message: format!(
+                "connector {name} is FAILED and autoRestart.maxRestarts is reached; set spec.restart to try again"
+            ),
             stalled: true,
             requeue: ctx.config.resync,
         });
     } else if let Some(msg) = in_flight {
-        outcome = Some(Outcome { verdict_reason: "Progressing", message: msg, stalled: false, requeue: SOON });
+        outcome = Some(Outcome {
+            verdict_reason: "Progressing",
+            message: msg,
+            stalled: false,
+            requeue: SOON,
+        });
     }
     let mut action = finish(obj, ctx, st, &prev, live.as_ref(), &desired, outcome).await?;
     if let Some(wait) = ar.wait_seconds {
@@ -294,16 +444,28 @@ async fn finish(
     }
     let (verdict, requeue) = match outcome {
         Some(o) => (
-            Verdict { ready: false, reason: o.verdict_reason, message: status::mask(&o.message, secrets), reconciling: !o.stalled, stalled: o.stalled },
+            Verdict {
+                ready: false,
+                reason: o.verdict_reason,
+                message: status::mask(&o.message, secrets),
+                reconciling: !o.stalled,
+                stalled: o.stalled,
+            },
             o.requeue,
         ),
         None => live_verdict(obj, live, ctx),
     };
     status::set_conditions(&mut st, verdict, obj.metadata.generation);
     if !status::status_unchanged(&st, prev) {
-        let api: Api<KafkaConnector> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+        let api: Api<KafkaConnector> =
+            Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
         let patch = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": KIND, "status": st});
-        api.patch_status(&obj.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(patch)).await?;
+        api.patch_status(
+            &obj.name_any(),
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(patch),
+        )
+        .await?;
         ctx.remember_status(obj, Some(&st));
     }
     Ok(Action::requeue(requeue))
@@ -311,19 +473,58 @@ async fn finish(
 
 /// Ready only when Connect shows exactly what the spec asks for: the right state and, when
 /// running, every task RUNNING (Strimzi #6624: a CR stayed Ready with FAILED tasks).
-fn live_verdict(obj: &KafkaConnector, live: Option<&Live>, ctx: &Context) -> (Verdict<'static>, Duration) {
+fn live_verdict(
+    obj: &KafkaConnector,
+    live: Option<&Live>,
+    ctx: &Context,
+) -> (Verdict<'static>, Duration) {
     let idle = ctx.config.resync;
     let Some(status) = live.and_then(|l| l.status.as_ref()) else {
-        return (Verdict { ready: false, reason: "Starting", message: "waiting for Connect to report the connector's status".into(), reconciling: true, stalled: false }, SOON);
+        return (
+            Verdict {
+                ready: false,
+                reason: "Starting",
+                message: "waiting for Connect to report the connector's status".into(),
+                reconciling: true,
+                stalled: false,
+            },
+            SOON,
+        );
     };
     let state = status.connector.state.as_str();
     let auto = obj.spec.auto_restart.as_ref().is_some_and(|a| a.enabled);
-    let failed_tasks: Vec<String> = status.tasks.iter().filter(|t| t.state == "FAILED").map(|t| t.id.to_string()).collect();
+    let failed_tasks: Vec<String> = status
+        .tasks
+        .iter()
+        .filter(|t| t.state == "FAILED")
+        .map(|t| t.id.to_string())
+        .collect();
     if state == "FAILED" {
-        return (Verdict { ready: false, reason: "ConnectorFailed", message: format!("connector is FAILED on worker {}", status.connector.worker_id.clone().unwrap_or_default()), reconciling: auto, stalled: !auto }, idle);
+        return (
+            Verdict {
+                ready: false,
+                reason: "ConnectorFailed",
+                message: format!(
+                    "connector is FAILED on worker {}",
+                    status.connector.worker_id.clone().unwrap_or_default()
+                ),
+                reconciling: auto,
+                stalled: !auto,
+            },
+            idle,
+        );
     }
     if !failed_tasks.is_empty() {
-        return (Verdict { ready: false, reason: "TasksFailed", message: format!("task(s) {} FAILED", failed_tasks.join(", ")), reconciling: auto, stalled: !auto }, idle);
+        return (
+            Verdict {
+                ready: false,
+                reason: "TasksFailed",
+                message: format!("task(s) {} FAILED", failed_tasks.join(", ")),
+                reconciling: auto,
+                stalled: !auto,
+            },
+            idle,
+        );
     }
     let (want, reason) = match obj.spec.state {
         DesiredState::Running => ("RUNNING", "Running"),
@@ -331,12 +532,41 @@ fn live_verdict(obj: &KafkaConnector, live: Option<&Live>, ctx: &Context) -> (Ve
         DesiredState::Stopped => ("STOPPED", "Stopped"),
     };
     if state != want {
-        return (Verdict { ready: false, reason: "Progressing", message: format!("connector is {state}, want {want}"), reconciling: true, stalled: false }, SOON);
+        return (
+            Verdict {
+                ready: false,
+                reason: "Progressing",
+                message: format!("connector is {state}, want {want}"),
+                reconciling: true,
+                stalled: false,
+            },
+            SOON,
+        );
     }
-    if want == "RUNNING" && (status.tasks.is_empty() || status.tasks.iter().any(|t| t.state != "RUNNING")) {
-        return (Verdict { ready: false, reason: "TasksStarting", message: "waiting for every task to be RUNNING".into(), reconciling: true, stalled: false }, SOON);
+    if want == "RUNNING"
+        && (status.tasks.is_empty() || status.tasks.iter().any(|t| t.state != "RUNNING"))
+    {
+        return (
+            Verdict {
+                ready: false,
+                reason: "TasksStarting",
+                message: "waiting for every task to be RUNNING".into(),
+                reconciling: true,
+                stalled: false,
+            },
+            SOON,
+        );
     }
-    (Verdict { ready: true, reason, message: format!("connector is {state}"), reconciling: false, stalled: false }, idle)
+    (
+        Verdict {
+            ready: true,
+            reason,
+            message: format!("connector is {state}"),
+            reconciling: false,
+            stalled: false,
+        },
+        idle,
+    )
 }
 
 async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
@@ -345,13 +575,25 @@ async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     let ns = obj.namespace().unwrap_or_default();
     let others_wake = || {
         for other in ctx.connectors.state() {
-            if other.namespace().as_deref() == Some(ns.as_str()) && other.name_any() != obj.name_any() && other.connector_name() == name {
-                ctx.clusters.wake_connector(ObjectRef::from_obj(other.as_ref()));
+            if other.namespace().as_deref() == Some(ns.as_str())
+                && other.name_any() != obj.name_any()
+                && other.connector_name() == name
+            {
+                ctx.clusters
+                    .wake_connector(ObjectRef::from_obj(other.as_ref()));
             }
         }
     };
     if obj.spec.deletion_policy == DeletionPolicy::Orphan {
-        publish(ctx, obj, EventType::Normal, "Orphaned", "Delete", format!("left connector {name} in Connect (deletionPolicy Orphan)")).await;
+        publish(
+            ctx,
+            obj,
+            EventType::Normal,
+            "Orphaned",
+            "Delete",
+            format!("left connector {name} in Connect (deletionPolicy Orphan)"),
+        )
+        .await;
         others_wake();
         return Ok(Action::await_change());
     }
@@ -374,7 +616,15 @@ async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         Err(e) => return Err(e),
     }
     handle.set_entry(&name, None);
-    publish(ctx, obj, EventType::Normal, "Deleted", "Delete", format!("deleted connector {name}")).await;
+    publish(
+        ctx,
+        obj,
+        EventType::Normal,
+        "Deleted",
+        "Delete",
+        format!("deleted connector {name}"),
+    )
+    .await;
     others_wake();
     Ok(Action::await_change())
 }
@@ -386,10 +636,10 @@ async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<Clust
         .cluster_store
         .get(&ObjectRef::<KafkaConnectCluster>::new(&key.1).within(&ns))
         .ok_or_else(|| Error::ClusterNotFound(format!("{ns}/{}", key.1)))?;
-    if let Some(h) = ctx.clusters.get(&key) {
-        if h.url == ownership::normalise_url(&cluster.spec.url) {
-            return Ok(h);
-        }
+    if let Some(h) = ctx.clusters.get(&key)
+        && h.url == ownership::normalise_url(&cluster.spec.url)
+    {
+        return Ok(h);
     }
     let settings = resolve_settings(&ctx.client, &cluster).await?;
     ctx.clusters.ensure(key, &settings)
@@ -402,7 +652,10 @@ fn conflicting_owner(obj: &KafkaConnector, ctx: &Context, url: &str) -> Option<S
         let ns = c.namespace().unwrap_or_default();
         clusters
             .iter()
-            .find(|k| k.namespace().as_deref() == Some(ns.as_str()) && k.name_any() == c.spec.cluster_ref.name)
+            .find(|k| {
+                k.namespace().as_deref() == Some(ns.as_str())
+                    && k.name_any() == c.spec.cluster_ref.name
+            })
             .map(|k| ownership::normalise_url(&k.spec.url))
     };
     let claim_of = |c: &KafkaConnector| -> Option<Claim> {
@@ -414,29 +667,44 @@ fn conflicting_owner(obj: &KafkaConnector, ctx: &Context, url: &str) -> Option<S
             connector: c.connector_name(),
         })
     };
-    let mut claims: Vec<Claim> = ctx.connectors.state().iter().filter_map(|c| claim_of(c)).collect();
+    let mut claims: Vec<Claim> = ctx
+        .connectors
+        .state()
+        .iter()
+        .filter_map(|c| claim_of(c))
+        .collect();
     // Our own claim counts even if the store has not seen us yet.
-    let me = Claim { cluster_url: url.to_string(), ..claim_of(obj).unwrap_or(Claim {
-        namespace: obj.namespace().unwrap_or_default(),
-        name: obj.name_any(),
-        created: obj.meta().creation_timestamp.as_ref().map(|t| t.0),
+    let me = Claim {
         cluster_url: url.to_string(),
-        connector: obj.connector_name(),
-    }) };
-    if !claims.iter().any(|c| c.namespace == me.namespace && c.name == me.name) {
+        ..claim_of(obj).unwrap_or(Claim {
+            namespace: obj.namespace().unwrap_or_default(),
+            name: obj.name_any(),
+            created: obj.meta().creation_timestamp.as_ref().map(|t| t.0),
+            cluster_url: url.to_string(),
+            connector: obj.connector_name(),
+        })
+    };
+    if !claims
+        .iter()
+        .any(|c| c.namespace == me.namespace && c.name == me.name)
+    {
         claims.push(me.clone());
     }
     let w = ownership::winner(&claims, url, &me.connector)?;
-    (w.namespace != me.namespace || w.name != me.name).then(|| format!("{}/{}", w.namespace, w.name))
+    (w.namespace != me.namespace || w.name != me.name)
+        .then(|| format!("{}/{}", w.namespace, w.name))
 }
 
 /// The connector as Connect shows it: the bulk view when it lists the connector, else
 /// per-connector reads (a connector with no status yet is missing from the bulk map).
 async fn fetch_live(handle: &ClusterHandle, name: &str) -> Result<Option<Live>> {
-    if let Some(e) = handle.entry(name) {
-        if let (Some(info), Some(status)) = (e.info, e.status) {
-            return Ok(Some(Live { config: info.config, status: Some(status) }));
-        }
+    if let Some(e) = handle.entry(name)
+        && let (Some(info), Some(status)) = (e.info, e.status)
+    {
+        return Ok(Some(Live {
+            config: info.config,
+            status: Some(status),
+        }));
     }
     read_back(&handle.client, name).await
 }
@@ -464,7 +732,10 @@ async fn confirm_state(client: &ConnectClient, name: &str, target: &str) -> bool
         if let Ok(s) = client.status(name).await {
             let tasks_ok = match target {
                 "STOPPED" => s.tasks.is_empty(),
-                t => s.tasks.iter().all(|task| task.state == t || task.state == "FAILED"),
+                t => s
+                    .tasks
+                    .iter()
+                    .all(|task| task.state == t || task.state == "FAILED"),
             };
             if s.connector.state == target && tasks_ok {
                 return true;
@@ -477,12 +748,19 @@ async fn confirm_state(client: &ConnectClient, name: &str, target: &str) -> bool
 }
 
 /// Per-key errors from `PUT /connector-plugins/{class}/config/validate`, masked.
-async fn validate(client: &ConnectClient, class: &str, desired: &BTreeMap<String, String>) -> Result<Vec<ValidationError>> {
+async fn validate(
+    client: &ConnectClient,
+    class: &str,
+    desired: &BTreeMap<String, String>,
+) -> Result<Vec<ValidationError>> {
     let infos = match client.validate(class, desired).await {
         Ok(i) => i,
         // Unknown class and similar: Connect answers 500 with the reason.
         Err(Error::Rejected(msg)) => {
-            return Ok(vec![ValidationError { key: "class".into(), message: status::mask(&first_line(&msg), desired) }]);
+            return Ok(vec![ValidationError {
+                key: "class".into(),
+                message: status::mask(&first_line(&msg), desired),
+            }]);
         }
         Err(e) => return Err(e),
     };
@@ -490,7 +768,10 @@ async fn validate(client: &ConnectClient, class: &str, desired: &BTreeMap<String
     if infos.error_count > 0 {
         for c in infos.configs {
             for err in c.value.errors {
-                out.push(ValidationError { key: c.value.name.clone(), message: status::mask(&err, desired) });
+                out.push(ValidationError {
+                    key: c.value.name.clone(),
+                    message: status::mask(&err, desired),
+                });
             }
         }
     }
@@ -498,15 +779,33 @@ async fn validate(client: &ConnectClient, class: &str, desired: &BTreeMap<String
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or_default().chars().take(500).collect()
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(500)
+        .collect()
 }
 
 fn topics_due(ctx: &Context, obj: &KafkaConnector) -> bool {
     !ctx.config.topics_refresh.is_zero() && ctx.topics_due(obj)
 }
 
-async fn publish(ctx: &Context, obj: &KafkaConnector, type_: EventType, reason: &str, action: &str, note: String) {
-    let ev = KubeEvent { type_, reason: reason.into(), note: Some(note), action: action.into(), secondary: None };
+async fn publish(
+    ctx: &Context,
+    obj: &KafkaConnector,
+    type_: EventType,
+    reason: &str,
+    action: &str,
+    note: String,
+) {
+    let ev = KubeEvent {
+        type_,
+        reason: reason.into(),
+        note: Some(note),
+        action: action.into(),
+        secondary: None,
+    };
     if let Err(e) = ctx.recorder.publish(&ev, &obj.object_ref(&())).await {
         tracing::debug!(error = %e, "publishing an event failed");
     }

@@ -39,13 +39,21 @@ impl Live {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "action")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "action"
+)]
 pub enum ConfigAction {
     None,
-    Create { initial_state: String },
+    Create {
+        initial_state: String,
+    },
     /// `restart_failed`: the connector or a task is FAILED; a fixed config needs a restart
     /// to take effect (Connect keeps a FAILED connector FAILED until restarted).
-    Update { restart_failed: bool },
+    Update {
+        restart_failed: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,12 +76,25 @@ impl StateAction {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "action")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "action"
+)]
 pub enum RestartAction {
-    Connector { id: String, include_tasks: bool, only_failed: bool },
-    Task { id: String, task_id: i32 },
+    Connector {
+        id: String,
+        include_tasks: bool,
+        only_failed: bool,
+    },
+    Task {
+        id: String,
+        task_id: i32,
+    },
     /// A fresh connector needs no restart: remember the id so it is not served later.
-    RecordOnly { id: String },
+    RecordOnly {
+        id: String,
+    },
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,9 +158,9 @@ fn stringify(v: &serde_json::Value) -> String {
 pub fn configs_equal(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> bool {
     let name = desired.get("name");
     live.len() + usize::from(!live.contains_key("name")) == desired.len()
-        && desired.iter().all(|(k, v)| {
-            live.get(k).or(if k == "name" { name } else { None }) == Some(v)
-        })
+        && desired
+            .iter()
+            .all(|(k, v)| live.get(k).or(if k == "name" { name } else { None }) == Some(v))
 }
 
 /// Strimzi's schedule: min(n² + n, 60) base intervals after the n-th restart
@@ -162,10 +183,12 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
     let spec = input.spec;
     let desired = desired_config(spec, input.connector_name);
     let config = match input.live {
-        None => ConfigAction::Create { initial_state: spec.state.initial_state().to_string() },
-        Some(live) if !configs_equal(&desired, &live.config) => {
-            ConfigAction::Update { restart_failed: live.any_failed() && spec.state == DesiredState::Running }
-        }
+        None => ConfigAction::Create {
+            initial_state: spec.state.initial_state().to_string(),
+        },
+        Some(live) if !configs_equal(&desired, &live.config) => ConfigAction::Update {
+            restart_failed: live.any_failed() && spec.state == DesiredState::Running,
+        },
         Some(_) => ConfigAction::None,
     };
     let creating = matches!(config, ConfigAction::Create { .. });
@@ -177,32 +200,55 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
     };
 
     let restart = match &spec.restart {
-        Some(r) if input.status.last_restart_id.as_deref() != Some(r.id.as_str()) => Some(if creating {
-            RestartAction::RecordOnly { id: r.id.clone() }
-        } else if let Some(task_id) = r.task_id {
-            RestartAction::Task { id: r.id.clone(), task_id }
-        } else {
-            RestartAction::Connector { id: r.id.clone(), include_tasks: r.include_tasks, only_failed: r.only_failed }
-        }),
+        Some(r) if input.status.last_restart_id.as_deref() != Some(r.id.as_str()) => {
+            Some(if creating {
+                RestartAction::RecordOnly { id: r.id.clone() }
+            } else if let Some(task_id) = r.task_id {
+                RestartAction::Task {
+                    id: r.id.clone(),
+                    task_id,
+                }
+            } else {
+                RestartAction::Connector {
+                    id: r.id.clone(),
+                    include_tasks: r.include_tasks,
+                    only_failed: r.only_failed,
+                }
+            })
+        }
         _ => None,
     };
 
     let auto_restart = match input.live {
         // A config update that restarts failed parts, or an explicit restart, already acts.
-        Some(live) if !matches!(config, ConfigAction::Update { restart_failed: true }) && restart.is_none() => {
+        Some(live)
+            if !matches!(
+                config,
+                ConfigAction::Update {
+                    restart_failed: true
+                }
+            ) && restart.is_none() =>
+        {
             auto_restart_plan(input, live)
         }
         _ => AutoRestartPlan::default(),
     };
 
-    Plan { config, state, restart, auto_restart }
+    Plan {
+        config,
+        state,
+        restart,
+        auto_restart,
+    }
 }
 
 fn state_action(desired: DesiredState, current: &str) -> Option<StateAction> {
     match (desired, current) {
         (DesiredState::Running, "PAUSED" | "STOPPED") => Some(StateAction::Resume),
         // Connect refuses to pause a FAILED connector; auto-restart or the user must act first.
-        (DesiredState::Paused, "RUNNING" | "UNASSIGNED" | "RESTARTING" | "STOPPED") => Some(StateAction::Pause),
+        (DesiredState::Paused, "RUNNING" | "UNASSIGNED" | "RESTARTING" | "STOPPED") => {
+            Some(StateAction::Pause)
+        }
         (DesiredState::Stopped, s) if s != "STOPPED" => Some(StateAction::Stop),
         _ => None,
     }
@@ -212,24 +258,34 @@ fn auto_restart_plan(input: &DecideInput<'_>, live: &Live) -> AutoRestartPlan {
     let enabled = input.spec.auto_restart.as_ref().is_some_and(|a| a.enabled);
     let prev = input.status.auto_restart.clone().unwrap_or_default();
     let last = prev.last_restart_time.as_ref().map(|t| t.0);
-    let since_last = |now: Timestamp| last.map(|l| Duration::try_from(now.duration_since(l)).unwrap_or(Duration::ZERO));
+    let since_last = |now: Timestamp| {
+        last.map(|l| Duration::try_from(now.duration_since(l)).unwrap_or(Duration::ZERO))
+    };
     let mut plan = AutoRestartPlan::default();
     if live.healthy() {
         let backoff = auto_restart_backoff(prev.count, input.auto_restart_base);
         plan.reset = prev.count > 0 && since_last(input.now).is_none_or(|s| s >= backoff);
         if prev.count > 0 && !plan.reset {
-            plan.wait_seconds = Some((backoff - since_last(input.now).unwrap_or_default()).as_secs().max(1));
+            plan.wait_seconds = Some(
+                (backoff - since_last(input.now).unwrap_or_default())
+                    .as_secs()
+                    .max(1),
+            );
         }
         return plan;
     }
     if !enabled || !live.any_failed() || input.spec.state != DesiredState::Running {
         return plan;
     }
-    if let Some(max) = input.spec.auto_restart.as_ref().and_then(|a| a.max_restarts) {
-        if prev.count >= max {
-            plan.exhausted = true;
-            return plan;
-        }
+    if let Some(max) = input
+        .spec
+        .auto_restart
+        .as_ref()
+        .and_then(|a| a.max_restarts)
+        && prev.count >= max
+    {
+        plan.exhausted = true;
+        return plan;
     }
     let backoff = auto_restart_backoff(prev.count, input.auto_restart_base);
     match since_last(input.now) {
@@ -264,12 +320,16 @@ mod tests {
     #[test]
     fn decide_fixtures() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decide");
-        let mut paths: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         paths.sort();
         assert!(paths.len() >= 10, "fixtures missing in {dir}");
         for path in paths {
             let text = std::fs::read_to_string(&path).unwrap();
-            let f: Fixture = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let f: Fixture =
+                serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             let plan = decide(&DecideInput {
                 spec: &f.spec,
                 connector_name: &f.name,
@@ -284,8 +344,9 @@ mod tests {
 
     #[test]
     fn strimzi_backoff_schedule() {
-        let minutes: Vec<u64> =
-            (0..10).map(|n| auto_restart_backoff(n, Duration::from_secs(60)).as_secs() / 60).collect();
+        let minutes: Vec<u64> = (0..10)
+            .map(|n| auto_restart_backoff(n, Duration::from_secs(60)).as_secs() / 60)
+            .collect();
         assert_eq!(minutes, [0, 2, 6, 12, 20, 30, 42, 56, 60, 60]);
     }
 
@@ -297,15 +358,24 @@ mod tests {
         }))
         .unwrap();
         let desired = desired_config(&spec, "n");
-        let mut live: BTreeMap<String, String> = [("a", "1"), ("b", "true"), ("c", "s"), ("connector.class", "X"), ("tasks.max", "2")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let mut live: BTreeMap<String, String> = [
+            ("a", "1"),
+            ("b", "true"),
+            ("c", "s"),
+            ("connector.class", "X"),
+            ("tasks.max", "2"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         assert!(configs_equal(&desired, &live), "live without name");
         live.insert("name".into(), "n".into());
         assert!(configs_equal(&desired, &live), "live with name");
         live.insert("extra".into(), "oob".into());
-        assert!(!configs_equal(&desired, &live), "an out-of-band key is drift");
+        assert!(
+            !configs_equal(&desired, &live),
+            "an out-of-band key is drift"
+        );
         live.remove("extra");
         live.insert("a".into(), "2".into());
         assert!(!configs_equal(&desired, &live), "a changed value is drift");

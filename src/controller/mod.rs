@@ -79,13 +79,22 @@ pub struct Context {
 impl Context {
     pub fn topics_due(&self, obj: &KafkaConnector) -> bool {
         let uid = obj.metadata.uid.clone().unwrap_or_default();
-        self.topics_read.lock().expect("topics lock").get(&uid).is_none_or(|t| t.elapsed() >= self.config.topics_refresh)
+        self.topics_read
+            .lock()
+            .expect("topics lock")
+            .get(&uid)
+            .is_none_or(|t| t.elapsed() >= self.config.topics_refresh)
     }
 
     /// The status to decide from: what we last wrote, else what the object carries.
     pub fn last_status(&self, obj: &KafkaConnector) -> KafkaConnectorStatus {
         let uid = obj.metadata.uid.clone().unwrap_or_default();
-        let written = self.written.lock().expect("written lock").get(&uid).cloned();
+        let written = self
+            .written
+            .lock()
+            .expect("written lock")
+            .get(&uid)
+            .cloned();
         written.or_else(|| obj.status.clone()).unwrap_or_default()
     }
 
@@ -100,7 +109,10 @@ impl Context {
 
     pub fn mark_topics_read(&self, obj: &KafkaConnector) {
         let uid = obj.metadata.uid.clone().unwrap_or_default();
-        self.topics_read.lock().expect("topics lock").insert(uid, Instant::now());
+        self.topics_read
+            .lock()
+            .expect("topics lock")
+            .insert(uid, Instant::now());
     }
 }
 
@@ -118,20 +130,40 @@ where
 }
 
 /// Runs both controllers until `shutdown` resolves.
-pub async fn run(client: Client, config: OperatorConfig, shutdown: impl Future<Output = ()> + Send + Sync + 'static) {
+pub async fn run(
+    client: Client,
+    config: OperatorConfig,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) {
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
-    let cluster_ctrl = Controller::new(api::<KafkaConnectCluster>(&client, &config.namespace), watcher::Config::default().any_semantic());
-    let connector_ctrl = Controller::new(api::<KafkaConnector>(&client, &config.namespace), watcher::Config::default().any_semantic());
+    let cluster_ctrl = Controller::new(
+        api::<KafkaConnectCluster>(&client, &config.namespace),
+        watcher::Config::default().any_semantic(),
+    );
+    let connector_ctrl = Controller::new(
+        api::<KafkaConnector>(&client, &config.namespace),
+        watcher::Config::default().any_semantic(),
+    );
     let (connector_tx, connector_rx) = futures::channel::mpsc::unbounded();
     let (cluster_tx, cluster_rx) = futures::channel::mpsc::unbounded();
-    let clusters = Arc::new(ClusterRegistry::new(connector_tx, cluster_tx, config.poll_interval));
+    let clusters = Arc::new(ClusterRegistry::new(
+        connector_tx,
+        cluster_tx,
+        config.poll_interval,
+    ));
     let ctx = Arc::new(Context {
         client: client.clone(),
         config: config.clone(),
         clusters: clusters.clone(),
         connectors: connector_ctrl.store(),
         cluster_store: cluster_ctrl.store(),
-        recorder: Recorder::new(client.clone(), Reporter { controller: MANAGER.into(), instance: std::env::var("POD_NAME").ok() }),
+        recorder: Recorder::new(
+            client.clone(),
+            Reporter {
+                controller: MANAGER.into(),
+                instance: std::env::var("POD_NAME").ok(),
+            },
+        ),
         topics_read: Mutex::default(),
         written: Mutex::default(),
     });

@@ -20,14 +20,20 @@ pub struct Claim {
 /// The claim that wins among `claims` for (`cluster_url`, `connector`): the oldest CR; equal
 /// ages (timestamps have one-second resolution) are ordered by namespace and name so that
 /// every replica agrees.
-pub fn winner<'a>(claims: impl IntoIterator<Item = &'a Claim>, cluster_url: &str, connector: &str) -> Option<&'a Claim> {
+pub fn winner<'a>(
+    claims: impl IntoIterator<Item = &'a Claim>,
+    cluster_url: &str,
+    connector: &str,
+) -> Option<&'a Claim> {
     claims
         .into_iter()
         .filter(|c| c.cluster_url == cluster_url && c.connector == connector)
         .min_by(|a, b| {
             // A claim without a timestamp (never persisted) sorts last.
             let age = |c: &Claim| c.created.unwrap_or(Timestamp::MAX);
-            age(a).cmp(&age(b)).then_with(|| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)))
+            age(a)
+                .cmp(&age(b))
+                .then_with(|| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)))
         })
 }
 
@@ -68,7 +74,10 @@ mod tests {
             claim("b", "tie-b", 10, "u", "c"),
         ];
         assert_eq!(winner(&claims, "u", "c").unwrap().name, "old");
-        assert_eq!(winner(&claims, "other", "c").unwrap().name, "older-elsewhere");
+        assert_eq!(
+            winner(&claims, "other", "c").unwrap().name,
+            "older-elsewhere"
+        );
         assert!(winner(&claims, "u", "nothing").is_none());
     }
 

@@ -11,13 +11,23 @@ const TRACE_MAX_CHARS: usize = 2000;
 const TRACE_MAX_LINES: usize = 12;
 
 /// Key fragments whose values are treated as secrets wherever the operator writes text.
-const SECRET_KEY_HINTS: [&str; 7] = ["password", "secret", "token", "credential", "jaas", "apikey", "api.key"];
+const SECRET_KEY_HINTS: [&str; 7] = [
+    "password",
+    "secret",
+    "token",
+    "credential",
+    "jaas",
+    "apikey",
+    "api.key",
+];
 
 pub const HIDDEN: &str = "[hidden]";
 
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    SECRET_KEY_HINTS.iter().any(|h| k.contains(h)) || k.ends_with(".key") || k.ends_with("key.password")
+    SECRET_KEY_HINTS.iter().any(|h| k.contains(h))
+        || k.ends_with(".key")
+        || k.ends_with("key.password")
 }
 
 /// Replaces in `text` every value of a secret-like key of `config` (Connect echoes config
@@ -38,7 +48,11 @@ pub fn mask(text: &str, config: &BTreeMap<String, String>) -> String {
 }
 
 pub fn trim_trace(trace: &str) -> String {
-    let mut out: String = trace.lines().take(TRACE_MAX_LINES).collect::<Vec<_>>().join("\n");
+    let mut out: String = trace
+        .lines()
+        .take(TRACE_MAX_LINES)
+        .collect::<Vec<_>>()
+        .join("\n");
     if out.chars().count() > TRACE_MAX_CHARS {
         out = out.chars().take(TRACE_MAX_CHARS).collect();
     }
@@ -49,11 +63,17 @@ pub fn trim_trace(trace: &str) -> String {
 }
 
 /// Copies Connect's view into `status` (state, worker, tasks, trace), masked.
-pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, secrets: &BTreeMap<String, String>) {
+pub fn apply_live(
+    status: &mut KafkaConnectorStatus,
+    live: Option<&Live>,
+    secrets: &BTreeMap<String, String>,
+) {
     let st = live.and_then(|l| l.status.as_ref());
     status.state = st.map(|s| s.connector.state.clone());
     status.worker_id = st.and_then(|s| s.connector.worker_id.clone());
-    status.trace = st.and_then(|s| s.connector.trace.as_deref()).map(|t| mask(&trim_trace(t), secrets));
+    status.trace = st
+        .and_then(|s| s.connector.trace.as_deref())
+        .map(|t| mask(&trim_trace(t), secrets));
     status.tasks = st
         .map(|s| {
             s.tasks
@@ -90,7 +110,11 @@ pub fn set_conditions(status: &mut KafkaConnectorStatus, v: Verdict<'_>, generat
             RECONCILING,
             v.reconciling,
             if v.reconciling { v.reason } else { "Idle" },
-            if v.reconciling { v.message.clone() } else { String::new() },
+            if v.reconciling {
+                v.message.clone()
+            } else {
+                String::new()
+            },
             generation,
         ),
         conditions::condition(
@@ -130,12 +154,18 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let msg = "Invalid value hunter22 for configuration database.password; url jdbc:x";
-        assert_eq!(mask(msg, &config), "Invalid value [hidden] for configuration database.password; url jdbc:x");
+        assert_eq!(
+            mask(msg, &config),
+            "Invalid value [hidden] for configuration database.password; url jdbc:x"
+        );
     }
 
     #[test]
     fn traces_are_trimmed() {
-        let trace = (0..100).map(|i| format!("\tat frame{i}")).collect::<Vec<_>>().join("\n");
+        let trace = (0..100)
+            .map(|i| format!("\tat frame{i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let t = trim_trace(&trace);
         assert!(t.lines().count() <= TRACE_MAX_LINES + 1);
         assert!(t.ends_with("..."));

@@ -5,7 +5,9 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram};
+use prometheus_client::metrics::{
+    counter::Counter, family::Family, gauge::Gauge, histogram::Histogram,
+};
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -51,7 +53,9 @@ pub struct Metrics {
 }
 
 fn latency_buckets() -> Histogram {
-    Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0])
+    Histogram::new([
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    ])
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -67,33 +71,92 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         auto_restarts: Counter::default(),
         leader: Gauge::default(),
     };
-    registry.register("connect_requests", "Connect REST requests by endpoint and HTTP status", m.rest_requests.clone());
-    registry.register("connect_request_duration_seconds", "Connect REST request latency by endpoint", m.rest_latency.clone());
-    registry.register("reconciles", "Reconciles by kind and result", m.reconciles.clone());
-    registry.register("reconcile_duration_seconds", "Reconcile duration by kind", m.reconcile_duration.clone());
-    registry.register("reconcile_errors", "Reconcile errors by kind and reason", m.errors.clone());
-    registry.register("connectors", "Connectors by Connect state, per KafkaConnectCluster", m.connectors.clone());
-    registry.register("auto_restarts", "Automatic restarts of FAILED connectors or tasks", m.auto_restarts.clone());
-    registry.register("leader", "1 while this replica holds the leader Lease (or runs without election)", m.leader.clone());
+    registry.register(
+        "connect_requests",
+        "Connect REST requests by endpoint and HTTP status",
+        m.rest_requests.clone(),
+    );
+    registry.register(
+        "connect_request_duration_seconds",
+        "Connect REST request latency by endpoint",
+        m.rest_latency.clone(),
+    );
+    registry.register(
+        "reconciles",
+        "Reconciles by kind and result",
+        m.reconciles.clone(),
+    );
+    registry.register(
+        "reconcile_duration_seconds",
+        "Reconcile duration by kind",
+        m.reconcile_duration.clone(),
+    );
+    registry.register(
+        "reconcile_errors",
+        "Reconcile errors by kind and reason",
+        m.errors.clone(),
+    );
+    registry.register(
+        "connectors",
+        "Connectors by Connect state, per KafkaConnectCluster",
+        m.connectors.clone(),
+    );
+    registry.register(
+        "auto_restarts",
+        "Automatic restarts of FAILED connectors or tasks",
+        m.auto_restarts.clone(),
+    );
+    registry.register(
+        "leader",
+        "1 while this replica holds the leader Lease (or runs without election)",
+        m.leader.clone(),
+    );
     Metrics { registry, ..m }
 });
 
 pub fn rest_request(endpoint: &'static str, code: &str, elapsed: Duration) {
-    METRICS.rest_requests.get_or_create(&RestLabels { endpoint: endpoint.into(), code: code.into() }).inc();
-    METRICS.rest_latency.get_or_create(&KindLabels { kind: endpoint.into() }).observe(elapsed.as_secs_f64());
+    METRICS
+        .rest_requests
+        .get_or_create(&RestLabels {
+            endpoint: endpoint.into(),
+            code: code.into(),
+        })
+        .inc();
+    METRICS
+        .rest_latency
+        .get_or_create(&KindLabels {
+            kind: endpoint.into(),
+        })
+        .observe(elapsed.as_secs_f64());
 }
 
 pub fn reconciled(kind: &str, result: &str, elapsed: Duration) {
-    METRICS.reconciles.get_or_create(&ReconcileLabels { kind: kind.into(), result: result.into() }).inc();
-    METRICS.reconcile_duration.get_or_create(&KindLabels { kind: kind.into() }).observe(elapsed.as_secs_f64());
+    METRICS
+        .reconciles
+        .get_or_create(&ReconcileLabels {
+            kind: kind.into(),
+            result: result.into(),
+        })
+        .inc();
+    METRICS
+        .reconcile_duration
+        .get_or_create(&KindLabels { kind: kind.into() })
+        .observe(elapsed.as_secs_f64());
 }
 
 pub fn error(kind: &str, reason: &str) {
-    METRICS.errors.get_or_create(&ErrorLabels { kind: kind.into(), reason: reason.into() }).inc();
+    METRICS
+        .errors
+        .get_or_create(&ErrorLabels {
+            kind: kind.into(),
+            reason: reason.into(),
+        })
+        .inc();
 }
 
 pub fn encode() -> String {
     let mut out = String::new();
-    prometheus_client::encoding::text::encode(&mut out, &METRICS.registry).expect("writing to a String");
+    prometheus_client::encoding::text::encode(&mut out, &METRICS.registry)
+        .expect("writing to a String");
     out
 }

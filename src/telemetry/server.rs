@@ -6,7 +6,18 @@ use axum::{Router, http::StatusCode, routing::get};
 
 pub async fn serve(addr: SocketAddr) {
     let app = Router::new()
-        .route("/metrics", get(|| async { ([("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")], super::metrics::encode()) }))
+        .route(
+            "/metrics",
+            get(|| async {
+                (
+                    [(
+                        "content-type",
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    super::metrics::encode(),
+                )
+            }),
+        )
         .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
         .route("/readyz", get(|| async { (StatusCode::OK, "ok") }));
     match tokio::net::TcpListener::bind(addr).await {

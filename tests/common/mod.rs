@@ -26,7 +26,9 @@ pub fn repo_root() -> PathBuf {
 pub async fn kube() -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     env("KUBECONFIG");
-    Client::try_default().await.expect("a client from KUBECONFIG")
+    Client::try_default()
+        .await
+        .expect("a client from KUBECONFIG")
 }
 
 /// Polls `check` until it returns `Some`, or panics after `timeout` with `what`.
@@ -53,9 +55,12 @@ where
 pub async fn namespace(client: &Client, prefix: &str) -> String {
     let name = format!("{prefix}-{}", &uuid_suffix());
     let api: Api<Namespace> = Api::all(client.clone());
-    api.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": name}})).unwrap())
-        .await
-        .expect("create namespace");
+    api.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": name}})).unwrap(),
+    )
+    .await
+    .expect("create namespace");
     name
 }
 
@@ -72,20 +77,34 @@ pub async fn apply_crds(client: &Client, yaml: &str) {
             continue;
         }
         let name = doc["metadata"]["name"].as_str().unwrap().to_string();
-        api.patch(&name, &PatchParams::apply("kco-tests").force(), &Patch::Apply(&doc)).await.expect("apply CRD");
+        api.patch(
+            &name,
+            &PatchParams::apply("kco-tests").force(),
+            &Patch::Apply(&doc),
+        )
+        .await
+        .expect("apply CRD");
         names.push(name);
     }
     for name in names {
         let api = api.clone();
-        eventually(&format!("CRD {name} Established"), Duration::from_secs(30), || {
-            let api = api.clone();
-            let name = name.clone();
-            async move {
-                let crd = api.get(&name).await.ok()?;
-                let established = crd.status?.conditions?.iter().any(|c| c.type_ == "Established" && c.status == "True");
-                established.then_some(())
-            }
-        })
+        eventually(
+            &format!("CRD {name} Established"),
+            Duration::from_secs(30),
+            || {
+                let api = api.clone();
+                let name = name.clone();
+                async move {
+                    let crd = api.get(&name).await.ok()?;
+                    let established = crd
+                        .status?
+                        .conditions?
+                        .iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True");
+                    established.then_some(())
+                }
+            },
+        )
         .await;
     }
 }
@@ -105,19 +124,36 @@ pub struct Connect {
 impl Connect {
     pub fn new(url: impl Into<String>) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Self { url: url.into(), http: reqwest::Client::builder().timeout(Duration::from_secs(100)).build().unwrap() }
+        Self {
+            url: url.into(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(100))
+                .build()
+                .unwrap(),
+        }
     }
 
     pub fn worker(n: u8) -> Self {
-        Self::new(env(if n == 1 { "CONNECT_URL" } else { "CONNECT_URL_2" }))
+        Self::new(env(if n == 1 {
+            "CONNECT_URL"
+        } else {
+            "CONNECT_URL_2"
+        }))
     }
 
     /// One request; retried while Connect answers with its documented momentary errors
     /// (409 during a rebalance, 500 "timed out"/"rebalance"). Returns (status, body).
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            let mut req = self.http.request(method.clone(), format!("{}{path}", self.url));
+            let mut req = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.url));
             if let Some(b) = &body {
                 req = req.json(b);
             }
@@ -126,7 +162,10 @@ impl Connect {
                 Ok(resp) => {
                     let code = resp.status().as_u16();
                     let text = resp.text().await.unwrap_or_default();
-                    (code, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+                    (
+                        code,
+                        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                    )
                 }
                 Err(e) => (0, Value::String(e.to_string())),
             };
@@ -151,7 +190,13 @@ impl Connect {
     }
 
     pub async fn delete(&self, connector: &str) -> u16 {
-        self.call(reqwest::Method::DELETE, &format!("/connectors/{connector}"), None).await.0
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/connectors/{connector}"),
+            None,
+        )
+        .await
+        .0
     }
 }
 
@@ -174,16 +219,28 @@ impl Operator {
         let log = logs.join(format!("operator-{namespace}-{port}.log"));
         let file = std::fs::File::create(&log).unwrap();
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kafka-connect-operator"));
-        cmd.args(["run", "--namespace", namespace, "--http-addr", &format!("127.0.0.1:{port}"), "--log-level", "debug"])
-            .args(["--poll-interval", "2s"])
-            .args(extra)
-            .envs(envs.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .kill_on_drop(true);
+        cmd.args([
+            "run",
+            "--namespace",
+            namespace,
+            "--http-addr",
+            &format!("127.0.0.1:{port}"),
+            "--log-level",
+            "debug",
+        ])
+        .args(["--poll-interval", "2s"])
+        .args(extra)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .kill_on_drop(true);
         let child = cmd.spawn().expect("start the operator binary");
-        Operator { child, http: format!("http://127.0.0.1:{port}"), log }
+        Operator {
+            child,
+            http: format!("http://127.0.0.1:{port}"),
+            log,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -202,7 +259,11 @@ impl Operator {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 // ---- KafkaConnector / KafkaConnectCluster helpers -------------------------------------
@@ -245,7 +306,14 @@ impl Scenario {
     pub async fn apply_cluster(&self, spec: Value) {
         let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
             "metadata": {"name": "local"}, "spec": spec});
-        self.clusters.patch("local", &PatchParams::apply("kco-tests").force(), &Patch::Apply(&obj)).await.expect("apply cluster");
+        self.clusters
+            .patch(
+                "local",
+                &PatchParams::apply("kco-tests").force(),
+                &Patch::Apply(&obj),
+            )
+            .await
+            .expect("apply cluster");
     }
 
     /// Server-side applies a KafkaConnector; `spec` gets `clusterRef: local` unless it has one.
@@ -255,17 +323,35 @@ impl Scenario {
         }
         let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
             "metadata": {"name": name}, "spec": spec});
-        self.connectors.patch(name, &PatchParams::apply("kco-tests").force(), &Patch::Apply(&obj)).await.expect("apply connector")
+        self.connectors
+            .patch(
+                name,
+                &PatchParams::apply("kco-tests").force(),
+                &Patch::Apply(&obj),
+            )
+            .await
+            .expect("apply connector")
     }
 
     pub async fn try_apply(&self, name: &str, spec: Value) -> Result<KafkaConnector, kube::Error> {
         let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
             "metadata": {"name": name}, "spec": spec});
-        self.connectors.patch(name, &PatchParams::apply("kco-tests").force(), &Patch::Apply(&obj)).await
+        self.connectors
+            .patch(
+                name,
+                &PatchParams::apply("kco-tests").force(),
+                &Patch::Apply(&obj),
+            )
+            .await
     }
 
     /// Waits until the KafkaConnector satisfies `pred`; prints the last status on timeout.
-    pub async fn wait(&self, name: &str, what: &str, pred: impl Fn(&KafkaConnector) -> bool) -> KafkaConnector {
+    pub async fn wait(
+        &self,
+        name: &str,
+        what: &str,
+        pred: impl Fn(&KafkaConnector) -> bool,
+    ) -> KafkaConnector {
         let deadline = Instant::now() + Duration::from_secs(90);
         let mut last = None;
         loop {
@@ -276,15 +362,23 @@ impl Scenario {
                 last = Some(obj);
             }
             if Instant::now() > deadline {
-                let status = last.and_then(|o| o.status).map(|s| serde_json::to_string_pretty(&s).unwrap());
-                panic!("{name}: timed out waiting for {what}; last status: {status:#?}\noperator log tail:\n{}", self.operator_log_tail());
+                let status = last
+                    .and_then(|o| o.status)
+                    .map(|s| serde_json::to_string_pretty(&s).unwrap());
+                panic!(
+                    "{name}: timed out waiting for {what}; last status: {status:#?}\noperator log tail:\n{}",
+                    self.operator_log_tail()
+                );
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 
     pub async fn wait_ready(&self, name: &str) -> KafkaConnector {
-        self.wait(name, "Ready=True at the current generation", |o| is_ready(o)).await
+        self.wait(name, "Ready=True at the current generation", |o| {
+            is_ready(o)
+        })
+        .await
     }
 
     pub fn operator_log_tail(&self) -> String {
@@ -299,7 +393,8 @@ impl Scenario {
     }
 
     pub async fn events(&self) -> Vec<(String, String)> {
-        let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(self.client.clone(), &self.ns);
+        let api: Api<k8s_openapi::api::events::v1::Event> =
+            Api::namespaced(self.client.clone(), &self.ns);
         api.list(&Default::default())
             .await
             .unwrap()
@@ -311,7 +406,11 @@ impl Scenario {
 
     /// Reads one counter of the operator's /metrics (summed over label sets containing `labels`).
     pub async fn metric(&self, name: &str, labels: &str) -> f64 {
-        let (_, text) = self.operator.get("/metrics").await.unwrap_or((0, String::new()));
+        let (_, text) = self
+            .operator
+            .get("/metrics")
+            .await
+            .unwrap_or((0, String::new()));
         text.lines()
             .filter(|l| l.starts_with(name) && l.contains(labels))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -319,13 +418,22 @@ impl Scenario {
     }
 }
 
-pub fn condition<'a>(o: &'a KafkaConnector, type_: &str) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
-    o.status.as_ref()?.conditions.iter().find(|c| c.type_ == type_)
+pub fn condition<'a>(
+    o: &'a KafkaConnector,
+    type_: &str,
+) -> Option<&'a k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+    o.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
 }
 
 pub fn is_ready(o: &KafkaConnector) -> bool {
     let current = o.status.as_ref().and_then(|s| s.observed_generation) == o.metadata.generation;
-    current && condition(o, "Ready").is_some_and(|c| c.status == "True" && c.observed_generation == o.metadata.generation)
+    current
+        && condition(o, "Ready")
+            .is_some_and(|c| c.status == "True" && c.observed_generation == o.metadata.generation)
 }
 
 pub fn state(o: &KafkaConnector) -> Option<&str> {
