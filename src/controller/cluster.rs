@@ -10,7 +10,7 @@ use kube::{Api, ResourceExt};
 use serde_json::json;
 
 use super::{Context, MANAGER};
-use crate::api::cluster::{ConnectorCounts, PluginStatus};
+use crate::api::cluster::{ConnectorCounts, PluginStatus, UnmanagedPolicy};
 use crate::api::conditions::{self, READY};
 use crate::api::{KafkaConnectCluster, KafkaConnectClusterStatus};
 use crate::connect::resolve_settings;
@@ -63,6 +63,9 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
                         .collect();
                     status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
                     status.connectors = Some(counts(ctx, &handle.view(), &key));
+                    if obj.spec.unmanaged_connectors == UnmanagedPolicy::Delete {
+                        delete_unmanaged(obj, ctx, &handle).await?;
+                    }
                     Ok(())
                 }
                 (Err(e), _) | (_, Err(e)) => Err(e),
@@ -150,6 +153,62 @@ fn counts(
         managed: map.keys().filter(|k| managed.contains(*k)).count() as u32,
         failed: failed as u32,
     }
+}
+
+/// `unmanagedConnectors: Delete`: removes connectors that no KafkaConnector claims. Only
+/// once the KafkaConnector cache is complete (an empty cache at start-up would make every
+/// connector look unmanaged), and from a fresh `GET /connectors`, never the poll's view.
+async fn delete_unmanaged(
+    obj: &KafkaConnectCluster,
+    ctx: &Context,
+    handle: &super::clusters::ClusterHandle,
+) -> Result<()> {
+    use futures::FutureExt;
+    if !matches!(
+        ctx.connectors.wait_until_ready().now_or_never(),
+        Some(Ok(()))
+    ) {
+        return Ok(());
+    }
+    let clusters = ctx.cluster_store.state();
+    let claimed: std::collections::BTreeSet<String> = ctx
+        .connectors
+        .state()
+        .iter()
+        .filter(|c| {
+            clusters.iter().any(|k| {
+                k.namespace() == c.namespace()
+                    && k.name_any() == c.spec.cluster_ref.name
+                    && super::ownership::normalise_url(&k.spec.url) == handle.url
+            })
+        })
+        .map(|c| c.connector_name())
+        .collect();
+    for name in handle.client.list().await? {
+        if claimed.contains(&name) {
+            continue;
+        }
+        match handle.client.delete(&name).await {
+            Ok(()) | Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        handle.set_entry(&name, None);
+        tracing::info!(connector = %name, "deleted an unmanaged connector (unmanagedConnectors: Delete)");
+        let ev = kube::runtime::events::Event {
+            type_: kube::runtime::events::EventType::Normal,
+            reason: "DeletedUnmanaged".into(),
+            note: Some(format!(
+                "deleted connector {name}: no KafkaConnector claims it"
+            )),
+            action: "Delete".into(),
+            secondary: None,
+        };
+        let _ = ctx
+            .recorder
+            .publish(&ev, &kube::Resource::object_ref(obj, &()))
+            .await;
+    }
+    Ok(())
 }
 
 pub fn error_policy(_obj: Arc<KafkaConnectCluster>, err: &Error, ctx: Arc<Context>) -> Action {

@@ -312,17 +312,42 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
             acted = true;
         }
         Some(RestartAction::Task { id, task_id }) => {
-            client.restart_task(&name, *task_id).await?;
+            // A task id that does not exist is the user's mistake: say so, do not retry forever.
+            let tasks = client.tasks(&name).await?;
             st.last_restart_id = Some(id.clone());
-            publish(
-                ctx,
-                obj,
-                EventType::Normal,
-                "Restarted",
-                "RestartTask",
-                format!("restarted task {task_id} of {name} (restart id {id})"),
-            )
-            .await;
+            if !tasks.iter().any(|t| t.id.task == *task_id) {
+                let ids: Vec<String> = tasks.iter().map(|t| t.id.task.to_string()).collect();
+                publish(
+                    ctx,
+                    obj,
+                    EventType::Warning,
+                    "RestartFailed",
+                    "RestartTask",
+                    format!(
+                        "restart {id}: connector {name} has no task {task_id} (tasks: [{}])",
+                        ids.join(", ")
+                    ),
+                )
+                .await;
+            } else {
+                client.restart_task(&name, *task_id).await?;
+                // Read the task back: the restart is synchronous, its status shows the result.
+                let state = client
+                    .task_status(&name, *task_id)
+                    .await
+                    .map(|t| t.state)
+                    .unwrap_or_default();
+                tracing::debug!(task = task_id, %state, "task restarted");
+                publish(
+                    ctx,
+                    obj,
+                    EventType::Normal,
+                    "Restarted",
+                    "RestartTask",
+                    format!("restarted task {task_id} of {name} (restart id {id}), now {state}"),
+                )
+                .await;
+            }
             acted = true;
         }
         Some(RestartAction::RecordOnly { id }) => st.last_restart_id = Some(id.clone()),
@@ -706,7 +731,21 @@ async fn fetch_live(handle: &ClusterHandle, name: &str) -> Result<Option<Live>> 
             status: Some(status),
         }));
     }
-    read_back(&handle.client, name).await
+    let info = match handle.client.get(name).await {
+        Ok(info) => info,
+        Err(Error::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let status = match handle.client.status(name).await {
+        Ok(s) => Some(s),
+        // Right after creation Connect has no status yet.
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(Some(Live {
+        config: info.config,
+        status,
+    }))
 }
 
 async fn read_back(client: &ConnectClient, name: &str) -> Result<Option<Live>> {

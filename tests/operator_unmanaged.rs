@@ -1,0 +1,45 @@
+//! `unmanagedConnectors`: Ignore (the default) never touches a connector no KafkaConnector
+//! claims; Delete removes it and keeps the claimed ones. Its own test binary: Delete acts on
+//! every unclaimed connector of the shared Connect cluster, so nothing else may run beside it.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Scenario, eventually};
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
+    let s = Scenario::new("e2e-unmanaged", &["--cluster-refresh", "2s"]).await;
+    let managed = s.unique("managed");
+    let stray = s.unique("stray");
+    let (code, body) = s
+        .connect
+        .call(Method::POST, "/connectors", Some(json!({"name": stray, "config": {
+            "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
+            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"}})))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    s.apply("managed", json!({"connectorName": managed, "class": "org.apache.kafka.connect.tools.MockSourceConnector",
+        "config": {"mock_mode": "task-failure", "delay_ms": 3_600_000}})).await;
+    s.wait_ready("managed").await;
+
+    // Ignore: the cluster has seen the stray connector (counted, not managed) and left it.
+    eventually("the cluster counts the stray connector", Duration::from_secs(60), || async {
+        let c = s.clusters.get("local").await.ok()?.status?.connectors?;
+        (c.total >= 2 && c.managed == 1).then_some(())
+    })
+    .await;
+    assert!(s.connect.status(&stray).await.is_some(), "Ignore never deletes");
+
+    s.apply_cluster(json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete"})).await;
+    eventually("the stray connector is deleted", Duration::from_secs(60), || async {
+        s.connect.status(&stray).await.is_none().then_some(())
+    })
+    .await;
+    assert!(s.connect.status(&managed).await.is_some(), "the claimed connector stays");
+    let reasons: Vec<String> = s.events().await.into_iter().map(|e| e.0).collect();
+    assert!(reasons.iter().any(|r| r == "DeletedUnmanaged"), "{reasons:?}");
+}
