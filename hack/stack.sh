@@ -21,6 +21,10 @@ KAFKA_PORT="${KCO_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KCO_KAFKA_CONTROLLER_PORT:-19093}"
 CONNECT_PORT_1="${KCO_CONNECT_PORT_1:-8083}"
 CONNECT_PORT_2="${KCO_CONNECT_PORT_2:-8084}"
+# A third worker, alone in its own group, behind HTTPS with client certificates and basic auth.
+CONNECT_PORT_TLS="${KCO_CONNECT_PORT_TLS:-8443}"
+BASIC_USER=kco
+BASIC_PASSWORD=kco-basic-secret
 JAVA_HEAP="${KCO_JAVA_HEAP:--Xmx512m}"
 
 KUBE_BIN="$KCO_CACHE_DIR/kube/$KUBE_VERSION/bin"
@@ -210,6 +214,74 @@ EOF
   start "connect-$n" "${JAVA[@]}" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
 }
 
+# Certificates for the TLS worker: a CA, a server certificate for 127.0.0.1, a client one.
+make_tls() {
+  local d="$DATA/tls"
+  [[ -f "$d/client.crt" ]] && return 0
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj "/CN=kco-test-ca" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=127.0.0.1" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 2 -extfile server.ext 2>/dev/null
+    # Connect's REST server is Jetty, which takes JKS/PKCS12 stores, not Kafka's PEM ones.
+    openssl pkcs12 -export -in server.crt -inkey server.key -certfile ca.crt -out server.p12 -passout pass:kco-keypass
+    keytool -importcert -noprompt -storetype PKCS12 -keystore trust.p12 -storepass kco-keypass -alias ca -file ca.crt >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj "/CN=kco-operator" 2>/dev/null
+    # Extensions make these X.509 v3 certificates (rustls refuses v1 ones).
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out client.crt -days 2 -extfile client.ext 2>/dev/null
+  )
+}
+
+start_connect_tls() {
+  local dir="$DATA/connect-3"
+  mkdir -p "$dir"
+  make_tls
+  printf '%s=%s\n' "$BASIC_USER" "$BASIC_PASSWORD" >"$dir/credentials.properties"
+  cat >"$dir/jaas.conf" <<EOF
+KafkaConnect {
+  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required
+  file="$dir/credentials.properties";
+};
+EOF
+  cat >"$dir/connect.properties" <<EOF
+bootstrap.servers=127.0.0.1:$KAFKA_PORT
+group.id=kco-connect-secure
+key.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter=org.apache.kafka.connect.json.JsonConverter
+config.storage.topic=kco-secure-configs
+offset.storage.topic=kco-secure-offsets
+status.storage.topic=kco-secure-status
+config.storage.replication.factor=1
+offset.storage.replication.factor=1
+status.storage.replication.factor=1
+listeners=https://127.0.0.1:$CONNECT_PORT_TLS
+rest.advertised.listener=https
+rest.advertised.host.name=127.0.0.1
+rest.advertised.port=$CONNECT_PORT_TLS
+listeners.https.ssl.keystore.type=PKCS12
+listeners.https.ssl.keystore.location=$DATA/tls/server.p12
+listeners.https.ssl.keystore.password=kco-keypass
+listeners.https.ssl.key.password=kco-keypass
+listeners.https.ssl.truststore.type=PKCS12
+listeners.https.ssl.truststore.location=$DATA/tls/trust.p12
+listeners.https.ssl.truststore.password=kco-keypass
+listeners.https.ssl.client.auth=required
+rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension
+EOF
+  java_cmd
+  start connect-3 "${JAVA[@]}" -Djava.security.auth.login.config="$dir/jaas.conf" \
+    org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
+}
+
+connect_tls_ready() {
+  local t="$DATA/tls"
+  curl -sf --cacert "$t/ca.crt" --cert "$t/client.crt" --key "$t/client.key" -u "$BASIC_USER:$BASIC_PASSWORD" \
+    "https://127.0.0.1:$CONNECT_PORT_TLS/connectors"
+}
+
 connect_url() { [[ $1 == 1 ]] && echo "http://127.0.0.1:$CONNECT_PORT_1" || echo "http://127.0.0.1:$CONNECT_PORT_2"; }
 connect_ready() { curl -sf "$(connect_url "$1")/" && curl -sf "$(connect_url "$1")/connectors"; }
 
@@ -223,12 +295,17 @@ export CONNECT_URL_2=$(connect_url 2)
 export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 export KCO_STACK_DIR=$STACK_DIR
 export KCO_STACK_CTL=$REPO_ROOT/hack/stack.sh
+export CONNECT_URL_TLS=https://127.0.0.1:$CONNECT_PORT_TLS
+export CONNECT_TLS_DIR=$DATA/tls
+export CONNECT_BASIC_USER=$BASIC_USER
+export CONNECT_BASIC_PASSWORD=$BASIC_PASSWORD
 EOF
 }
 
 all_up() {
   pid_alive etcd && pid_alive kube-apiserver && pid_alive kafka && pid_alive connect-1 && pid_alive connect-2 \
-    && apiserver_ready >/dev/null 2>&1 && connect_ready 1 >/dev/null 2>&1 && connect_ready 2 >/dev/null 2>&1
+    && pid_alive connect-3 && apiserver_ready >/dev/null 2>&1 && connect_ready 1 >/dev/null 2>&1 \
+    && connect_ready 2 >/dev/null 2>&1 && connect_tls_ready >/dev/null 2>&1
 }
 
 cmd_up() {
@@ -246,8 +323,10 @@ cmd_up() {
   step "wait for Kafka broker" wait_for "Kafka broker" 120 kafka_ready
   start_connect 1
   start_connect 2
+  start_connect_tls
   step "wait for Connect worker 1" wait_for "Connect worker 1" 180 connect_ready 1
   step "wait for Connect worker 2" wait_for "Connect worker 2" 180 connect_ready 2
+  step "wait for the TLS + basic auth Connect worker" wait_for "Connect worker 3 (TLS)" 180 connect_tls_ready
   write_env
   log "stack up in $((SECONDS - t0))s; source $STACK_DIR/env"
 }
@@ -260,7 +339,7 @@ cmd_down() {
 }
 
 cmd_status() {
-  for name in etcd kube-apiserver kafka connect-1 connect-2; do
+  for name in etcd kube-apiserver kafka connect-1 connect-2 connect-3; do
     if pid_alive "$name"; then echo "$name running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name stopped"; fi
   done
 }

@@ -616,3 +616,128 @@ async fn an_unreachable_cluster_is_not_ready_and_nothing_is_deleted() {
         .await;
     s.wait_ready("steady").await;
 }
+
+#[tokio::test]
+async fn https_with_a_private_ca_a_client_certificate_and_basic_auth() {
+    use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+    use kube::api::{Api, PostParams};
+
+    let s = Scenario::without_cluster("e2e-tls", &["--cluster-refresh", "2s"]).await;
+    let dir = common::env("CONNECT_TLS_DIR");
+    let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
+    let password = common::env("CONNECT_BASIC_PASSWORD");
+    let secrets: Api<Secret> = Api::namespaced(s.client.clone(), &s.ns);
+    let cms: Api<ConfigMap> = Api::namespaced(s.client.clone(), &s.ns);
+    let basic = |pw: &str| -> Secret {
+        serde_json::from_value(json!({"metadata": {"name": "connect-basic"},
+            "stringData": {"username": common::env("CONNECT_BASIC_USER"), "password": pw}}))
+        .unwrap()
+    };
+    secrets
+        .create(&PostParams::default(), &basic(&password))
+        .await
+        .unwrap();
+    secrets
+        .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "connect-client"},
+            "type": "kubernetes.io/tls", "stringData": {"tls.crt": read("client.crt"), "tls.key": read("client.key")}})).unwrap())
+        .await
+        .unwrap();
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "connect-ca"},
+        "data": {"ca.crt": read("ca.crt")}}))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+
+    let secure = json!({"url": common::env("CONNECT_URL_TLS"),
+        "auth": {"basic": {"secretName": "connect-basic"}},
+        "tls": {"ca": {"configMapName": "connect-ca"}, "clientCertificateSecret": "connect-client"}});
+    s.apply_cluster(secure.clone()).await;
+    let name = s.unique("secure");
+    s.apply("secure", healthy_mock(&name)).await;
+    s.wait_ready("secure").await;
+    assert!(
+        s.connect.status(&name).await.is_none(),
+        "it runs on the TLS cluster, not on worker 1"
+    );
+    let cluster_ready = |want: &'static str, reason: Option<&'static str>| {
+        let clusters = s.clusters.clone();
+        async move {
+            eventually(
+                &format!("cluster Ready={want} {reason:?}"),
+                Duration::from_secs(60),
+                || async {
+                    let c = clusters.get("local").await.ok()?;
+                    c.status?
+                        .conditions
+                        .iter()
+                        .any(|c| {
+                            c.type_ == "Ready"
+                                && c.status == want
+                                && reason.is_none_or(|r| c.reason == r)
+                        })
+                        .then_some(())
+                },
+            )
+            .await
+        }
+    };
+    cluster_ready("True", None).await;
+
+    // A wrong password: the REST API answers 401, reported as Unauthorized.
+    secrets
+        .replace(
+            "connect-basic",
+            &PostParams::default(),
+            &basic("wrong-password"),
+        )
+        .await
+        .unwrap();
+    cluster_ready("False", Some("Unauthorized")).await;
+    secrets
+        .replace("connect-basic", &PostParams::default(), &basic(&password))
+        .await
+        .unwrap();
+    cluster_ready("True", None).await;
+
+    // Without the CA the server certificate is not trusted; insecureSkipVerify accepts it.
+    let mut no_ca = secure.clone();
+    no_ca["tls"] = json!({"clientCertificateSecret": "connect-client"});
+    s.apply_cluster(no_ca.clone()).await;
+    cluster_ready("False", Some("ConnectUnavailable")).await;
+    no_ca["tls"]["insecureSkipVerify"] = json!(true);
+    s.apply_cluster(no_ca).await;
+    cluster_ready("True", None).await;
+
+    // The password never reaches status, events or the operator's log.
+    let everything = format!(
+        "{}{:?}{}",
+        serde_json::to_string(&s.clusters.get("local").await.unwrap().status).unwrap(),
+        s.events().await,
+        s.operator.logs()
+    );
+    assert!(!everything.contains(&password), "the password leaked");
+    use base64::Engine;
+    let header = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{password}", common::env("CONNECT_BASIC_USER")));
+    assert!(
+        !everything.contains(&header),
+        "the Authorization header leaked"
+    );
+
+    s.connectors
+        .delete("secure", &Default::default())
+        .await
+        .unwrap();
+    eventually("secure gone", Duration::from_secs(60), || async {
+        s.connectors
+            .get_opt("secure")
+            .await
+            .unwrap()
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}

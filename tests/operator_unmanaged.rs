@@ -17,9 +17,13 @@ async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
     let stray = s.unique("stray");
     let (code, body) = s
         .connect
-        .call(Method::POST, "/connectors", Some(json!({"name": stray, "config": {
+        .call(
+            Method::POST,
+            "/connectors",
+            Some(json!({"name": stray, "config": {
             "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
-            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"}})))
+            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"}})),
+        )
         .await;
     assert_eq!(code, 201, "{body}");
     s.apply("managed", json!({"connectorName": managed, "class": "org.apache.kafka.connect.tools.MockSourceConnector",
@@ -27,19 +31,35 @@ async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
     s.wait_ready("managed").await;
 
     // Ignore: the cluster has seen the stray connector (counted, not managed) and left it.
-    eventually("the cluster counts the stray connector", Duration::from_secs(60), || async {
-        let c = s.clusters.get("local").await.ok()?.status?.connectors?;
-        (c.total >= 2 && c.managed == 1).then_some(())
-    })
+    eventually(
+        "the cluster counts the stray connector",
+        Duration::from_secs(60),
+        || async {
+            let c = s.clusters.get("local").await.ok()?.status?.connectors?;
+            (c.total >= 2 && c.managed == 1).then_some(())
+        },
+    )
     .await;
-    assert!(s.connect.status(&stray).await.is_some(), "Ignore never deletes");
+    assert!(
+        s.connect.status(&stray).await.is_some(),
+        "Ignore never deletes"
+    );
 
-    s.apply_cluster(json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete"})).await;
-    eventually("the stray connector is deleted", Duration::from_secs(60), || async {
-        s.connect.status(&stray).await.is_none().then_some(())
-    })
+    s.apply_cluster(json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete"}))
+        .await;
+    eventually(
+        "the stray connector is deleted",
+        Duration::from_secs(60),
+        || async { s.connect.status(&stray).await.is_none().then_some(()) },
+    )
     .await;
-    assert!(s.connect.status(&managed).await.is_some(), "the claimed connector stays");
+    assert!(
+        s.connect.status(&managed).await.is_some(),
+        "the claimed connector stays"
+    );
     let reasons: Vec<String> = s.events().await.into_iter().map(|e| e.0).collect();
-    assert!(reasons.iter().any(|r| r == "DeletedUnmanaged"), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r == "DeletedUnmanaged"),
+        "{reasons:?}"
+    );
 }

@@ -3,6 +3,7 @@
 mod client;
 mod retry;
 mod settings;
+mod tls;
 pub mod types;
 
 pub use client::{ConnectClient, RestartOptions};

@@ -72,21 +72,13 @@ impl ClientSettings {
                 "kafka-connect-operator/",
                 env!("CARGO_PKG_VERSION")
             ));
-        if let Some(ca) = &self.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(ca)
-                .map_err(|e| Error::InvalidTls(format!("CA bundle: {e}")))?;
-            if certs.is_empty() {
-                return Err(Error::InvalidTls("CA bundle holds no certificate".into()));
-            }
-            builder = builder.tls_certs_only(certs);
-        }
-        if let Some(identity) = &self.client_identity_pem {
-            let id = reqwest::Identity::from_pem(identity)
-                .map_err(|e| Error::InvalidTls(format!("client certificate: {e}")))?;
-            builder = builder.identity(id);
-        }
-        if self.insecure_skip_verify {
-            builder = builder.tls_danger_accept_invalid_certs(true);
+        if self.url.scheme() == "https" {
+            let tls = super::tls::client_config(
+                self.ca_pem.as_deref(),
+                self.client_identity_pem.as_deref(),
+                self.insecure_skip_verify,
+            )?;
+            builder = builder.tls_backend_preconfigured(tls);
         }
         let http = builder
             .build()
