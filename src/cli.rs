@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the operator.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the CustomResourceDefinitions as YAML.
     Crd,
 }
@@ -55,6 +55,23 @@ pub struct RunArgs {
     pub http_addr: SocketAddr,
     #[arg(long, env = "KCO_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// /healthz fails when a reconcile runs, or waits to run, longer than this.
+    #[arg(long, env = "KCO_HEALTH_DEADLINE", default_value = "3m", value_parser = humantime::parse_duration)]
+    pub health_deadline: Duration,
+    /// Run the controllers only while holding a coordination.k8s.io Lease (for replicas > 1).
+    #[arg(long, env = "KCO_LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+    #[arg(long, env = "KCO_LEASE_NAME", default_value = "kafka-connect-operator")]
+    pub lease_name: String,
+    /// Namespace of the Lease (default: `default`; the chart sets its own namespace).
+    #[arg(long, env = "KCO_LEASE_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// How long a Lease stays valid without renewal: the worst-case takeover time.
+    #[arg(long, env = "KCO_LEASE_DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub lease_duration: Duration,
+    /// Fault injection for tests: while this file exists, every reconcile hangs.
+    #[arg(long, hide = true)]
+    pub fault_stall_file: Option<std::path::PathBuf>,
     /// Log level (RUST_LOG, when set, wins).
     #[arg(long, env = "KCO_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
@@ -70,6 +87,7 @@ impl RunArgs {
             auto_restart_base: self.auto_restart_base,
             topics_refresh: self.topics_refresh,
             concurrency: self.concurrency,
+            fault_stall_file: self.fault_stall_file.clone(),
             ..OperatorConfig::default()
         }
     }

@@ -9,11 +9,12 @@ pub mod cli;
 pub mod connect;
 pub mod controller;
 pub mod error;
+pub mod leader;
 pub mod telemetry;
 
 pub use error::{Error, Result};
 
-/// Runs the operator until SIGTERM or Ctrl-C.
+/// Runs the operator until SIGTERM or Ctrl-C (or, with leader election, until the Lease is lost).
 pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     telemetry::logging::init(args.log_format, &args.log_level);
     // One TLS provider for the whole process: kube's client and the Connect clients.
@@ -21,10 +22,67 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     let client = kube::Client::try_default().await?;
     let config = args.operator_config();
     tracing::info!(?config, "starting kafka-connect-operator");
-    let server = telemetry::server::serve(args.http_addr);
-    tokio::spawn(server);
-    controller::run(client, config, shutdown_signal()).await;
-    tracing::info!("stopped");
+    let health = std::sync::Arc::new(telemetry::health::Health::new(args.health_deadline));
+    tokio::spawn(telemetry::server::serve(args.http_addr, health.clone()));
+
+    crds_established(&client).await?;
+    // Followers are ready too: they serve probes and take over when the leader goes.
+    health.set_ready();
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    if !args.leader_election {
+        telemetry::metrics::METRICS.leader.set(1);
+        controller::run(client, config, health, stopped(stop_rx)).await;
+        tracing::info!("stopped");
+        return Ok(());
+    }
+
+    let lease = leader::Lease::acquire(&client, &args, stopped(stop_rx.clone())).await?;
+    let Some(lease) = lease else {
+        tracing::info!("stopped before becoming leader");
+        return Ok(());
+    };
+    telemetry::metrics::METRICS.leader.set(1);
+    let mut lease = lease;
+    let lost = lease.lost();
+    let shutdown = async move {
+        tokio::select! {
+            _ = stopped(stop_rx) => {},
+            _ = lost => tracing::error!("leader Lease lost: stopping so that only one replica acts"),
+        }
+    };
+    controller::run(client, config, health, shutdown).await;
+    telemetry::metrics::METRICS.leader.set(0);
+    // Released at once, so a successor need not wait for the Lease to expire.
+    lease.release().await;
+    tracing::info!("stopped and released the leader Lease");
+    Ok(())
+}
+
+/// Waits (bounded) until both CRDs are Established: reconciling before would only log errors.
+async fn crds_established(client: &kube::Client) -> anyhow::Result<()> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let api: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
+    for name in [
+        "kafkaconnectors.kafkaconnect.dev",
+        "kafkaconnectclusters.kafkaconnect.dev",
+    ] {
+        let cond = kube::runtime::wait::conditions::is_crd_established();
+        let wait = kube::runtime::wait::await_condition(api.clone(), name, cond);
+        tokio::time::timeout(std::time::Duration::from_secs(120), wait)
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!("CRD {name} not Established after 120s: install crds/ first")
+            })??;
+    }
     Ok(())
 }
 

@@ -9,6 +9,6 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", kco::api::crds_yaml());
             Ok(())
         }
-        Command::Run(args) => kco::run(args).await,
+        Command::Run(args) => kco::run(*args).await,
     }
 }

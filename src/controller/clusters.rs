@@ -14,6 +14,8 @@ use super::ownership::normalise_url;
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::connect::{ClientSettings, ConnectClient, types::ExpandedConnector};
 use crate::error::Result;
+use crate::telemetry::health::Health;
+use crate::telemetry::metrics;
 
 /// (namespace, name) of a KafkaConnectCluster.
 pub type ClusterKey = (String, String);
@@ -94,6 +96,43 @@ impl ClusterHandle {
     }
 }
 
+impl ClusterHandle {
+    /// `kco_connectors{namespace, cluster, state}` from the last poll. Every state is written,
+    /// zero included, so a state that emptied does not keep its old count.
+    fn export_state_counts(&self) {
+        let v = self.view.read().expect("view lock");
+        let Some(map) = v.connectors.as_ref() else {
+            return;
+        };
+        for state in [
+            "RUNNING",
+            "PAUSED",
+            "STOPPED",
+            "FAILED",
+            "UNASSIGNED",
+            "RESTARTING",
+        ] {
+            let n = map
+                .values()
+                .filter(|e| {
+                    e.status
+                        .as_ref()
+                        .is_some_and(|s| s.connector.state == state)
+                })
+                .count();
+            let labels = metrics::StateLabels {
+                namespace: self.key.0.clone(),
+                cluster: self.key.1.clone(),
+                state: state.into(),
+            };
+            metrics::METRICS
+                .connectors
+                .get_or_create(&labels)
+                .set(n as i64);
+        }
+    }
+}
+
 impl Drop for ClusterHandle {
     fn drop(&mut self) {
         if let Some(p) = self.poller.lock().expect("poller lock").take() {
@@ -108,6 +147,7 @@ pub struct ClusterRegistry {
     wake_cluster: UnboundedSender<ObjectRef<KafkaConnectCluster>>,
     poll_interval: Duration,
     stores: OnceLock<(Store<KafkaConnector>, Store<KafkaConnectCluster>)>,
+    health: Arc<Health>,
 }
 
 impl ClusterRegistry {
@@ -115,8 +155,10 @@ impl ClusterRegistry {
         wake_connector: UnboundedSender<ObjectRef<KafkaConnector>>,
         wake_cluster: UnboundedSender<ObjectRef<KafkaConnectCluster>>,
         poll_interval: Duration,
+        health: Arc<Health>,
     ) -> Self {
         Self {
+            health,
             handles: Mutex::default(),
             wake_connector,
             wake_cluster,
@@ -187,6 +229,8 @@ impl ClusterRegistry {
                 && c.spec.cluster_ref.name == key.1
                 && names.is_none_or(|n| n.contains(&c.connector_name()))
             {
+                let name = c.metadata.name.clone().unwrap_or_default();
+                self.health.wanted(&connector_key(&ns, &name));
                 let _ = self
                     .wake_connector
                     .unbounded_send(ObjectRef::from_obj(c.as_ref()));
@@ -208,6 +252,11 @@ impl ClusterRegistry {
     }
 }
 
+/// The key `Health` tracks a KafkaConnector under.
+pub fn connector_key(namespace: &str, name: &str) -> String {
+    format!("KafkaConnector/{namespace}/{name}")
+}
+
 async fn poll_loop(
     registry: std::sync::Weak<ClusterRegistry>,
     handle: std::sync::Weak<ClusterHandle>,
@@ -227,6 +276,7 @@ async fn poll_loop(
             tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, error = %e, "bulk poll of Connect failed");
         }
         let (changed, flipped) = h.apply_poll(result);
+        h.export_state_counts();
         if flipped {
             // Reachability changed: every connector's status and the cluster's Ready change.
             reg.wake_connectors(&h.key, None);

@@ -36,10 +36,18 @@ const CONFIRM_BUDGET: Duration = Duration::from_secs(15);
 /// Requeue while something is in flight (tasks starting, a transition not yet confirmed).
 const SOON: Duration = Duration::from_secs(3);
 
-#[tracing::instrument(skip_all, fields(namespace = %obj.namespace().unwrap_or_default(), name = %obj.name_any(),
+#[tracing::instrument(skip_all, fields(namespace = %obj.namespace().unwrap_or_default(), kafkaconnector = %obj.name_any(),
     connector = %obj.connector_name(), cluster = %obj.spec.cluster_ref.name))]
 pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Action> {
     let start = Instant::now();
+    let key = super::clusters::connector_key(&obj.namespace().unwrap_or_default(), &obj.name_any());
+    ctx.health.started(&key);
+    if let Some(file) = &ctx.config.fault_stall_file
+        && file.exists()
+    {
+        tracing::warn!(file = %file.display(), "fault injection: this reconcile hangs");
+        std::future::pending::<()>().await;
+    }
     let api: Api<KafkaConnector> =
         Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     let budget = ctx.config.reconcile_timeout;
@@ -66,6 +74,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     if let Err(e) = &result {
         metrics::error(KIND, e.label());
     }
+    ctx.health.finished(&key, None);
     result
 }
 

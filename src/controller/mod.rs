@@ -19,6 +19,7 @@ use kube::runtime::{Controller, reflector::Store, watcher};
 use kube::{Api, Client};
 
 use crate::api::{KafkaConnectCluster, KafkaConnector, KafkaConnectorStatus};
+use crate::telemetry::health::Health;
 use clusters::ClusterRegistry;
 
 /// Name of the field manager for server-side apply, and of the event reporter.
@@ -43,6 +44,8 @@ pub struct OperatorConfig {
     pub concurrency: u16,
     /// Upper bound of one reconcile, so a hanging call cannot hold a connector forever.
     pub reconcile_timeout: Duration,
+    /// Fault injection for tests: while this file exists, reconciles hang (see /healthz).
+    pub fault_stall_file: Option<std::path::PathBuf>,
 }
 
 impl Default for OperatorConfig {
@@ -56,6 +59,7 @@ impl Default for OperatorConfig {
             topics_refresh: Duration::from_secs(300),
             concurrency: 16,
             reconcile_timeout: Duration::from_secs(120),
+            fault_stall_file: None,
         }
     }
 }
@@ -68,6 +72,7 @@ pub struct Context {
     pub connectors: Store<KafkaConnector>,
     pub cluster_store: Store<KafkaConnectCluster>,
     pub recorder: Recorder,
+    pub health: Arc<Health>,
     /// When each KafkaConnector's topics were last read (by uid).
     topics_read: Mutex<HashMap<String, Instant>>,
     /// The status this process last wrote, by uid. The watch cache can hand a reconcile an
@@ -133,6 +138,7 @@ where
 pub async fn run(
     client: Client,
     config: OperatorConfig,
+    health: Arc<Health>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
@@ -150,6 +156,7 @@ pub async fn run(
         connector_tx,
         cluster_tx,
         config.poll_interval,
+        health.clone(),
     ));
     let ctx = Arc::new(Context {
         client: client.clone(),
@@ -166,6 +173,7 @@ pub async fn run(
         ),
         topics_read: Mutex::default(),
         written: Mutex::default(),
+        health,
     });
     clusters.attach(ctx.connectors.clone(), ctx.cluster_store.clone());
 

@@ -1,5 +1,6 @@
 //! Logs (tracing) and metrics (prometheus-client).
 
+pub mod health;
 pub mod logging;
 pub mod metrics;
 pub mod server;

@@ -1,10 +1,14 @@
 //! The HTTP server for Prometheus and the kubelet: `/metrics`, `/healthz`, `/readyz`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::{Router, http::StatusCode, routing::get};
 
-pub async fn serve(addr: SocketAddr) {
+use super::health::Health;
+
+pub async fn serve(addr: SocketAddr, health: Arc<Health>) {
+    let live = health.clone();
     let app = Router::new()
         .route(
             "/metrics",
@@ -18,8 +22,28 @@ pub async fn serve(addr: SocketAddr) {
                 )
             }),
         )
-        .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
-        .route("/readyz", get(|| async { (StatusCode::OK, "ok") }));
+        .route(
+            "/healthz",
+            get(move || async move {
+                match live.live() {
+                    Ok(()) => (StatusCode::OK, "ok".to_string()),
+                    Err(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("stuck: {why}\n")),
+                }
+            }),
+        )
+        .route(
+            "/readyz",
+            get(move || async move {
+                if health.ready() {
+                    (StatusCode::OK, "ok")
+                } else {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "waiting for CRDs and caches",
+                    )
+                }
+            }),
+        );
     match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => {
             if let Err(e) = axum::serve(listener, app).await {

@@ -247,6 +247,37 @@ impl Operator {
         self.child.id().unwrap_or_default()
     }
 
+    /// SIGKILL: the process dies without cleaning up (no Lease release).
+    pub async fn kill(&mut self) {
+        self.child.kill().await.expect("SIGKILL the operator");
+    }
+
+    /// SIGTERM, then the exit status once the process is gone.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.pid().to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -TERM {pid}");
+        tokio::time::timeout(Duration::from_secs(60), self.child.wait())
+            .await
+            .expect("exits after SIGTERM")
+            .unwrap()
+    }
+
+    /// One sample of the operator's /metrics (summed over label sets containing `labels`).
+    pub async fn metric(&self, name: &str, labels: &str) -> Option<f64> {
+        let (_, text) = self.get("/metrics").await?;
+        Some(
+            text.lines()
+                .filter(|l| l.starts_with(name) && l.contains(labels))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum(),
+        )
+    }
+
     pub async fn get(&self, path: &str) -> Option<(u16, String)> {
         let resp = reqwest::get(format!("{}{path}", self.http)).await.ok()?;
         let code = resp.status().as_u16();

@@ -1,0 +1,117 @@
+//! Leader election with a coordination.k8s.io Lease (kube-lease-manager). Only the leader
+//! runs the controllers, so only the leader writes to Connect and to status; followers wait,
+//! serve probes, and take over when the Lease expires or is released.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::Lease as K8sLease;
+use kube::Api;
+use kube_lease_manager::{LeaseManager, LeaseManagerBuilder};
+use tokio::task::JoinHandle;
+
+use crate::cli::RunArgs;
+
+pub struct Lease {
+    manager: Arc<LeaseManager>,
+    renew: JoinHandle<()>,
+    lost: tokio::sync::oneshot::Receiver<()>,
+}
+
+impl Lease {
+    /// Blocks until this replica holds the Lease (`Some`) or `stop` resolves first (`None`).
+    pub async fn acquire(
+        client: &kube::Client,
+        args: &RunArgs,
+        stop: impl Future<Output = ()>,
+    ) -> anyhow::Result<Option<Lease>> {
+        let namespace = args
+            .lease_namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        let identity = std::env::var("POD_NAME")
+            .unwrap_or_else(|_| format!("kco-{:08x}", rand::random::<u32>()));
+        let duration = args.lease_duration.as_secs().max(2);
+        let build = || {
+            LeaseManagerBuilder::new(client.clone(), &args.lease_name)
+                .with_namespace(&namespace)
+                .with_identity(&identity)
+                .with_duration(duration)
+                .with_grace((duration / 3).max(1))
+                .with_field_manager(crate::controller::MANAGER)
+                .build()
+        };
+        let mut manager = build().await?;
+        let leases: Api<K8sLease> = Api::namespaced(client.clone(), &namespace);
+        tracing::info!(lease = %args.lease_name, %namespace, %identity, "waiting to become leader");
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => return Ok(None),
+                held = manager.changed() => {
+                    if held? {
+                        break;
+                    }
+                }
+                // A follower's manager sleeps until the holder's Lease would expire; a holder
+                // that shut down cleanly released it, so look and start over at once.
+                () = released(&leases, &args.lease_name) => manager = build().await?,
+            }
+        }
+        let manager = Arc::new(manager);
+        tracing::info!(lease = %args.lease_name, %identity, "became leader");
+        let (lost_tx, lost) = tokio::sync::oneshot::channel();
+        let renewer = manager.clone();
+        // `changed()` renews the Lease while it runs; it returns when the state flips.
+        let renew = tokio::spawn(async move {
+            loop {
+                match renewer.changed().await {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "renewing the leader Lease failed");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+            let _ = lost_tx.send(());
+        });
+        Ok(Some(Lease {
+            manager,
+            renew,
+            lost,
+        }))
+    }
+
+    /// Resolves when the Lease is lost (another replica holds it now).
+    pub fn lost(&mut self) -> impl Future<Output = ()> + Send + Sync + 'static {
+        let (_, dummy) = tokio::sync::oneshot::channel::<()>();
+        let rx = std::mem::replace(&mut self.lost, dummy);
+        async move {
+            let _ = rx.await;
+        }
+    }
+
+    pub async fn release(self) {
+        self.renew.abort();
+        if let Err(e) = self.manager.release().await {
+            tracing::warn!(error = %e, "releasing the leader Lease failed");
+        }
+    }
+}
+
+/// Resolves once the Lease exists with no holder (polled every second).
+async fn released(leases: &Api<K8sLease>, name: &str) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Ok(Some(lease)) = leases.get_opt(name).await {
+            let holder = lease
+                .spec
+                .and_then(|s| s.holder_identity)
+                .unwrap_or_default();
+            if holder.is_empty() {
+                return;
+            }
+        }
+    }
+}
