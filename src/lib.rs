@@ -68,20 +68,32 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
 }
 
 /// Waits (bounded) until both CRDs are Established: reconciling before would only log errors.
+/// Polls with GET by name rather than a watch, so RBAC can stay `get` on these two names.
 async fn crds_established(client: &kube::Client) -> anyhow::Result<()> {
     use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
     let api: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     for name in [
         "kafkaconnectors.kafkaconnect.dev",
         "kafkaconnectclusters.kafkaconnect.dev",
     ] {
-        let cond = kube::runtime::wait::conditions::is_crd_established();
-        let wait = kube::runtime::wait::await_condition(api.clone(), name, cond);
-        tokio::time::timeout(std::time::Duration::from_secs(120), wait)
-            .await
-            .map_err(|_| {
-                anyhow::anyhow!("CRD {name} not Established after 120s: install crds/ first")
-            })??;
+        loop {
+            let crd = api.get_opt(name).await?;
+            let established = crd
+                .and_then(|c| c.status)
+                .and_then(|s| s.conditions)
+                .is_some_and(|c| {
+                    c.iter()
+                        .any(|c| c.type_ == "Established" && c.status == "True")
+                });
+            if established {
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("CRD {name} not Established after 120s: install crds/ first");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
     }
     Ok(())
 }

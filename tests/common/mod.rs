@@ -320,10 +320,24 @@ impl Scenario {
     }
 
     pub async fn without_cluster(prefix: &str, operator_args: &[&str]) -> Self {
+        let args: Vec<String> = operator_args.iter().map(|a| a.to_string()).collect();
+        Self::custom(prefix, |_, _| async move { (args, vec![]) }).await
+    }
+
+    /// `setup` gets the client and the fresh namespace and returns the operator's extra
+    /// arguments and environment (e.g. a KUBECONFIG with another identity).
+    pub async fn custom<F, Fut>(prefix: &str, setup: F) -> Self
+    where
+        F: FnOnce(Client, String) -> Fut,
+        Fut: Future<Output = (Vec<String>, Vec<(String, String)>)>,
+    {
         let client = kube().await;
         install_operator_crds(&client).await;
         let ns = namespace(&client, prefix).await;
-        let operator = Operator::start(&ns, operator_args).await;
+        let (args, envs) = setup(client.clone(), ns.clone()).await;
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let operator = Operator::start_with_env(&ns, &args, &envs).await;
         Scenario {
             connectors: Api::namespaced(client.clone(), &ns),
             clusters: Api::namespaced(client.clone(), &ns),
@@ -332,6 +346,36 @@ impl Scenario {
             ns,
             operator,
         }
+    }
+
+    /// Secrets and a ConfigMap for the stack's TLS + basic-auth worker; returns the
+    /// KafkaConnectCluster spec that uses them.
+    pub async fn install_tls_material(&self, password: &str) -> Value {
+        use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+        let dir = env("CONNECT_TLS_DIR");
+        let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).unwrap();
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), &self.ns);
+        let cms: Api<ConfigMap> = Api::namespaced(self.client.clone(), &self.ns);
+        let pp = PatchParams::apply("kco-tests").force();
+        let basic = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "connect-basic"},
+            "stringData": {"username": env("CONNECT_BASIC_USER"), "password": password}});
+        secrets
+            .patch("connect-basic", &pp, &Patch::Apply(&basic))
+            .await
+            .unwrap();
+        let client = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "connect-client"},
+            "type": "kubernetes.io/tls", "stringData": {"tls.crt": read("client.crt"), "tls.key": read("client.key")}});
+        secrets
+            .patch("connect-client", &pp, &Patch::Apply(&client))
+            .await
+            .unwrap();
+        let ca = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "connect-ca"}, "data": {"ca.crt": read("ca.crt")}});
+        cms.patch("connect-ca", &pp, &Patch::Apply(&ca))
+            .await
+            .unwrap();
+        json!({"url": env("CONNECT_URL_TLS"),
+            "auth": {"basic": {"secretName": "connect-basic"}},
+            "tls": {"ca": {"configMapName": "connect-ca"}, "clientCertificateSecret": "connect-client"}})
     }
 
     pub async fn apply_cluster(&self, spec: Value) {
