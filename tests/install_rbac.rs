@@ -168,23 +168,7 @@ async fn the_charts_rbac_is_enough_for_the_whole_scenario() {
         "the cluster's status was written"
     );
     assert!(!s.events().await.is_empty(), "Events were published");
-    s.connectors
-        .delete("rbac", &Default::default())
-        .await
-        .unwrap();
-    eventually(
-        "deleted through the finalizer",
-        Duration::from_secs(60),
-        || async {
-            s.connectors
-                .get_opt("rbac")
-                .await
-                .unwrap()
-                .is_none()
-                .then_some(())
-        },
-    )
-    .await;
+    s.delete_and_wait("rbac").await;
     let logs = s.operator.logs();
     assert!(
         !logs.contains("forbidden"),

@@ -113,23 +113,7 @@ async fn lifecycle_create_pause_stop_resume_delete() {
     }
 
     // Delete: the finalizer removes the connector from Connect before the object goes.
-    s.connectors
-        .delete("life", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually(
-        "the KafkaConnector is gone",
-        Duration::from_secs(60),
-        || async {
-            s.connectors
-                .get_opt("life")
-                .await
-                .unwrap()
-                .is_none()
-                .then_some(())
-        },
-    )
-    .await;
+    s.delete_and_wait("life").await;
     let (code, _) = s.connect.get(&format!("/connectors/{name}")).await;
     assert_eq!(code, 404, "the connector was deleted from Connect");
 }
@@ -507,19 +491,7 @@ async fn a_second_claim_on_a_connector_gets_a_conflict_and_never_writes() {
     );
 
     // Deleting the loser leaves the connector alone.
-    s.connectors
-        .delete("second", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("second gone", Duration::from_secs(60), || async {
-        s.connectors
-            .get_opt("second")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    s.delete_and_wait("second").await;
     assert!(
         s.connect.status(&name).await.is_some(),
         "the owner's connector survives"
@@ -534,19 +506,7 @@ async fn orphan_policy_keeps_the_connector_and_a_new_cr_adopts_it() {
     spec["deletionPolicy"] = json!("Orphan");
     s.apply("orphan", spec).await;
     s.wait_ready("orphan").await;
-    s.connectors
-        .delete("orphan", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("CR gone", Duration::from_secs(60), || async {
-        s.connectors
-            .get_opt("orphan")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    s.delete_and_wait("orphan").await;
     assert!(
         s.connect.status(&name).await.is_some(),
         "Orphan left the connector running"
@@ -727,17 +687,5 @@ async fn https_with_a_private_ca_a_client_certificate_and_basic_auth() {
         "the Authorization header leaked"
     );
 
-    s.connectors
-        .delete("secure", &Default::default())
-        .await
-        .unwrap();
-    eventually("secure gone", Duration::from_secs(60), || async {
-        s.connectors
-            .get_opt("secure")
-            .await
-            .unwrap()
-            .is_none()
-            .then_some(())
-    })
-    .await;
+    s.delete_and_wait("secure").await;
 }

@@ -37,6 +37,14 @@ pub struct RestartOptions {
     pub only_failed: bool,
 }
 
+impl RestartOptions {
+    /// Restart whatever is FAILED, connector or tasks (auto-restart, config fixes).
+    pub const FAILED_PARTS: RestartOptions = RestartOptions {
+        include_tasks: true,
+        only_failed: true,
+    };
+}
+
 impl ConnectClient {
     pub fn new(base: Url, http: reqwest::Client, auth: Option<HeaderValue>) -> Self {
         Self {

@@ -241,15 +241,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
                 )
                 .await;
                 if *restart_failed {
-                    client
-                        .restart(
-                            &name,
-                            RestartOptions {
-                                include_tasks: true,
-                                only_failed: true,
-                            },
-                        )
-                        .await?;
+                    client.restart(&name, RestartOptions::FAILED_PARTS).await?;
                     publish(
                         ctx,
                         obj,
@@ -364,15 +356,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     }
     let ar = &plan.auto_restart;
     if ar.restart_now {
-        client
-            .restart(
-                &name,
-                RestartOptions {
-                    include_tasks: true,
-                    only_failed: true,
-                },
-            )
-            .await?;
+        client.restart(&name, RestartOptions::FAILED_PARTS).await?;
         let count = prev.auto_restart.as_ref().map_or(0, |a| a.count) + 1;
         st.auto_restart = Some(AutoRestartStatus {
             count,

@@ -449,6 +449,23 @@ impl Scenario {
         }
     }
 
+    /// Deletes a KafkaConnector and waits until it is gone (its finalizer ran).
+    pub async fn delete_and_wait(&self, name: &str) {
+        self.connectors
+            .delete(name, &Default::default())
+            .await
+            .expect("delete KafkaConnector");
+        eventually(&format!("{name} gone"), Duration::from_secs(60), || async {
+            self.connectors
+                .get_opt(name)
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        })
+        .await;
+    }
+
     pub async fn wait_ready(&self, name: &str) -> KafkaConnector {
         self.wait(name, "Ready=True at the current generation", |o| {
             is_ready(o)
