@@ -26,8 +26,11 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     tokio::spawn(telemetry::server::serve(args.http_addr, health.clone()));
 
     crds_established(&client).await?;
-    // Followers are ready too: they serve probes and take over when the leader goes.
-    health.set_ready();
+    if args.leader_election {
+        // Followers run no controllers and hold no caches: they are ready to take over as
+        // soon as the CRDs are there. A leader stays ready from then on.
+        health.set_ready();
+    }
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

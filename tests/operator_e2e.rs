@@ -568,6 +568,11 @@ async fn an_unreachable_cluster_is_not_ready_and_nothing_is_deleted() {
             .then_some(())
     })
     .await;
+    let reasons: Vec<String> = s.events().await.into_iter().map(|e| e.0).collect();
+    assert!(
+        reasons.iter().any(|r| r == "ConnectUnavailable"),
+        "a Warning Event says Connect is unavailable: {reasons:?}"
+    );
     assert!(
         s.connect.status(&name).await.is_some(),
         "an unreachable cluster never leads to a delete"

@@ -114,7 +114,8 @@ async fn healthz_fails_when_reconciles_hang() {
     let name = s.unique("h");
     s.apply("h", healthy_mock(&name, "running")).await;
     s.wait_ready("h").await;
-    assert_eq!(s.operator.get("/healthz").await.unwrap().0, 200);
+    let (code, body) = s.operator.get("/healthz").await.unwrap();
+    assert_eq!(code, 200, "healthy before the fault: {body}");
     assert_eq!(s.operator.get("/readyz").await.unwrap().0, 200);
 
     std::fs::write(&stall, "stall").unwrap();

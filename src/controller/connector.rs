@@ -51,6 +51,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     let api: Api<KafkaConnector> =
         Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     let budget = ctx.config.reconcile_timeout;
+    let obj_for_events = obj.clone();
     let fut = finalizer(&api, FINALIZER, obj, |event| async {
         match event {
             Event::Apply(o) => apply(&o, &ctx).await,
@@ -73,6 +74,19 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     );
     if let Err(e) = &result {
         metrics::error(KIND, e.label());
+        // Connect's messages may echo config values: mask them like everything we write.
+        let secrets =
+            decide::desired_config(&obj_for_events.spec, &obj_for_events.connector_name());
+        let note = status::mask(&e.to_string(), &secrets);
+        publish(
+            &ctx,
+            &obj_for_events,
+            EventType::Warning,
+            e.label(),
+            "Reconcile",
+            note,
+        )
+        .await;
     }
     ctx.health.finished(&key, None);
     result
@@ -161,6 +175,8 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     let mut live = match fetch_live(&handle, &name).await {
         Ok(l) => l,
         Err(e) if e.is_transient() || matches!(e, Error::Unauthorized(_)) => {
+            let note = status::mask(&e.to_string(), &desired);
+            publish(ctx, obj, EventType::Warning, e.label(), "Read", note).await;
             let o = Outcome {
                 verdict_reason: e.label(),
                 message: e.to_string(),

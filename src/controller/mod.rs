@@ -176,6 +176,28 @@ pub async fn run(
         health,
     });
     clusters.attach(ctx.connectors.clone(), ctx.cluster_store.clone());
+    // /readyz: ready once both caches hold a complete list.
+    let (connectors, cluster_store, health) = (
+        ctx.connectors.clone(),
+        ctx.cluster_store.clone(),
+        ctx.health.clone(),
+    );
+    // Polled rather than awaited: an awaited `wait_until_ready()` that starts before the
+    // first list completes was seen never to wake here (kube-runtime 5.0).
+    tokio::spawn(async move {
+        use futures::FutureExt;
+        loop {
+            let synced = |r: Option<Result<(), _>>| matches!(r, Some(Ok(())));
+            if synced(connectors.wait_until_ready().now_or_never())
+                && synced(cluster_store.wait_until_ready().now_or_never())
+            {
+                tracing::info!("caches synced: ready");
+                health.set_ready();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
 
     let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);
     let clusters_fut = cluster_ctrl
