@@ -62,16 +62,37 @@ impl Lease {
         tracing::info!(lease = %args.lease_name, %identity, "became leader");
         let (lost_tx, lost) = tokio::sync::oneshot::channel();
         let renewer = manager.clone();
+        let (leases_for_renew, lease_name, me) =
+            (leases.clone(), args.lease_name.clone(), identity.clone());
+        // Past this long without a successful renewal another replica may hold the Lease:
+        // count it as lost before that can happen (duration minus the renewal grace).
+        let safe = Duration::from_secs(duration - (duration / 3).max(1));
         // `changed()` renews the Lease while it runs; it returns when the state flips.
         let renew = tokio::spawn(async move {
+            let mut last_ok = tokio::time::Instant::now();
             loop {
-                match renewer.changed().await {
-                    Ok(true) => continue,
-                    Ok(false) => break,
-                    Err(e) => {
+                let budget = safe.saturating_sub(last_ok.elapsed());
+                match tokio::time::timeout(budget, renewer.changed()).await {
+                    Ok(Ok(true)) => last_ok = tokio::time::Instant::now(),
+                    Ok(Ok(false)) => break,
+                    Ok(Err(e)) => {
                         tracing::warn!(error = %e, "renewing the leader Lease failed");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        if last_ok.elapsed() >= safe {
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(500)).await;
                     }
+                    // `changed()` returns only on a flip, so look at the Lease itself: still
+                    // ours and renewed recently means the renewals inside `changed()` work.
+                    Err(_) => match still_held(&leases_for_renew, &lease_name, &me).await {
+                        Some(age) => {
+                            last_ok = tokio::time::Instant::now()
+                                .checked_sub(age)
+                                .unwrap_or(last_ok)
+                        }
+                        None if last_ok.elapsed() >= safe => break,
+                        None => {}
+                    },
                 }
             }
             let _ = lost_tx.send(());
@@ -114,4 +135,15 @@ async fn released(leases: &Api<K8sLease>, name: &str) {
             }
         }
     }
+}
+
+/// How long ago the Lease was renewed, if `identity` holds it; `None` if not (or unreadable).
+async fn still_held(leases: &Api<K8sLease>, name: &str, identity: &str) -> Option<Duration> {
+    let spec = leases.get_opt(name).await.ok()??.spec?;
+    if spec.holder_identity.as_deref() != Some(identity) {
+        return None;
+    }
+    let renewed = spec.renew_time?.0;
+    let age = jiff::Timestamp::now().duration_since(renewed);
+    Duration::try_from(age).ok()
 }

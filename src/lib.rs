@@ -56,13 +56,16 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     telemetry::metrics::METRICS.leader.set(1);
     let mut lease = lease;
     let lost = lease.lost();
-    let shutdown = async move {
-        tokio::select! {
-            _ = stopped(stop_rx) => {},
-            _ = lost => tracing::error!("leader Lease lost: stopping so that only one replica acts"),
+    // SIGTERM: stop gracefully (in-flight reconciles finish). Lease lost: stop at once, so
+    // that nothing more is written while another replica may already be leader.
+    tokio::select! {
+        _ = controller::run(client, config, health, stopped(stop_rx)) => {},
+        _ = lost => {
+            tracing::error!("leader Lease lost: stopping now so that only one replica acts");
+            telemetry::metrics::METRICS.leader.set(0);
+            anyhow::bail!("lost the leader Lease");
         }
-    };
-    controller::run(client, config, health, shutdown).await;
+    }
     telemetry::metrics::METRICS.leader.set(0);
     // Released at once, so a successor need not wait for the Lease to expire.
     lease.release().await;

@@ -667,6 +667,26 @@ async fn https_with_a_private_ca_a_client_certificate_and_basic_auth() {
         .unwrap();
     cluster_ready("True", None).await;
 
+    // The CA from a Secret (key ca.crt) works the same as from a ConfigMap.
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "connect-ca-secret"},
+                "stringData": {"ca.crt": read("ca.crt")}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    let mut ca_secret = secure.clone();
+    ca_secret["tls"]["ca"] = json!({"secretName": "connect-ca-secret"});
+    s.apply_cluster(ca_secret).await;
+    cluster_ready("True", None).await;
+    // A wrong CA is not trusted.
+    let mut wrong_ca = secure.clone();
+    wrong_ca["tls"]["ca"] = json!({"secretName": "connect-client", "key": "tls.crt"});
+    s.apply_cluster(wrong_ca).await;
+    cluster_ready("False", Some("ConnectUnavailable")).await;
+
     // Without the CA the server certificate is not trusted; insecureSkipVerify accepts it.
     let mut no_ca = secure.clone();
     no_ca["tls"] = json!({"clientCertificateSecret": "connect-client"});

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub struct KafkaConnectClusterSpec {
     /// Base URL of the Connect REST API, e.g. `http://connect:8083`.
     #[x_kube(validation = Rule::new("self.startsWith('http://') || self.startsWith('https://')").message("url must start with http:// or https://"))]
+    #[x_kube(validation = Rule::new("!self.contains('@')").message("url must not carry credentials: use spec.auth"))]
     pub url: String,
     /// How to authenticate to the REST API. Absent: no authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -30,9 +31,10 @@ pub struct KafkaConnectClusterSpec {
     /// TLS settings for an `https://` url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<ClusterTls>,
-    /// Timeout of one REST request, in seconds (default 30).
+    /// Timeout of one REST request, in seconds (default 30, at most 60 so that retried calls
+    /// stay inside one reconcile's time limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1, max = 600))]
+    #[schemars(range(min = 1, max = 60))]
     pub request_timeout_seconds: Option<u32>,
     /// What to do with connectors on this cluster that no KafkaConnector claims.
     /// `Ignore` (default) never touches them; `Delete` removes them.

@@ -30,6 +30,9 @@ impl std::fmt::Debug for ConnectClient {
     }
 }
 
+/// No retry starts after this long: one reconcile (2 minutes) must outlive its calls.
+const RETRY_BUDGET: std::time::Duration = std::time::Duration::from_secs(45);
+
 /// Query of `POST /connectors/{name}/restart`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RestartOptions {
@@ -84,13 +87,27 @@ impl ConnectClient {
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, bytes::Bytes)> {
+        // Restarts are not idempotent: after a timeout Connect may have restarted already, so
+        // only a 409 (refused during a rebalance, nothing done) is retried for them.
+        let idempotent = !matches!(endpoint, "restart" | "restart_task");
+        let started = std::time::Instant::now();
         let mut retry = 0;
         loop {
             let result = self
                 .send_once(endpoint, method.clone(), url.clone(), body)
                 .await;
+            let retriable = |e: &Error| match e {
+                Error::Rebalancing(m) if !idempotent => !m.contains("timed out"),
+                _ if !idempotent => false,
+                e => e.is_transient(),
+            };
             match result {
-                Err(e) if e.is_transient() && retry + 1 < self.retry.attempts => {
+                // The overall budget keeps a retried call well inside one reconcile's timeout.
+                Err(e)
+                    if retriable(&e)
+                        && retry + 1 < self.retry.attempts
+                        && started.elapsed() < RETRY_BUDGET =>
+                {
                     retry += 1;
                     let delay = self.retry.delay(retry);
                     tracing::debug!(%endpoint, error = %e, ?delay, "retrying Connect request");
@@ -124,6 +141,7 @@ impl ConnectClient {
             Ok(r) => r,
             Err(e) => {
                 metrics::rest_request(endpoint, "error", start.elapsed());
+                let e = e.without_url();
                 let what = if e.is_timeout() {
                     "request timed out"
                 } else {

@@ -170,6 +170,11 @@ async fn delete_unmanaged(
     ) {
         return Ok(());
     }
+    if let Some(ns) = &ctx.config.namespace {
+        // Claims from namespaces this operator does not watch are invisible to it.
+        tracing::warn!(watched = %ns, "unmanagedConnectors: Delete with an operator that watches one namespace: \
+            connectors claimed from other namespaces on the same Connect cluster count as unmanaged");
+    }
     let clusters = ctx.cluster_store.state();
     let claimed: std::collections::BTreeSet<String> = ctx
         .connectors

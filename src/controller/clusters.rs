@@ -27,6 +27,8 @@ pub struct ClusterView {
     /// Why the last poll failed, if it did.
     pub error: Option<String>,
     pub polled_at: Option<Instant>,
+    /// When a reconcile last wrote each entry (see `apply_poll`).
+    local_writes: std::collections::HashMap<String, Instant>,
 }
 
 pub struct ClusterHandle {
@@ -58,6 +60,7 @@ impl ClusterHandle {
     /// poll does not act on stale data. `None` removes the entry (connector deleted).
     pub fn set_entry(&self, connector: &str, entry: Option<ExpandedConnector>) {
         let mut v = self.view.write().expect("view lock");
+        v.local_writes.insert(connector.to_string(), Instant::now());
         if let Some(map) = v.connectors.as_mut() {
             match entry {
                 Some(e) => map.insert(connector.to_string(), e),
@@ -68,16 +71,28 @@ impl ClusterHandle {
 
     /// Replaces the view with a poll's result; returns the connector names whose entry
     /// changed and whether reachability flipped.
+    /// A poll sent before a reconcile's `set_entry` and answered after it carries the state
+    /// before that reconcile's writes: such entries keep the reconcile's version.
     fn apply_poll(
         &self,
         result: Result<BTreeMap<String, ExpandedConnector>>,
+        sent: Instant,
     ) -> (BTreeSet<String>, bool) {
         let mut v = self.view.write().expect("view lock");
         v.polled_at = Some(Instant::now());
         match result {
-            Ok(new) => {
+            Ok(mut new) => {
                 let flipped = v.error.take().is_some() || v.connectors.is_none();
                 let old = v.connectors.take().unwrap_or_default();
+                for (name, written) in std::mem::take(&mut v.local_writes) {
+                    if written > sent {
+                        match old.get(&name) {
+                            Some(e) => new.insert(name.clone(), e.clone()),
+                            None => new.remove(&name),
+                        };
+                        v.local_writes.insert(name, written);
+                    }
+                }
                 let changed = old
                     .keys()
                     .chain(new.keys())
@@ -183,29 +198,32 @@ impl ClusterRegistry {
         settings: &ClientSettings,
     ) -> Result<Arc<ClusterHandle>> {
         let fingerprint = settings.fingerprint();
-        if let Some(h) = self.get(&key)
-            && h.fingerprint == fingerprint
-        {
-            return Ok(h);
-        }
-        let handle = Arc::new(ClusterHandle {
-            key: key.clone(),
-            url: normalise_url(settings.url.as_str()),
-            client: settings.build()?,
-            fingerprint,
-            view: RwLock::default(),
-            poller: Mutex::new(None),
-        });
+        // Check and insert under one lock: concurrent reconciles of one cluster must not
+        // each build a client and a poller.
+        let handle = {
+            let mut handles = self.handles.lock().expect("handles lock");
+            if let Some(h) = handles.get(&key)
+                && h.fingerprint == fingerprint
+            {
+                return Ok(h.clone());
+            }
+            let handle = Arc::new(ClusterHandle {
+                key: key.clone(),
+                url: normalise_url(settings.url.as_str()),
+                client: settings.build()?,
+                fingerprint,
+                view: RwLock::default(),
+                poller: Mutex::new(None),
+            });
+            handles.insert(key, handle.clone());
+            handle
+        };
         let task = tokio::spawn(poll_loop(
             Arc::downgrade(self),
             Arc::downgrade(&handle),
             self.poll_interval,
         ));
         *handle.poller.lock().expect("poller lock") = Some(task);
-        self.handles
-            .lock()
-            .expect("handles lock")
-            .insert(key, handle.clone());
         Ok(handle)
     }
 
@@ -271,11 +289,12 @@ async fn poll_loop(
             reg.remove(&h.key);
             return;
         }
+        let sent = Instant::now();
         let result = h.client.list_expanded().await;
         if let Err(e) = &result {
             tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, error = %e, "bulk poll of Connect failed");
         }
-        let (changed, flipped) = h.apply_poll(result);
+        let (changed, flipped) = h.apply_poll(result, sent);
         h.export_state_counts();
         if flipped {
             // Reachability changed: every connector's status and the cluster's Ready change.

@@ -50,6 +50,12 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     }
     let api: Api<KafkaConnector> =
         Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    // Ownership and cleanup read the KafkaConnectCluster cache: with a partial cache another
+    // CR's claim would be invisible, and a missing cluster would release the finalizer.
+    if !super::store_synced(&ctx.cluster_store) {
+        ctx.health.finished(&key, None);
+        return Ok(Action::requeue(Duration::from_secs(2)));
+    }
     let budget = ctx.config.reconcile_timeout;
     let obj_for_events = obj.clone();
     let fut = finalizer(&api, FINALIZER, obj, |event| async {
@@ -93,7 +99,10 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
 }
 
 pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, _ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, reason = err.label(), "KafkaConnector reconcile failed");
+    // Connect's messages may echo config values: mask them like everything we write.
+    let secrets = decide::desired_config(&obj.spec, &obj.connector_name());
+    let error = status::mask(&err.to_string(), &secrets);
+    tracing::warn!(%error, reason = err.label(), "KafkaConnector reconcile failed");
     // Jitter so that many connectors of one failing cluster do not retry in lockstep.
     let jitter = Duration::from_millis(rand::random_range(0..2000));
     let base = if err.is_transient() {
@@ -101,7 +110,6 @@ pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, _ctx: Arc<Context>) -
     } else {
         Duration::from_secs(30)
     };
-    let _ = obj;
     Action::requeue(base + jitter)
 }
 
@@ -317,6 +325,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
                 )
                 .await?;
             st.last_restart_id = Some(id.clone());
+            ctx.record_restart(obj, &st).await?;
             publish(
                 ctx,
                 obj,
@@ -348,6 +357,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
                 .await;
             } else {
                 client.restart_task(&name, *task_id).await?;
+                ctx.record_restart(obj, &st).await?;
                 // Read the task back: the restart is synchronous, its status shows the result.
                 let state = client
                     .task_status(&name, *task_id)
@@ -379,6 +389,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
             last_restart_time: Some(Time(jiff::Timestamp::now())),
         });
         metrics::METRICS.auto_restarts.inc();
+        ctx.record_restart(obj, &st).await?;
         publish(
             ctx,
             obj,
@@ -395,7 +406,15 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
 
     // 6. Read back what we changed, and share it with the next reconcile through the view.
     if acted {
-        live = read_back(client, &name).await?;
+        // The writes happened; a failed read-back must not lose what status has to record
+        // (a served restart id, an auto-restart count): keep the last view and look again soon.
+        match read_back(client, &name).await {
+            Ok(l) => live = l,
+            Err(e) => {
+                tracing::debug!(error = %status::mask(&e.to_string(), &desired), "read-back failed");
+                in_flight.get_or_insert_with(|| "waiting to read the connector back".into());
+            }
+        }
         handle.set_entry(
             &name,
             live.as_ref().map(|l| ExpandedConnector {
@@ -431,6 +450,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         }
     }
 
+    let in_flight_requeue = in_flight.is_some();
     let mut outcome = None;
     if ar.exhausted {
         outcome = Some(Outcome {
@@ -451,7 +471,13 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     }
     let mut action = finish(obj, ctx, st, &prev, live.as_ref(), &desired, outcome).await?;
     if let Some(wait) = ar.wait_seconds {
-        action = Action::requeue(Duration::from_secs(wait).min(ctx.config.resync));
+        // An unconfirmed transition asked for a quicker look: keep the sooner of the two.
+        let soon = if in_flight_requeue {
+            SOON
+        } else {
+            ctx.config.resync
+        };
+        action = Action::requeue(Duration::from_secs(wait).min(soon));
     }
     Ok(action)
 }
@@ -500,6 +526,17 @@ async fn finish(
             &Patch::Apply(patch),
         )
         .await?;
+        if st.auto_restart.is_none() && prev.auto_restart.is_some() {
+            // `record_restart` wrote autoRestart with a merge patch, so server-side apply
+            // does not own it alone and leaving it out does not remove it: delete it here.
+            let reset = json!({"status": {"autoRestart": null}});
+            api.patch_status(
+                &obj.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(reset),
+            )
+            .await?;
+        }
         ctx.remember_status(obj, Some(&st));
     }
     Ok(Action::requeue(requeue))
@@ -604,15 +641,12 @@ fn live_verdict(
 }
 
 async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
-    ctx.remember_status(obj, None);
+    ctx.forget(obj);
     let name = obj.connector_name();
-    let ns = obj.namespace().unwrap_or_default();
+    // Claims are shared across namespaces (by URL): wake every other claimant of the name.
     let others_wake = || {
         for other in ctx.connectors.state() {
-            if other.namespace().as_deref() == Some(ns.as_str())
-                && other.name_any() != obj.name_any()
-                && other.connector_name() == name
-            {
+            if other.meta().uid != obj.meta().uid && other.connector_name() == name {
                 ctx.clusters
                     .wake_connector(ObjectRef::from_obj(other.as_ref()));
             }
@@ -641,8 +675,22 @@ async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         }
         Err(e) => return Err(e),
     };
-    // A CR that never owned the connector must not delete it.
+    // A CR that never owned the connector must not delete it; an owner whose connector is
+    // also claimed by a younger CR hands it over instead of deleting it under that CR.
     if conflicting_owner(obj, ctx, &handle.url).is_some() {
+        return Ok(Action::await_change());
+    }
+    if let Some(heir) = other_claimant(obj, ctx, &handle.url) {
+        publish(
+            ctx,
+            obj,
+            EventType::Normal,
+            "HandedOver",
+            "Delete",
+            format!("left connector {name} to KafkaConnector {heir}, which also claims it"),
+        )
+        .await;
+        others_wake();
         return Ok(Action::await_change());
     }
     match handle.client.delete(&name).await {
@@ -679,54 +727,67 @@ async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<Clust
     ctx.clusters.ensure(key, &settings)
 }
 
-/// `Some(owner)` when another KafkaConnector holds the claim on this connector.
-fn conflicting_owner(obj: &KafkaConnector, ctx: &Context, url: &str) -> Option<String> {
+/// Every KafkaConnector's claim on connector `name` at Connect URL `url`, ours included
+/// even if the cache has not seen us yet. `live_only` leaves out objects being deleted.
+fn claims(obj: &KafkaConnector, ctx: &Context, url: &str, live_only: bool) -> Vec<Claim> {
     let clusters = ctx.cluster_store.state();
-    let url_of = |c: &KafkaConnector| {
-        let ns = c.namespace().unwrap_or_default();
-        clusters
-            .iter()
-            .find(|k| {
-                k.namespace().as_deref() == Some(ns.as_str())
-                    && k.name_any() == c.spec.cluster_ref.name
-            })
-            .map(|k| ownership::normalise_url(&k.spec.url))
-    };
     let claim_of = |c: &KafkaConnector| -> Option<Claim> {
+        let ns = c.namespace().unwrap_or_default();
+        let cluster = clusters.iter().find(|k| {
+            k.namespace().as_deref() == Some(ns.as_str()) && k.name_any() == c.spec.cluster_ref.name
+        })?;
         Some(Claim {
-            namespace: c.namespace().unwrap_or_default(),
+            namespace: ns,
             name: c.name_any(),
             created: c.meta().creation_timestamp.as_ref().map(|t| t.0),
-            cluster_url: url_of(c)?,
+            cluster_url: ownership::normalise_url(&cluster.spec.url),
             connector: c.connector_name(),
         })
     };
-    let mut claims: Vec<Claim> = ctx
+    let name = obj.connector_name();
+    let mut out: Vec<Claim> = ctx
         .connectors
         .state()
         .iter()
+        .filter(|c| !live_only || c.meta().deletion_timestamp.is_none())
         .filter_map(|c| claim_of(c))
+        .filter(|c| c.cluster_url == url && c.connector == name)
         .collect();
-    // Our own claim counts even if the store has not seen us yet.
     let me = Claim {
+        namespace: obj.namespace().unwrap_or_default(),
+        name: obj.name_any(),
+        created: obj.meta().creation_timestamp.as_ref().map(|t| t.0),
         cluster_url: url.to_string(),
-        ..claim_of(obj).unwrap_or(Claim {
-            namespace: obj.namespace().unwrap_or_default(),
-            name: obj.name_any(),
-            created: obj.meta().creation_timestamp.as_ref().map(|t| t.0),
-            cluster_url: url.to_string(),
-            connector: obj.connector_name(),
-        })
+        connector: name,
     };
-    if !claims
+    if !out
         .iter()
         .any(|c| c.namespace == me.namespace && c.name == me.name)
     {
-        claims.push(me.clone());
+        out.push(me);
     }
-    let w = ownership::winner(&claims, url, &me.connector)?;
-    (w.namespace != me.namespace || w.name != me.name)
-        .then(|| format!("{}/{}", w.namespace, w.name))
+    out
+}
+
+fn is_me(c: &Claim, obj: &KafkaConnector) -> bool {
+    Some(c.namespace.as_str()) == obj.namespace().as_deref() && c.name == obj.name_any()
+}
+
+/// `Some(owner)` when another KafkaConnector holds the claim on this connector.
+fn conflicting_owner(obj: &KafkaConnector, ctx: &Context, url: &str) -> Option<String> {
+    let all = claims(obj, ctx, url, false);
+    let w = ownership::winner(&all, url, &obj.connector_name())?;
+    (!is_me(w, obj)).then(|| format!("{}/{}", w.namespace, w.name))
+}
+
+/// Another live KafkaConnector that claims this connector too (the next owner).
+fn other_claimant(obj: &KafkaConnector, ctx: &Context, url: &str) -> Option<String> {
+    let all: Vec<Claim> = claims(obj, ctx, url, true)
+        .into_iter()
+        .filter(|c| !is_me(c, obj))
+        .collect();
+    ownership::winner(&all, url, &obj.connector_name())
+        .map(|w| format!("{}/{}", w.namespace, w.name))
 }
 
 /// The connector as Connect shows it: the bulk view when it lists the connector, else

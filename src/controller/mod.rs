@@ -112,6 +112,42 @@ impl Context {
         };
     }
 
+    /// Drops what this process remembers about an object that is going away.
+    pub fn forget(&self, obj: &KafkaConnector) {
+        let uid = obj.metadata.uid.clone().unwrap_or_default();
+        self.written.lock().expect("written lock").remove(&uid);
+        self.topics_read.lock().expect("topics lock").remove(&uid);
+        let ns = obj.metadata.namespace.clone().unwrap_or_default();
+        self.health.forget(&clusters::connector_key(
+            &ns,
+            &obj.metadata.name.clone().unwrap_or_default(),
+        ));
+    }
+
+    /// Records at once, with a merge patch, that restarts were served: a reconcile that fails
+    /// after restarting must not serve the same restart id again or lose the count.
+    pub async fn record_restart(
+        &self,
+        obj: &KafkaConnector,
+        st: &KafkaConnectorStatus,
+    ) -> crate::Result<()> {
+        let ns = obj.metadata.namespace.clone().unwrap_or_default();
+        let api: kube::Api<KafkaConnector> = kube::Api::namespaced(self.client.clone(), &ns);
+        let patch = serde_json::json!({"status": {"lastRestartId": st.last_restart_id, "autoRestart": st.auto_restart}});
+        let name = obj.metadata.name.clone().unwrap_or_default();
+        api.patch_status(
+            &name,
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(patch),
+        )
+        .await?;
+        let mut remembered = self.last_status(obj);
+        remembered.last_restart_id = st.last_restart_id.clone();
+        remembered.auto_restart = st.auto_restart.clone();
+        self.remember_status(obj, Some(&remembered));
+        Ok(())
+    }
+
     pub fn mark_topics_read(&self, obj: &KafkaConnector) {
         let uid = obj.metadata.uid.clone().unwrap_or_default();
         self.topics_read
@@ -132,6 +168,15 @@ where
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     }
+}
+
+/// Whether a reflector store holds a complete list (polled: see `run`).
+pub fn store_synced<K: kube::Resource + Clone>(store: &Store<K>) -> bool
+where
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    use futures::FutureExt;
+    matches!(store.wait_until_ready().now_or_never(), Some(Ok(())))
 }
 
 /// Runs both controllers until `shutdown` resolves.
@@ -185,18 +230,11 @@ pub async fn run(
     // Polled rather than awaited: an awaited `wait_until_ready()` that starts before the
     // first list completes was seen never to wake here (kube-runtime 5.0).
     tokio::spawn(async move {
-        use futures::FutureExt;
-        loop {
-            let synced = |r: Option<Result<(), _>>| matches!(r, Some(Ok(())));
-            if synced(connectors.wait_until_ready().now_or_never())
-                && synced(cluster_store.wait_until_ready().now_or_never())
-            {
-                tracing::info!("caches synced: ready");
-                health.set_ready();
-                return;
-            }
+        while !(store_synced(&connectors) && store_synced(&cluster_store)) {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+        tracing::info!("caches synced: ready");
+        health.set_ready();
     });
 
     let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);
@@ -215,9 +253,25 @@ pub async fn run(
         .reconcile_on(connector_rx)
         .graceful_shutdown_on(shutdown)
         .run(connector::reconcile, connector::error_policy, ctx.clone())
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                tracing::debug!(error = %e, "KafkaConnector controller");
+        .for_each(|r| {
+            let health = ctx.health.clone();
+            async move {
+                use kube::runtime::controller::Error as E;
+                match r {
+                    // Deleted before its reconcile ran: nothing is due for it any more.
+                    Err(E::ObjectNotFound(obj)) => {
+                        health.forget(&clusters::connector_key(
+                            obj.namespace.as_deref().unwrap_or_default(),
+                            &obj.name,
+                        ));
+                    }
+                    // The reconciler already logged it, masked (its message may echo config).
+                    Err(E::ReconcilerFailed(e, obj)) => {
+                        tracing::debug!(reason = e.label(), %obj, "KafkaConnector reconcile failed")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "KafkaConnector controller"),
+                    Ok(_) => {}
+                }
             }
         });
     futures::join!(clusters_fut, connectors_fut);

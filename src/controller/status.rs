@@ -11,7 +11,7 @@ const TRACE_MAX_CHARS: usize = 2000;
 const TRACE_MAX_LINES: usize = 12;
 
 /// Key fragments whose values are treated as secrets wherever the operator writes text.
-const SECRET_KEY_HINTS: [&str; 7] = [
+const SECRET_KEY_HINTS: [&str; 10] = [
     "password",
     "secret",
     "token",
@@ -19,6 +19,9 @@ const SECRET_KEY_HINTS: [&str; 7] = [
     "jaas",
     "apikey",
     "api.key",
+    "user.info",
+    "userinfo",
+    "passphrase",
 ];
 
 pub const HIDDEN: &str = "[hidden]";
