@@ -490,12 +490,33 @@ async fn a_second_claim_on_a_connector_gets_a_conflict_and_never_writes() {
         "the loser never wrote its config"
     );
 
-    // Deleting the loser leaves the connector alone.
-    s.delete_and_wait("second").await;
+    // Deleting the owner while another CR claims the connector hands it over: the
+    // connector is not deleted, and the next claimant takes it over with its own config.
+    s.delete_and_wait("first").await;
     assert!(
         s.connect.status(&name).await.is_some(),
-        "the owner's connector survives"
+        "the connector was handed over, not deleted"
     );
+    s.wait_ready("second").await;
+    eventually(
+        "the heir's config applied",
+        Duration::from_secs(60),
+        || async {
+            let (_, config) = s.connect.get(&format!("/connectors/{name}/config")).await;
+            (config["delay_ms"] == "1234").then_some(())
+        },
+    )
+    .await;
+    let reasons: Vec<String> = s.events().await.into_iter().map(|e| e.0).collect();
+    assert!(reasons.iter().any(|r| r == "HandedOver"), "{reasons:?}");
+    // The last claimant deletes it.
+    s.delete_and_wait("second").await;
+    eventually(
+        "deleted with its last claimant",
+        Duration::from_secs(60),
+        || async { s.connect.status(&name).await.is_none().then_some(()) },
+    )
+    .await;
 }
 
 #[tokio::test]

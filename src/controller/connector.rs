@@ -174,7 +174,8 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
                 handle.url
             ),
             stalled: true,
-            requeue: ctx.config.resync,
+            // Look again soon: the owner may go away without waking us.
+            requeue: Duration::from_secs(30),
         };
         return finish(obj, ctx, st, &prev, None, &desired, Some(o)).await;
     }
@@ -773,9 +774,10 @@ fn is_me(c: &Claim, obj: &KafkaConnector) -> bool {
     Some(c.namespace.as_str()) == obj.namespace().as_deref() && c.name == obj.name_any()
 }
 
-/// `Some(owner)` when another KafkaConnector holds the claim on this connector.
+/// `Some(owner)` when another KafkaConnector holds the claim on this connector. A claimant
+/// being deleted no longer counts: its cleanup hands the connector over to the next one.
 fn conflicting_owner(obj: &KafkaConnector, ctx: &Context, url: &str) -> Option<String> {
-    let all = claims(obj, ctx, url, false);
+    let all = claims(obj, ctx, url, true);
     let w = ownership::winner(&all, url, &obj.connector_name())?;
     (!is_me(w, obj)).then(|| format!("{}/{}", w.namespace, w.name))
 }
