@@ -23,4 +23,4 @@ trap cleanup EXIT
 step "stack up" hack/stack.sh up || exit 1
 # shellcheck disable=SC1091
 source target/stack/env
-step "integration tests" cargo test --tests -- --test-threads="${KCO_TEST_THREADS:-4}"
+step "integration tests" cargo test --tests --no-fail-fast -- --test-threads="${KCO_TEST_THREADS:-4}"

@@ -472,7 +472,8 @@ async fn a_second_claim_on_a_connector_gets_a_conflict_and_never_writes() {
     s.wait_ready("first").await;
     // Same connector name, other config; created later, so it loses.
     let mut other = healthy_mock(&name);
-    other["config"]["delay_ms"] = json!(1234);
+    // Healthy too (its task would fail only after 90 minutes), just a different config.
+    other["config"]["delay_ms"] = json!(5_400_000);
     s.apply("second", other).await;
     let obj = s
         .wait("second", "Conflict", |o| {
@@ -503,7 +504,7 @@ async fn a_second_claim_on_a_connector_gets_a_conflict_and_never_writes() {
         Duration::from_secs(60),
         || async {
             let (_, config) = s.connect.get(&format!("/connectors/{name}/config")).await;
-            (config["delay_ms"] == "1234").then_some(())
+            (config["delay_ms"] == "5400000").then_some(())
         },
     )
     .await;
