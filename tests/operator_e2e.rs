@@ -736,3 +736,49 @@ async fn https_with_a_private_ca_a_client_certificate_and_basic_auth() {
 
     s.delete_and_wait("secure").await;
 }
+
+#[tokio::test]
+async fn a_hanging_cluster_does_not_delay_connectors_elsewhere() {
+    // A "Connect" that accepts connections and never answers: every request to it hangs
+    // until the client's timeout.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let mut open = vec![];
+        while let Ok((sock, _)) = listener.accept().await {
+            open.push(sock);
+        }
+    });
+    let s = Scenario::new("e2e-hang", &[]).await;
+    let hang = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
+        "metadata": {"name": "hang"}, "spec": {"url": format!("http://127.0.0.1:{port}"), "requestTimeoutSeconds": 60}});
+    s.clusters
+        .patch(
+            "hang",
+            &kube::api::PatchParams::apply("kco-tests"),
+            &kube::api::Patch::Apply(&hang),
+        )
+        .await
+        .unwrap();
+    for i in 0..3 {
+        let mut spec = healthy_mock(&s.unique(&format!("stuck-{i}")));
+        spec["clusterRef"] = json!({"name": "hang"});
+        s.apply(&format!("stuck-{i}"), spec).await;
+    }
+    // Applied after the hanging ones, on the working cluster: Ready as quickly as ever.
+    let t = std::time::Instant::now();
+    let name = s.unique("free");
+    s.apply("free", healthy_mock(&name)).await;
+    s.wait_ready("free").await;
+    let took = t.elapsed();
+    println!("a connector beside 3 hanging ones was Ready in {took:?}");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    for i in 0..3 {
+        let o = s.connectors.get(&format!("stuck-{i}")).await.unwrap();
+        assert!(
+            !is_ready(&o),
+            "a connector on the hanging cluster is not Ready"
+        );
+    }
+    hold.abort();
+}
