@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use common::{Scenario, eventually};
-use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test]
@@ -15,17 +14,7 @@ async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
     let s = Scenario::new("e2e-unmanaged", &["--cluster-refresh", "2s"]).await;
     let managed = s.unique("managed");
     let stray = s.unique("stray");
-    let (code, body) = s
-        .connect
-        .call(
-            Method::POST,
-            "/connectors",
-            Some(json!({"name": stray, "config": {
-            "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
-            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"}})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    s.connect.create_mock(&stray, 3_600_000).await;
     s.apply("managed", json!({"connectorName": managed, "class": "org.apache.kafka.connect.tools.MockSourceConnector",
         "config": {"mock_mode": "task-failure", "delay_ms": 3_600_000}})).await;
     s.wait_ready("managed").await;

@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use common::{Connect, env, eventually};
-use reqwest::Method;
 use serde_json::json;
 
 fn stack_ctl(args: &[&str]) {
@@ -22,17 +21,7 @@ fn stack_ctl(args: &[&str]) {
 async fn a_killed_workers_connector_moves_and_the_worker_rejoins() {
     let (w1, w2) = (Connect::worker(1), Connect::worker(2));
     let name = format!("rebalance-{}", common::uuid_suffix());
-    let (code, body) = w1
-        .call(
-            Method::POST,
-            "/connectors",
-            Some(json!({"name": name, "config": {
-                "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
-                "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"
-            }})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    w1.create_mock(&name, 3600000).await;
     let before = eventually("connector RUNNING", Duration::from_secs(60), || async {
         let s = w1.status(&name).await?;
         (s["connector"]["state"] == "RUNNING")

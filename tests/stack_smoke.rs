@@ -11,7 +11,6 @@ use k8s_openapi::api::core::v1::{ConfigMap, ServiceAccount};
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::{Client, Config};
-use reqwest::Method;
 use serde_json::json;
 
 const SMOKE_CRD: &str = r#"
@@ -141,17 +140,7 @@ async fn rbac_denies_a_service_account_without_bindings() {
 async fn a_connector_created_on_worker_1_runs_as_seen_from_worker_2() {
     let (w1, w2) = (Connect::worker(1), Connect::worker(2));
     let name = format!("smoke-mock-{}", common::uuid_suffix());
-    let (code, body) = w1
-        .call(
-            Method::POST,
-            "/connectors",
-            Some(json!({"name": name, "config": {
-                "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
-                "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "3600000"
-            }})),
-        )
-        .await;
-    assert_eq!(code, 201, "create answered {code}: {body}");
+    w1.create_mock(&name, 3600000).await;
     let status = eventually(
         "connector and task RUNNING, read from worker 2",
         Duration::from_secs(60),
@@ -175,17 +164,7 @@ async fn a_connector_created_on_worker_1_runs_as_seen_from_worker_2() {
 async fn a_failing_task_shows_failed_with_a_trace() {
     let w1 = Connect::worker(1);
     let name = format!("smoke-fail-{}", common::uuid_suffix());
-    let (code, body) = w1
-        .call(
-            Method::POST,
-            "/connectors",
-            Some(json!({"name": name, "config": {
-                "connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
-                "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "500"
-            }})),
-        )
-        .await;
-    assert_eq!(code, 201, "create answered {code}: {body}");
+    w1.create_mock(&name, 500).await;
     let task = eventually("the mock task FAILED", Duration::from_secs(60), || async {
         let s = w1.status(&name).await?;
         (s["tasks"][0]["state"] == "FAILED").then(|| s["tasks"][0].clone())

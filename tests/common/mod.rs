@@ -180,6 +180,21 @@ impl Connect {
         }
     }
 
+    /// Creates a MockSourceConnector directly through the REST API (one task that fails
+    /// `delay_ms` after it starts) and asserts Connect answered 201.
+    pub async fn create_mock(&self, name: &str, delay_ms: u64) {
+        let config = json!({"connector.class": "org.apache.kafka.connect.tools.MockSourceConnector",
+            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": delay_ms.to_string()});
+        let (code, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/connectors",
+                Some(json!({"name": name, "config": config})),
+            )
+            .await;
+        assert_eq!(code, 201, "creating {name} answered {code}: {body}");
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
@@ -396,16 +411,7 @@ impl Scenario {
         if spec.get("clusterRef").is_none() {
             spec["clusterRef"] = json!({"name": "local"});
         }
-        let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
-            "metadata": {"name": name}, "spec": spec});
-        self.connectors
-            .patch(
-                name,
-                &PatchParams::apply("kco-tests").force(),
-                &Patch::Apply(&obj),
-            )
-            .await
-            .expect("apply connector")
+        self.try_apply(name, spec).await.expect("apply connector")
     }
 
     pub async fn try_apply(&self, name: &str, spec: Value) -> Result<KafkaConnector, kube::Error> {
