@@ -199,19 +199,15 @@ async fn delete_unmanaged(
         }
         handle.set_entry(&name, None);
         tracing::info!(connector = %name, "deleted an unmanaged connector (unmanagedConnectors: Delete)");
-        let ev = kube::runtime::events::Event {
-            type_: kube::runtime::events::EventType::Normal,
-            reason: "DeletedUnmanaged".into(),
-            note: Some(format!(
-                "deleted connector {name}: no KafkaConnector claims it"
-            )),
-            action: "Delete".into(),
-            secondary: None,
-        };
-        let _ = ctx
-            .recorder
-            .publish(&ev, &kube::Resource::object_ref(obj, &()))
-            .await;
+        super::publish(
+            ctx,
+            obj,
+            kube::runtime::events::EventType::Normal,
+            "DeletedUnmanaged",
+            "Delete",
+            format!("deleted connector {name}: no KafkaConnector claims it"),
+        )
+        .await;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event as KubeEvent, EventType};
+use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Resource, ResourceExt};
@@ -19,7 +19,7 @@ use super::clusters::ClusterHandle;
 use super::decide::{self, ConfigAction, DecideInput, Live, RestartAction, StateAction};
 use super::ownership::{self, Claim};
 use super::status::{self, Verdict};
-use super::{Context, FINALIZER, MANAGER};
+use super::{Context, FINALIZER, MANAGER, publish};
 use crate::api::connector::{
     AutoRestartStatus, DeletionPolicy, DesiredState, KafkaConnectorStatus, ValidationError,
 };
@@ -86,7 +86,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
         let note = status::mask(&e.to_string(), &secrets);
         publish(
             &ctx,
-            &obj_for_events,
+            obj_for_events.as_ref(),
             EventType::Warning,
             e.label(),
             "Reconcile",
@@ -900,24 +900,4 @@ fn first_line(s: &str) -> String {
 
 fn topics_due(ctx: &Context, obj: &KafkaConnector) -> bool {
     !ctx.config.topics_refresh.is_zero() && ctx.topics_due(obj)
-}
-
-async fn publish(
-    ctx: &Context,
-    obj: &KafkaConnector,
-    type_: EventType,
-    reason: &str,
-    action: &str,
-    note: String,
-) {
-    let ev = KubeEvent {
-        type_,
-        reason: reason.into(),
-        note: Some(note),
-        action: action.into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&ev, &obj.object_ref(&())).await {
-        tracing::debug!(error = %e, "publishing an event failed");
-    }
 }

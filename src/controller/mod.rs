@@ -170,6 +170,28 @@ where
     }
 }
 
+/// Publishes a Kubernetes Event about `obj`. A failure is only logged: Events are a
+/// courtesy to readers and must never fail a reconcile.
+pub async fn publish<K: kube::Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    type_: kube::runtime::events::EventType,
+    reason: &str,
+    action: &str,
+    note: String,
+) {
+    let ev = kube::runtime::events::Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note),
+        action: action.into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&ev, &obj.object_ref(&())).await {
+        tracing::debug!(error = %e, "publishing an event failed");
+    }
+}
+
 /// Whether a reflector store holds a complete list (polled: see `run`).
 pub fn store_synced<K: kube::Resource + Clone>(store: &Store<K>) -> bool
 where
