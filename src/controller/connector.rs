@@ -629,6 +629,25 @@ fn live_verdict(
             SOON,
         );
     }
+    // Connect reports the connector's new state before its tasks follow: a stopped connector
+    // is done once its tasks are gone, a paused one once every task is PAUSED.
+    let tasks_follow = match want {
+        "STOPPED" => status.tasks.is_empty(),
+        "PAUSED" => status.tasks.iter().all(|t| t.state == "PAUSED"),
+        _ => true,
+    };
+    if !tasks_follow {
+        return (
+            Verdict {
+                ready: false,
+                reason: "Progressing",
+                message: format!("connector is {state}, waiting for its tasks to follow"),
+                reconciling: true,
+                stalled: false,
+            },
+            SOON,
+        );
+    }
     (
         Verdict {
             ready: true,
