@@ -32,5 +32,6 @@ else
   ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kube_minor"
   GOBIN="$helm_out" step "go install helm" go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi
-"$etcd_out/etcd" --version | head -1 >&2
+# sed reads to the end: `head` would close the pipe early and pipefail would report SIGPIPE.
+"$etcd_out/etcd" --version | sed -n 1p >&2
 "$helm_out/helm" version --short >&2

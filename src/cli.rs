@@ -1,11 +1,13 @@
-//! The command line: `run` (the operator) and `crd` (print the CRDs).
+//! The command line: `run` (the operator) and `crd` (print the CRDs). Every default comes
+//! from `config::defaults`, so `--help` and `OperatorConfig::default()` cannot disagree.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use humantime::Duration as Human;
 
-use crate::controller::OperatorConfig;
+use crate::config::{OperatorConfig, defaults};
+use crate::leader::LeaseSettings;
 use crate::telemetry::logging::LogFormat;
 
 #[derive(Parser, Debug)]
@@ -33,47 +35,47 @@ pub struct RunArgs {
     #[arg(long, env = "KCO_NAMESPACE")]
     pub namespace: Option<String>,
     /// How often each Connect cluster is read with one bulk GET.
-    #[arg(long, env = "KCO_POLL_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
-    pub poll_interval: Duration,
+    #[arg(long, env = "KCO_POLL_INTERVAL", default_value_t = defaults::POLL_INTERVAL.into())]
+    pub poll_interval: Human,
     /// How often a KafkaConnectCluster's version and plugins are refreshed.
-    #[arg(long, env = "KCO_CLUSTER_REFRESH", default_value = "60s", value_parser = humantime::parse_duration)]
-    pub cluster_refresh: Duration,
+    #[arg(long, env = "KCO_CLUSTER_REFRESH", default_value_t = defaults::CLUSTER_REFRESH.into())]
+    pub cluster_refresh: Human,
     /// Reconcile every KafkaConnector at least this often, changed or not.
-    #[arg(long, env = "KCO_RESYNC", default_value = "5m", value_parser = humantime::parse_duration)]
-    pub resync: Duration,
+    #[arg(long, env = "KCO_RESYNC", default_value_t = defaults::RESYNC.into())]
+    pub resync: Human,
     /// Base interval of the auto-restart backoff: restart n waits min(n²+n, 60) of these.
-    #[arg(long, env = "KCO_AUTO_RESTART_BASE", default_value = "1m", value_parser = humantime::parse_duration)]
-    pub auto_restart_base: Duration,
+    #[arg(long, env = "KCO_AUTO_RESTART_BASE", default_value_t = defaults::AUTO_RESTART_BASE.into())]
+    pub auto_restart_base: Human,
     /// Re-read a connector's topics at most this often when nothing else changed (0s: never).
-    #[arg(long, env = "KCO_TOPICS_REFRESH", default_value = "5m", value_parser = humantime::parse_duration)]
-    pub topics_refresh: Duration,
+    #[arg(long, env = "KCO_TOPICS_REFRESH", default_value_t = defaults::TOPICS_REFRESH.into())]
+    pub topics_refresh: Human,
     /// Reconciles running at once, per kind.
-    #[arg(long, env = "KCO_CONCURRENCY", default_value_t = 16)]
+    #[arg(long, env = "KCO_CONCURRENCY", default_value_t = defaults::CONCURRENCY)]
     pub concurrency: u16,
     /// Address of the /metrics, /healthz and /readyz server.
-    #[arg(long, env = "KCO_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    #[arg(long, env = "KCO_HTTP_ADDR", default_value = defaults::HTTP_ADDR)]
     pub http_addr: SocketAddr,
-    #[arg(long, env = "KCO_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(long, env = "KCO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
     /// /healthz fails when a reconcile runs, or waits to run, longer than this.
-    #[arg(long, env = "KCO_HEALTH_DEADLINE", default_value = "3m", value_parser = humantime::parse_duration)]
-    pub health_deadline: Duration,
+    #[arg(long, env = "KCO_HEALTH_DEADLINE", default_value_t = defaults::HEALTH_DEADLINE.into())]
+    pub health_deadline: Human,
     /// Run the controllers only while holding a coordination.k8s.io Lease (for replicas > 1).
     #[arg(long, env = "KCO_LEADER_ELECTION", default_value_t = false)]
     pub leader_election: bool,
-    #[arg(long, env = "KCO_LEASE_NAME", default_value = "kafka-connect-operator")]
+    #[arg(long, env = "KCO_LEASE_NAME", default_value = defaults::LEASE_NAME)]
     pub lease_name: String,
-    /// Namespace of the Lease (default: `default`; the chart sets its own namespace).
-    #[arg(long, env = "KCO_LEASE_NAMESPACE")]
-    pub lease_namespace: Option<String>,
+    /// Namespace of the Lease (the chart sets its own namespace).
+    #[arg(long, env = "KCO_LEASE_NAMESPACE", default_value = defaults::LEASE_NAMESPACE)]
+    pub lease_namespace: String,
     /// How long a Lease stays valid without renewal: the worst-case takeover time.
-    #[arg(long, env = "KCO_LEASE_DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
-    pub lease_duration: Duration,
+    #[arg(long, env = "KCO_LEASE_DURATION", default_value_t = defaults::LEASE_DURATION.into())]
+    pub lease_duration: Human,
     /// Fault injection for tests: while this file exists, every reconcile hangs.
     #[arg(long, hide = true)]
     pub fault_stall_file: Option<std::path::PathBuf>,
     /// Log level (RUST_LOG, when set, wins).
-    #[arg(long, env = "KCO_LOG_LEVEL", default_value = "info")]
+    #[arg(long, env = "KCO_LOG_LEVEL", default_value = defaults::LOG_LEVEL)]
     pub log_level: String,
 }
 
@@ -81,14 +83,40 @@ impl RunArgs {
     pub fn operator_config(&self) -> OperatorConfig {
         OperatorConfig {
             namespace: self.namespace.clone(),
-            poll_interval: self.poll_interval,
-            cluster_refresh: self.cluster_refresh,
-            resync: self.resync,
-            auto_restart_base: self.auto_restart_base,
-            topics_refresh: self.topics_refresh,
+            poll_interval: *self.poll_interval,
+            cluster_refresh: *self.cluster_refresh,
+            resync: *self.resync,
+            auto_restart_base: *self.auto_restart_base,
+            topics_refresh: *self.topics_refresh,
             concurrency: self.concurrency,
             fault_stall_file: self.fault_stall_file.clone(),
             ..OperatorConfig::default()
         }
+    }
+
+    pub fn lease_settings(&self) -> LeaseSettings {
+        LeaseSettings {
+            name: self.lease_name.clone(),
+            namespace: self.lease_namespace.clone(),
+            duration: *self.lease_duration,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// No flag given: the run gets exactly `OperatorConfig::default()`.
+    #[test]
+    fn cli_defaults_are_the_config_defaults() {
+        let cli = Cli::parse_from(["kafka-connect-operator", "run"]);
+        let Command::Run(args) = cli.command else {
+            panic!("run parses")
+        };
+        let from_cli = format!("{:?}", args.operator_config());
+        assert_eq!(from_cli, format!("{:?}", OperatorConfig::default()));
+        assert_eq!(*args.health_deadline, defaults::HEALTH_DEADLINE);
+        assert_eq!(args.http_addr.to_string(), defaults::HTTP_ADDR);
     }
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::vocabulary::Reason;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The connector (or task) does not exist in Connect.
@@ -46,24 +48,29 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A stable, low-cardinality name for metrics labels and condition reasons.
-    pub fn label(&self) -> &'static str {
+    /// The stable reason of this error, for conditions, Events and metrics labels.
+    pub fn reason(&self) -> Reason {
         match self {
-            Error::NotFound(_) => "NotFound",
-            Error::AlreadyExists(_) => "AlreadyExists",
-            Error::Rebalancing(_) => "Rebalancing",
-            Error::Unavailable(_) => "ConnectUnavailable",
-            Error::Rejected(_) => "ConnectRejected",
-            Error::Unauthorized(_) => "Unauthorized",
-            Error::Unexpected { .. } => "UnexpectedResponse",
-            Error::ClusterNotFound(_) => "ClusterNotFound",
-            Error::MissingReference(_) => "MissingReference",
-            Error::InvalidTls(_) => "InvalidTls",
-            Error::Kube(_) => "KubernetesError",
-            Error::Serialization(_) => "SerializationError",
-            Error::Finalizer(_) => "FinalizerError",
-            Error::Timeout(_) => "Timeout",
+            Error::NotFound(_) => Reason::NotFound,
+            Error::AlreadyExists(_) => Reason::AlreadyExists,
+            Error::Rebalancing(_) => Reason::Rebalancing,
+            Error::Unavailable(_) => Reason::ConnectUnavailable,
+            Error::Rejected(_) => Reason::ConnectRejected,
+            Error::Unauthorized(_) => Reason::Unauthorized,
+            Error::Unexpected { .. } => Reason::UnexpectedResponse,
+            Error::ClusterNotFound(_) => Reason::ClusterNotFound,
+            Error::MissingReference(_) => Reason::MissingReference,
+            Error::InvalidTls(_) => Reason::InvalidTls,
+            Error::Kube(_) => Reason::KubernetesError,
+            Error::Serialization(_) => Reason::SerializationError,
+            Error::Finalizer(_) => Reason::FinalizerError,
+            Error::Timeout(_) => Reason::Timeout,
         }
+    }
+
+    /// `reason()` as a string: the low-cardinality label of metrics.
+    pub fn label(&self) -> &'static str {
+        self.reason().as_str()
     }
 
     /// Faults that a retry may cure without anyone changing anything.
@@ -71,6 +78,15 @@ impl Error {
         matches!(
             self,
             Error::Rebalancing(_) | Error::Unavailable(_) | Error::Timeout(_)
+        )
+    }
+
+    /// The KafkaConnectCluster, or a Secret or ConfigMap it names, is missing or unusable:
+    /// waiting for someone to create or fix it is all a reconcile can do.
+    pub fn is_missing_setup(&self) -> bool {
+        matches!(
+            self,
+            Error::ClusterNotFound(_) | Error::MissingReference(_) | Error::InvalidTls(_)
         )
     }
 }

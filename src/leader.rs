@@ -10,7 +10,13 @@ use kube::Api;
 use kube_lease_manager::{LeaseManager, LeaseManagerBuilder};
 use tokio::task::JoinHandle;
 
-use crate::cli::RunArgs;
+/// Which Lease to hold and for how long without renewal.
+#[derive(Clone, Debug)]
+pub struct LeaseSettings {
+    pub name: String,
+    pub namespace: String,
+    pub duration: Duration,
+}
 
 pub struct Lease {
     manager: Arc<LeaseManager>,
@@ -22,18 +28,15 @@ impl Lease {
     /// Blocks until this replica holds the Lease (`Some`) or `stop` resolves first (`None`).
     pub async fn acquire(
         client: &kube::Client,
-        args: &RunArgs,
+        settings: &LeaseSettings,
         stop: impl Future<Output = ()>,
     ) -> anyhow::Result<Option<Lease>> {
-        let namespace = args
-            .lease_namespace
-            .clone()
-            .unwrap_or_else(|| "default".into());
+        let namespace = settings.namespace.clone();
         let identity = std::env::var("POD_NAME")
             .unwrap_or_else(|_| format!("kco-{:08x}", rand::random::<u32>()));
-        let duration = args.lease_duration.as_secs().max(2);
+        let duration = settings.duration.as_secs().max(2);
         let build = || {
-            LeaseManagerBuilder::new(client.clone(), &args.lease_name)
+            LeaseManagerBuilder::new(client.clone(), &settings.name)
                 .with_namespace(&namespace)
                 .with_identity(&identity)
                 .with_duration(duration)
@@ -43,7 +46,7 @@ impl Lease {
         };
         let mut manager = build().await?;
         let leases: Api<K8sLease> = Api::namespaced(client.clone(), &namespace);
-        tracing::info!(lease = %args.lease_name, %namespace, %identity, "waiting to become leader");
+        tracing::info!(lease = %settings.name, %namespace, %identity, "waiting to become leader");
         tokio::pin!(stop);
         loop {
             tokio::select! {
@@ -55,15 +58,15 @@ impl Lease {
                 }
                 // A follower's manager sleeps until the holder's Lease would expire; a holder
                 // that shut down cleanly released it, so look and start over at once.
-                () = released(&leases, &args.lease_name) => manager = build().await?,
+                () = released(&leases, &settings.name) => manager = build().await?,
             }
         }
         let manager = Arc::new(manager);
-        tracing::info!(lease = %args.lease_name, %identity, "became leader");
+        tracing::info!(lease = %settings.name, %identity, "became leader");
         let (lost_tx, lost) = tokio::sync::oneshot::channel();
         let renewer = manager.clone();
         let (leases_for_renew, lease_name, me) =
-            (leases.clone(), args.lease_name.clone(), identity.clone());
+            (leases.clone(), settings.name.clone(), identity.clone());
         // Past this long without a successful renewal another replica may hold the Lease:
         // count it as lost before that can happen (duration minus the renewal grace).
         let safe = Duration::from_secs(duration - (duration / 3).max(1));

@@ -1,16 +1,20 @@
 //! kafka-connect-operator: Kafka Connect connectors as Kubernetes custom resources.
 //!
 //! `api` holds the CRD types, `connect` the REST client, `controller` the reconcilers
-//! (fetch → decide → act), `telemetry` logs, metrics and the probe/metrics HTTP server.
-//! `main.rs` is only the CLI.
+//! (fetch → decide → act), `telemetry` logs, metrics and the probe/metrics HTTP server,
+//! `vocabulary` the states and reasons readers match on, `config` the settings and
+//! timeouts. `main.rs` is only the CLI. Start with `docs/ARCHITECTURE.md`.
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod connect;
 pub mod controller;
 pub mod error;
 pub mod leader;
+pub mod mask;
 pub mod telemetry;
+pub mod vocabulary;
 
 pub use error::{Error, Result};
 
@@ -21,8 +25,13 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = kube::Client::try_default().await?;
     let config = args.operator_config();
+    let health_deadline = *args.health_deadline;
+    config
+        .timeouts
+        .check(health_deadline)
+        .map_err(|e| anyhow::anyhow!("{e}: raise --health-deadline"))?;
     tracing::info!(?config, "starting kafka-connect-operator");
-    let health = std::sync::Arc::new(telemetry::health::Health::new(args.health_deadline));
+    let health = std::sync::Arc::new(telemetry::health::Health::new(health_deadline));
     tokio::spawn(telemetry::server::serve(args.http_addr, health.clone()));
 
     crds_established(&client).await?;
@@ -48,7 +57,8 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let lease = leader::Lease::acquire(&client, &args, stopped(stop_rx.clone())).await?;
+    let lease =
+        leader::Lease::acquire(&client, &args.lease_settings(), stopped(stop_rx.clone())).await?;
     let Some(lease) = lease else {
         tracing::info!("stopped before becoming leader");
         return Ok(());

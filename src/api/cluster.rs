@@ -153,3 +153,13 @@ pub struct ConnectorCounts {
     /// Connectors (of all) whose connector or a task is FAILED.
     pub failed: u32,
 }
+
+impl crate::api::conditions::Conditioned for KafkaConnectClusterStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    fn conditions_mut(&mut self) -> &mut Vec<Condition> {
+        &mut self.conditions
+    }
+}

@@ -4,6 +4,8 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
+use crate::vocabulary::Reason;
+
 pub const READY: &str = "Ready";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
@@ -11,14 +13,14 @@ pub const STALLED: &str = "Stalled";
 pub fn condition(
     type_: &str,
     status: bool,
-    reason: &str,
+    reason: Reason,
     message: impl Into<String>,
     generation: Option<i64>,
 ) -> Condition {
     Condition {
         type_: type_.into(),
         status: if status { "True" } else { "False" }.into(),
-        reason: reason.into(),
+        reason: reason.as_str().into(),
         message: message.into(),
         observed_generation: generation,
         last_transition_time: Time(jiff::Timestamp::now()),
@@ -37,8 +39,23 @@ pub fn carry_transition_times(new: &mut [Condition], old: &[Condition]) {
     }
 }
 
+/// A status with conditions: two such statuses compare equal when they differ only in the
+/// conditions' timestamps, so that an unchanged status costs no write.
+pub trait Conditioned: Clone + PartialEq {
+    fn conditions(&self) -> &[Condition];
+    fn conditions_mut(&mut self) -> &mut Vec<Condition>;
+
+    fn same_ignoring_time(&self, other: &Self) -> bool {
+        let (mut a, mut b) = (self.clone(), other.clone());
+        let same = same_conditions(a.conditions(), b.conditions());
+        a.conditions_mut().clear();
+        b.conditions_mut().clear();
+        same && a == b
+    }
+}
+
 /// Conditions equal apart from timestamps.
-pub fn same_ignoring_time(a: &[Condition], b: &[Condition]) -> bool {
+fn same_conditions(a: &[Condition], b: &[Condition]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
             x.type_ == y.type_
@@ -49,6 +66,25 @@ pub fn same_ignoring_time(a: &[Condition], b: &[Condition]) -> bool {
         })
 }
 
-pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
-    conditions.iter().find(|c| c.type_ == type_)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::KafkaConnectorStatus;
+
+    #[test]
+    fn statuses_differing_only_in_timestamps_are_the_same() {
+        let a = KafkaConnectorStatus {
+            conditions: vec![condition(READY, true, Reason::Running, "ok", Some(1))],
+            ..Default::default()
+        };
+        let mut b = a.clone();
+        b.conditions[0].last_transition_time =
+            Time(jiff::Timestamp::from_second(1).expect("a timestamp"));
+        assert!(a.same_ignoring_time(&b));
+        b.conditions[0].message = "changed".into();
+        assert!(!a.same_ignoring_time(&b));
+        let mut c = a.clone();
+        c.tasks_ready = Some("1/1".into());
+        assert!(!a.same_ignoring_time(&c));
+    }
 }

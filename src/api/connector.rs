@@ -7,6 +7,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use serde::{Deserialize, Serialize};
 
+use crate::vocabulary::{ConnectState, Reason};
+
 /// Keys that are first-class spec fields; setting them in `config` as well would make two
 /// sources of truth (Strimzi #6438: `tasks.max` in config restarted the connector every pass).
 pub const RESERVED_CONFIG_KEYS: [&str; 4] = [
@@ -136,12 +138,21 @@ pub enum DesiredState {
 }
 
 impl DesiredState {
-    /// The `initial_state` Connect takes on create.
-    pub fn initial_state(self) -> &'static str {
+    /// The Connect state that fulfils this desired state (and the `initial_state` of a create).
+    pub fn connect_state(self) -> ConnectState {
         match self {
-            DesiredState::Running => "RUNNING",
-            DesiredState::Paused => "PAUSED",
-            DesiredState::Stopped => "STOPPED",
+            DesiredState::Running => ConnectState::Running,
+            DesiredState::Paused => ConnectState::Paused,
+            DesiredState::Stopped => ConnectState::Stopped,
+        }
+    }
+
+    /// The reason of `Ready=True` once Connect shows this state.
+    pub fn ready_reason(self) -> Reason {
+        match self {
+            DesiredState::Running => Reason::Running,
+            DesiredState::Paused => Reason::Paused,
+            DesiredState::Stopped => Reason::Stopped,
         }
     }
 }
@@ -249,5 +260,15 @@ impl KafkaConnector {
             .clone()
             .or_else(|| self.metadata.name.clone())
             .unwrap_or_default()
+    }
+}
+
+impl crate::api::conditions::Conditioned for KafkaConnectorStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    fn conditions_mut(&mut self) -> &mut Vec<Condition> {
+        &mut self.conditions
     }
 }

@@ -1,24 +1,21 @@
-//! `ConnectClient`: one method per REST endpoint the operator uses, typed errors, a
-//! per-request timeout, and retries for the faults Connect documents as momentary.
+//! `ConnectClient`: one method per REST endpoint the operator uses. How a request is sent
+//! and retried is in `transport.rs`; how an answer is classified, in `answers.rs`.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
-use reqwest::{Method, StatusCode, header::HeaderValue};
-use serde::de::DeserializeOwned;
+use reqwest::{Method, header::HeaderValue};
 use url::Url;
 
 use super::retry::RetryPolicy;
 use super::types::*;
 use crate::error::{Error, Result};
-use crate::telemetry::metrics;
 
 #[derive(Clone)]
 pub struct ConnectClient {
-    base: Url,
-    http: reqwest::Client,
-    auth: Option<HeaderValue>,
-    retry: RetryPolicy,
+    pub(super) base: Url,
+    pub(super) http: reqwest::Client,
+    pub(super) auth: Option<HeaderValue>,
+    pub(super) retry: RetryPolicy,
 }
 
 impl std::fmt::Debug for ConnectClient {
@@ -29,9 +26,6 @@ impl std::fmt::Debug for ConnectClient {
             .finish_non_exhaustive()
     }
 }
-
-/// No retry starts after this long: one reconcile (2 minutes) must outlive its calls.
-const RETRY_BUDGET: std::time::Duration = std::time::Duration::from_secs(45);
 
 /// Query of `POST /connectors/{name}/restart`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,15 +52,6 @@ impl ConnectClient {
         }
     }
 
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    pub fn base_url(&self) -> &Url {
-        &self.base
-    }
-
     fn url(&self, segments: &[&str]) -> Url {
         let mut url = self.base.clone();
         {
@@ -77,106 +62,6 @@ impl ConnectClient {
             }
         }
         url
-    }
-
-    /// Sends one request with retries. `endpoint` is the low-cardinality label for metrics.
-    async fn send(
-        &self,
-        endpoint: &'static str,
-        method: Method,
-        url: Url,
-        body: Option<&serde_json::Value>,
-    ) -> Result<(StatusCode, bytes::Bytes)> {
-        // Restarts are not idempotent: after a timeout Connect may have restarted already, so
-        // only a 409 (refused during a rebalance, nothing done) is retried for them.
-        let idempotent = !matches!(endpoint, "restart" | "restart_task");
-        let started = std::time::Instant::now();
-        let mut retry = 0;
-        loop {
-            let result = self
-                .send_once(endpoint, method.clone(), url.clone(), body)
-                .await;
-            let retriable = |e: &Error| match e {
-                Error::Rebalancing(m) if !idempotent => !m.contains("timed out"),
-                _ if !idempotent => false,
-                e => e.is_transient(),
-            };
-            match result {
-                // The overall budget keeps a retried call well inside one reconcile's timeout.
-                Err(e)
-                    if retriable(&e)
-                        && retry + 1 < self.retry.attempts
-                        && started.elapsed() < RETRY_BUDGET =>
-                {
-                    retry += 1;
-                    let delay = self.retry.delay(retry);
-                    tracing::debug!(%endpoint, error = %e, ?delay, "retrying Connect request");
-                    tokio::time::sleep(delay).await;
-                }
-                other => return other,
-            }
-        }
-    }
-
-    async fn send_once(
-        &self,
-        endpoint: &'static str,
-        method: Method,
-        url: Url,
-        body: Option<&serde_json::Value>,
-    ) -> Result<(StatusCode, bytes::Bytes)> {
-        let mut req = self
-            .http
-            .request(method.clone(), url)
-            .header("Accept", "application/json");
-        if let Some(auth) = &self.auth {
-            req = req.header("Authorization", auth.clone());
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let start = Instant::now();
-        let resp = req.send().await;
-        let resp = match resp {
-            Ok(r) => r,
-            Err(e) => {
-                metrics::rest_request(endpoint, "error", start.elapsed());
-                let e = e.without_url();
-                let what = if e.is_timeout() {
-                    "request timed out"
-                } else {
-                    "request failed"
-                };
-                return Err(Error::Unavailable(format!(
-                    "{method} {endpoint}: {what}: {}",
-                    error_chain(&e)
-                )));
-            }
-        };
-        let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Unavailable(format!("{method} {endpoint}: reading body: {e}")))?;
-        metrics::rest_request(endpoint, status.as_str(), start.elapsed());
-        if status.is_success() {
-            return Ok((status, bytes));
-        }
-        Err(classify(status, &bytes))
-    }
-
-    async fn json<T: DeserializeOwned>(
-        &self,
-        endpoint: &'static str,
-        method: Method,
-        url: Url,
-        body: Option<&serde_json::Value>,
-    ) -> Result<T> {
-        let (status, bytes) = self.send(endpoint, method, url, body).await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::Unexpected {
-            status: status.as_u16(),
-            message: format!("{endpoint}: cannot parse body: {e}"),
-        })
     }
 
     /// `GET /`
@@ -395,109 +280,9 @@ impl ConnectClient {
     }
 }
 
-/// Maps a non-2xx answer to the error kinds the reconciler acts on
-/// (see `shared/reference/connect-rest-api.md` for where each comes from).
-fn classify(status: StatusCode, body: &[u8]) -> Error {
-    let message = serde_json::from_slice::<ErrorBody>(body)
-        .ok()
-        .and_then(|b| b.message)
-        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect());
-    match status.as_u16() {
-        404 => Error::NotFound(message),
-        409 if message.contains("already exists") => Error::AlreadyExists(message),
-        409 => Error::Rebalancing(message),
-        401 | 403 => Error::Unauthorized(status.as_u16()),
-        400 => Error::Rejected(message),
-        500 if is_momentary_500(&message) => Error::Rebalancing(message),
-        500 if is_config_500(&message) => Error::Rejected(message),
-        500 | 502 | 503 | 504 => Error::Unavailable(format!("HTTP {}: {message}", status.as_u16())),
-        code => Error::Unexpected {
-            status: code,
-            message,
-        },
-    }
-}
-
-fn is_momentary_500(message: &str) -> bool {
-    [
-        "timed out",
-        "rebalance",
-        "Cannot complete request",
-        "no known leader",
-    ]
-    .iter()
-    .any(|m| message.contains(m))
-}
-
-/// 500s that carry a problem with what we sent, which a retry will not cure.
-fn is_config_500(message: &str) -> bool {
-    [
-        "Failed to find any class",
-        "ConfigException",
-        "must specify",
-        "contains no connector type",
-    ]
-    .iter()
-    .any(|m| message.contains(m))
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn err(status: u16, message: &str) -> Error {
-        let body = serde_json::json!({"error_code": status, "message": message}).to_string();
-        classify(StatusCode::from_u16(status).unwrap(), body.as_bytes())
-    }
-
-    #[test]
-    fn classifies_connect_errors() {
-        assert!(matches!(
-            err(404, "Connector x not found"),
-            Error::NotFound(_)
-        ));
-        assert!(matches!(
-            err(409, "Connector x already exists"),
-            Error::AlreadyExists(_)
-        ));
-        assert!(matches!(
-            err(
-                409,
-                "Cannot complete request momentarily due to no known leader URL"
-            ),
-            Error::Rebalancing(_)
-        ));
-        assert!(matches!(
-            err(500, "Request timed out. The worker is currently ..."),
-            Error::Rebalancing(_)
-        ));
-        assert!(matches!(
-            err(
-                500,
-                "Failed to find any class that implements Connector and which name matches x"
-            ),
-            Error::Rejected(_)
-        ));
-        assert!(matches!(err(500, "boom"), Error::Unavailable(_)));
-        assert!(matches!(err(401, ""), Error::Unauthorized(401)));
-        assert!(matches!(
-            err(400, "Connector configuration is invalid"),
-            Error::Rejected(_)
-        ));
-        assert!(err(409, "conflicting operation (e.g. worker rebalance)").is_transient());
-        assert!(!err(400, "bad").is_transient());
-    }
 
     #[test]
     fn connector_names_are_path_encoded() {

@@ -1,11 +1,13 @@
-//! A typed client for the Kafka Connect REST API.
+//! A typed client for the Kafka Connect REST API: endpoints (`client.rs`), sending and
+//! retrying (`transport.rs`), what answers mean (`answers.rs`), wire types (`types.rs`).
 
+mod answers;
 mod client;
 mod retry;
 mod settings;
 mod tls;
+mod transport;
 pub mod types;
 
 pub use client::{ConnectClient, RestartOptions};
-pub use retry::RetryPolicy;
-pub use settings::{ClientSettings, resolve_settings};
+pub use settings::ClientSettings;

@@ -24,12 +24,6 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    pub const NONE: RetryPolicy = RetryPolicy {
-        attempts: 1,
-        base: Duration::ZERO,
-        max: Duration::ZERO,
-    };
-
     /// Delay before retry number `retry` (1-based): full jitter over an exponential cap,
     /// so that many reconciles hitting one rebalancing cluster do not retry in lockstep.
     pub fn delay(&self, retry: u32) -> Duration {

@@ -1,36 +1,48 @@
-//! Wire types of the Connect REST API. Unknown fields are tolerated (Kafka 4.1 added
-//! `version` to status entries; later releases may add more).
+//! Wire types of the Connect REST API, parsed tolerantly: any optional field may be absent
+//! or `null`, unknown fields are ignored (Kafka 4.1 added `version` to status entries;
+//! plugins such as Debezium answer validate with `null` values). What identifies an answer
+//! as Connect's (a status's `connector`, an info's `config`) stays required: a body without
+//! it proves nothing about a connector.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+use crate::vocabulary::ConnectState;
+
+/// `null` reads as the type's default, like an absent field.
+fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServerInfo {
-    pub version: String,
-    pub commit: String,
-    pub kafka_cluster_id: String,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub kafka_cluster_id: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ConnectorTaskId {
+    #[serde(default, deserialize_with = "nullable")]
     pub connector: String,
     pub task: i32,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ConnectorInfo {
+    #[serde(default, deserialize_with = "nullable")]
     pub name: String,
     pub config: BTreeMap<String, String>,
-    #[serde(default)]
-    pub tasks: Vec<ConnectorTaskId>,
-    #[serde(rename = "type", default)]
-    pub type_: Option<String>,
 }
 
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConnectorState {
-    pub state: String,
+    #[serde(default)]
+    pub state: ConnectState,
     #[serde(default)]
     pub worker_id: Option<String>,
     #[serde(default)]
@@ -40,7 +52,8 @@ pub struct ConnectorState {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct TaskState {
     pub id: i32,
-    pub state: String,
+    #[serde(default)]
+    pub state: ConnectState,
     #[serde(default)]
     pub worker_id: Option<String>,
     #[serde(default)]
@@ -49,12 +62,11 @@ pub struct TaskState {
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ConnectorStateInfo {
+    #[serde(default, deserialize_with = "nullable")]
     pub name: String,
     pub connector: ConnectorState,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub tasks: Vec<TaskState>,
-    #[serde(rename = "type", default)]
-    pub type_: Option<String>,
 }
 
 /// One entry of `GET /connectors?expand=status&expand=info`.
@@ -69,14 +81,12 @@ pub struct ExpandedConnector {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct TaskInfo {
     pub id: ConnectorTaskId,
-    #[serde(default)]
-    pub config: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct PluginInfo {
     pub class: String,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
     pub type_: String,
     #[serde(default)]
     pub version: Option<String>,
@@ -84,31 +94,23 @@ pub struct PluginInfo {
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ConfigInfos {
-    pub name: String,
+    #[serde(default, deserialize_with = "nullable")]
     pub error_count: i32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub configs: Vec<ConfigInfo>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ConfigInfo {
-    pub definition: Option<ConfigKeyDefinition>,
-    pub value: ConfigValueInfo,
+    #[serde(default)]
+    pub value: Option<ConfigValueInfo>,
 }
 
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
-pub struct ConfigKeyDefinition {
-    pub name: String,
-    #[serde(rename = "type", default)]
-    pub type_: Option<String>,
-}
-
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConfigValueInfo {
+    #[serde(default, deserialize_with = "nullable")]
     pub name: String,
-    #[serde(default)]
-    pub value: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub errors: Vec<String>,
 }
 
@@ -123,14 +125,44 @@ pub struct CreateConnectorRequest<'a> {
 
 #[derive(Deserialize, Clone, Debug)]
 pub struct TopicsEntry {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub topics: Vec<String>,
 }
 
 #[derive(Deserialize, Clone, Debug)]
 pub struct ErrorBody {
     #[serde(default)]
-    pub error_code: Option<u16>,
-    #[serde(default)]
     pub message: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nulls_and_absent_fields_read_as_empty() {
+        let v: ConfigInfos = serde_json::from_str(
+            r#"{"name":"x","error_count":1,"groups":[],"configs":[
+                {"definition":null,"value":null},
+                {"definition":{"name":"a"},"value":{"name":"a","value":null,"errors":null}},
+                {"value":{"name":"b","value":"1","errors":["bad b"],"visible":true}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(v.configs.len(), 3);
+        assert!(v.configs[0].value.is_none());
+        assert_eq!(v.configs[2].value.as_ref().unwrap().errors, ["bad b"]);
+
+        let s: ConnectorStateInfo = serde_json::from_str(
+            r#"{"name":"c","connector":{"state":"RUNNING","worker_id":null},"tasks":null,"type":null}"#,
+        )
+        .unwrap();
+        assert_eq!(s.connector.state, ConnectState::Running);
+        assert!(s.tasks.is_empty());
+    }
+
+    #[test]
+    fn a_body_without_what_identifies_it_is_refused() {
+        assert!(serde_json::from_str::<ConnectorStateInfo>(r#"{"name":"c"}"#).is_err());
+        assert!(serde_json::from_str::<ConnectorInfo>(r#"{"name":"c"}"#).is_err());
+    }
 }

@@ -4,18 +4,21 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use kube::api::{Patch, PatchParams};
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::{Api, ResourceExt};
-use serde_json::json;
 
-use super::{Context, MANAGER};
+use super::connector::live::any_failed;
+use super::context::Context;
+use super::credentials::resolve_settings;
+use super::events::{Note, publish};
+use super::poller::{ClusterHandle, ClusterKey, ClusterView};
+use super::status_writer::apply_status;
 use crate::api::cluster::{ConnectorCounts, PluginStatus, UnmanagedPolicy};
-use crate::api::conditions::{self, READY};
+use crate::api::conditions::{self, Conditioned, READY};
 use crate::api::{KafkaConnectCluster, KafkaConnectClusterStatus};
-use crate::connect::resolve_settings;
 use crate::error::{Error, Result};
 use crate::telemetry::metrics;
+use crate::vocabulary::{EventReason, Reason};
 
 const KIND: &str = "KafkaConnectCluster";
 
@@ -32,105 +35,88 @@ pub async fn reconcile(obj: Arc<KafkaConnectCluster>, ctx: Arc<Context>) -> Resu
 }
 
 async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Action> {
-    let ns = obj.namespace().unwrap_or_default();
-    let key = (ns.clone(), obj.name_any());
+    let key = (obj.namespace().unwrap_or_default(), obj.name_any());
+    let prev = obj.status.clone().unwrap_or_default();
     let mut status = KafkaConnectClusterStatus {
         observed_generation: obj.metadata.generation,
         ..Default::default()
     };
-    let prev = obj.status.clone().unwrap_or_default();
-
     let ready = match resolve_settings(&ctx.client, obj)
         .await
         .and_then(|s| ctx.clusters.ensure(key.clone(), &s))
     {
+        Ok(handle) => observe(obj, ctx, &handle, &key, &mut status).await,
         Err(e) => Err(e),
-        Ok(handle) => {
-            let info = handle.client.server_info().await;
-            let plugins = handle.client.plugins().await;
-            match (info, plugins) {
-                (Ok(info), Ok(plugins)) => {
-                    status.version = Some(info.version);
-                    status.commit = Some(info.commit);
-                    status.kafka_cluster_id = Some(info.kafka_cluster_id);
-                    status.plugins = plugins
-                        .into_iter()
-                        .map(|p| PluginStatus {
-                            class: p.class,
-                            type_: p.type_,
-                            version: p.version,
-                        })
-                        .collect();
-                    status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
-                    status.connectors = Some(counts(ctx, &handle.view(), &key));
-                    if obj.spec.unmanaged_connectors == UnmanagedPolicy::Delete {
-                        delete_unmanaged(obj, ctx, &handle).await?;
-                    }
-                    Ok(())
-                }
-                (Err(e), _) | (_, Err(e)) => Err(e),
-            }
-        }
     };
     let (is_ready, reason, message) = match &ready {
         Ok(()) => (
             true,
-            "Available",
+            Reason::Available,
             "the Connect REST API answers".to_string(),
         ),
         Err(e) => {
             metrics::error(KIND, e.label());
-            // Keep what we learnt last time: a blip should not erase the plugin list.
-            status.version = prev.version.clone();
-            status.commit = prev.commit.clone();
-            status.kafka_cluster_id = prev.kafka_cluster_id.clone();
-            status.plugins = prev.plugins.clone();
-            status.connectors = prev.connectors.clone();
-            (false, e.label(), e.to_string())
+            keep_what_we_learnt(&mut status, &prev);
+            (false, e.reason(), e.to_string())
         }
     };
+    let generation = obj.metadata.generation;
     let mut conds = vec![conditions::condition(
-        READY,
-        is_ready,
-        reason,
-        message,
-        obj.metadata.generation,
+        READY, is_ready, reason, message, generation,
     )];
     conditions::carry_transition_times(&mut conds, &prev.conditions);
     status.conditions = conds;
-
-    let unchanged = conditions::same_ignoring_time(&status.conditions, &prev.conditions) && {
-        let (mut a, mut b) = (status.clone(), prev.clone());
-        a.conditions.clear();
-        b.conditions.clear();
-        a == b
-    };
-    if !unchanged {
-        let api: Api<KafkaConnectCluster> = Api::namespaced(ctx.client.clone(), &ns);
-        let patch =
-            json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": KIND, "status": status});
-        api.patch_status(
-            &obj.name_any(),
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(patch),
-        )
-        .await?;
+    if !status.same_ignoring_time(&prev) {
+        apply_status(&ctx.client, obj, &status).await?;
     }
     match ready {
         Ok(()) => Ok(Action::requeue(ctx.config.cluster_refresh)),
-        // Unreachable or misconfigured: look again soon (the poller also wakes us on recovery).
-        Err(Error::MissingReference(_) | Error::InvalidTls(_)) => {
-            Ok(Action::requeue(std::time::Duration::from_secs(15)))
-        }
+        // Misconfigured: look again soon (the poller also wakes us on recovery).
+        Err(e) if e.is_missing_setup() => Ok(Action::requeue(std::time::Duration::from_secs(15))),
         Err(_) => Ok(Action::requeue(ctx.config.poll_interval)),
     }
 }
 
-fn counts(
+/// What the REST API says about itself (`GET /`, `GET /connector-plugins`), the connector
+/// counts from the poller's view, and the unmanaged-connector policy.
+async fn observe(
+    obj: &KafkaConnectCluster,
     ctx: &Context,
-    view: &super::clusters::ClusterView,
-    key: &super::clusters::ClusterKey,
-) -> ConnectorCounts {
+    handle: &ClusterHandle,
+    key: &ClusterKey,
+    status: &mut KafkaConnectClusterStatus,
+) -> Result<()> {
+    let info = handle.client.server_info().await?;
+    let plugins = handle.client.plugins().await?;
+    status.version = info.version;
+    status.commit = info.commit;
+    status.kafka_cluster_id = info.kafka_cluster_id;
+    status.plugins = plugins
+        .into_iter()
+        .map(|p| PluginStatus {
+            class: p.class,
+            type_: p.type_,
+            version: p.version,
+        })
+        .collect();
+    status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
+    status.connectors = Some(counts(ctx, &handle.view(), key));
+    if obj.spec.unmanaged_connectors == UnmanagedPolicy::Delete {
+        delete_unmanaged(obj, ctx, handle).await?;
+    }
+    Ok(())
+}
+
+/// A blip should not erase the plugin list: keep what the last answer said.
+fn keep_what_we_learnt(status: &mut KafkaConnectClusterStatus, prev: &KafkaConnectClusterStatus) {
+    status.version = prev.version.clone();
+    status.commit = prev.commit.clone();
+    status.kafka_cluster_id = prev.kafka_cluster_id.clone();
+    status.plugins = prev.plugins.clone();
+    status.connectors = prev.connectors.clone();
+}
+
+fn counts(ctx: &Context, view: &ClusterView, key: &ClusterKey) -> ConnectorCounts {
     let Some(map) = &view.connectors else {
         return ConnectorCounts::default();
     };
@@ -146,7 +132,7 @@ fn counts(
     let failed = map
         .values()
         .filter_map(|e| e.status.as_ref())
-        .filter(|s| s.connector.state == "FAILED" || s.tasks.iter().any(|t| t.state == "FAILED"))
+        .filter(|s| any_failed(s))
         .count();
     ConnectorCounts {
         total: map.len() as u32,
@@ -161,13 +147,9 @@ fn counts(
 async fn delete_unmanaged(
     obj: &KafkaConnectCluster,
     ctx: &Context,
-    handle: &super::clusters::ClusterHandle,
+    handle: &ClusterHandle,
 ) -> Result<()> {
-    use futures::FutureExt;
-    if !matches!(
-        ctx.connectors.wait_until_ready().now_or_never(),
-        Some(Ok(()))
-    ) {
+    if !ctx.connectors_synced() {
         return Ok(());
     }
     if let Some(ns) = &ctx.config.namespace {
@@ -175,20 +157,7 @@ async fn delete_unmanaged(
         tracing::warn!(watched = %ns, "unmanagedConnectors: Delete with an operator that watches one namespace: \
             connectors claimed from other namespaces on the same Connect cluster count as unmanaged");
     }
-    let clusters = ctx.cluster_store.state();
-    let claimed: std::collections::BTreeSet<String> = ctx
-        .connectors
-        .state()
-        .iter()
-        .filter(|c| {
-            clusters.iter().any(|k| {
-                k.namespace() == c.namespace()
-                    && k.name_any() == c.spec.cluster_ref.name
-                    && super::ownership::normalise_url(&k.spec.url) == handle.url
-            })
-        })
-        .map(|c| c.connector_name())
-        .collect();
+    let claimed = ctx.with_caches(|c| c.claimed_names(&handle.url));
     for name in handle.client.list().await? {
         if claimed.contains(&name) {
             continue;
@@ -199,15 +168,9 @@ async fn delete_unmanaged(
         }
         handle.set_entry(&name, None);
         tracing::info!(connector = %name, "deleted an unmanaged connector (unmanagedConnectors: Delete)");
-        super::publish(
-            ctx,
-            obj,
-            kube::runtime::events::EventType::Normal,
-            "DeletedUnmanaged",
-            "Delete",
-            format!("deleted connector {name}: no KafkaConnector claims it"),
-        )
-        .await;
+        let text = format!("deleted connector {name}: no KafkaConnector claims it");
+        let note = Note::normal(EventReason::DeletedUnmanaged, "Delete", text);
+        publish(ctx, obj, note).await;
     }
     Ok(())
 }

@@ -5,7 +5,13 @@
 //! their normalised REST URL, so two KafkaConnectCluster objects (even in different
 //! namespaces) that point at the same workers share one ownership space.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use jiff::Timestamp;
+use kube::{Resource, ResourceExt};
+
+use crate::api::{KafkaConnectCluster, KafkaConnector};
 
 /// One CR's claim: who, since when, on which Connect cluster, for which connector name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +41,84 @@ pub fn winner<'a>(
                 .cmp(&age(b))
                 .then_with(|| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)))
         })
+}
+
+/// The caches claims are read from: every KafkaConnector and KafkaConnectCluster.
+pub struct Caches<'a> {
+    pub connectors: &'a [Arc<KafkaConnector>],
+    pub clusters: &'a [Arc<KafkaConnectCluster>],
+}
+
+impl Caches<'_> {
+    /// The normalised URL of the KafkaConnectCluster `c` names, if it exists.
+    fn url_of(&self, c: &KafkaConnector) -> Option<String> {
+        let ns = c.namespace();
+        self.clusters
+            .iter()
+            .find(|k| k.namespace() == ns && k.name_any() == c.spec.cluster_ref.name)
+            .map(|k| normalise_url(&k.spec.url))
+    }
+
+    /// Every KafkaConnector's claim on `obj`'s connector at `url`, `obj`'s own included even
+    /// if the cache has not seen it yet. Objects being deleted no longer claim anything.
+    pub fn claims(&self, obj: &KafkaConnector, url: &str) -> Vec<Claim> {
+        let name = obj.connector_name();
+        let claim = |c: &KafkaConnector, cluster_url: String| Claim {
+            namespace: c.namespace().unwrap_or_default(),
+            name: c.name_any(),
+            created: c.meta().creation_timestamp.as_ref().map(|t| t.0),
+            cluster_url,
+            connector: c.connector_name(),
+        };
+        let mut out: Vec<Claim> = self
+            .connectors
+            .iter()
+            .filter(|c| c.meta().deletion_timestamp.is_none())
+            .filter_map(|c| Some(claim(c, self.url_of(c)?)))
+            .filter(|c| c.cluster_url == url && c.connector == name)
+            .collect();
+        if !out.iter().any(|c| is(c, obj)) {
+            out.push(claim(obj, url.to_string()));
+        }
+        out
+    }
+
+    /// `Some(owner)` when another KafkaConnector holds the claim on `obj`'s connector. A
+    /// claimant being deleted no longer counts: its cleanup hands the connector over.
+    pub fn conflicting_owner(&self, obj: &KafkaConnector, url: &str) -> Option<String> {
+        let all = self.claims(obj, url);
+        let w = winner(&all, url, &obj.connector_name())?;
+        (!is(w, obj)).then(|| w.to_string())
+    }
+
+    /// Another live KafkaConnector that claims `obj`'s connector too (the next owner).
+    pub fn other_claimant(&self, obj: &KafkaConnector, url: &str) -> Option<String> {
+        let others: Vec<Claim> = self
+            .claims(obj, url)
+            .into_iter()
+            .filter(|c| !is(c, obj))
+            .collect();
+        winner(&others, url, &obj.connector_name()).map(ToString::to_string)
+    }
+
+    /// Every connector name some KafkaConnector claims on the Connect cluster at `url`.
+    pub fn claimed_names(&self, url: &str) -> BTreeSet<String> {
+        self.connectors
+            .iter()
+            .filter(|c| self.url_of(c).as_deref() == Some(url))
+            .map(|c| c.connector_name())
+            .collect()
+    }
+}
+
+fn is(c: &Claim, obj: &KafkaConnector) -> bool {
+    Some(c.namespace.as_str()) == obj.namespace().as_deref() && c.name == obj.name_any()
+}
+
+impl std::fmt::Display for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
 }
 
 /// Normal form of a REST base URL: lower-case scheme and host, explicit port, no trailing slash.

@@ -8,35 +8,9 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::live::Live;
 use crate::api::connector::{DesiredState, KafkaConnectorSpec, KafkaConnectorStatus};
-use crate::connect::types::ConnectorStateInfo;
-
-/// What Connect shows for one connector: its stored config and, once it started, its status.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Live {
-    pub config: BTreeMap<String, String>,
-    #[serde(default)]
-    pub status: Option<ConnectorStateInfo>,
-}
-
-impl Live {
-    pub fn state(&self) -> Option<&str> {
-        self.status.as_ref().map(|s| s.connector.state.as_str())
-    }
-
-    pub fn any_failed(&self) -> bool {
-        self.status.as_ref().is_some_and(|s| {
-            s.connector.state == "FAILED" || s.tasks.iter().any(|t| t.state == "FAILED")
-        })
-    }
-
-    /// Connector and every task RUNNING.
-    pub fn healthy(&self) -> bool {
-        self.status.as_ref().is_some_and(|s| {
-            s.connector.state == "RUNNING" && s.tasks.iter().all(|t| t.state == "RUNNING")
-        })
-    }
-}
+use crate::vocabulary::ConnectState;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(
@@ -47,7 +21,7 @@ impl Live {
 pub enum ConfigAction {
     None,
     Create {
-        initial_state: String,
+        initial_state: ConnectState,
     },
     /// `restart_failed`: the connector or a task is FAILED; a fixed config needs a restart
     /// to take effect (Connect keeps a FAILED connector FAILED until restarted).
@@ -66,12 +40,13 @@ pub enum StateAction {
 
 impl StateAction {
     /// The connector state that confirms the transition.
-    pub fn target(self) -> &'static str {
+    pub fn target(self) -> ConnectState {
         match self {
-            StateAction::Pause => "PAUSED",
-            StateAction::Resume => "RUNNING",
-            StateAction::Stop => "STOPPED",
+            StateAction::Pause => DesiredState::Paused,
+            StateAction::Resume => DesiredState::Running,
+            StateAction::Stop => DesiredState::Stopped,
         }
+        .connect_state()
     }
 }
 
@@ -95,6 +70,17 @@ pub enum RestartAction {
     RecordOnly {
         id: String,
     },
+}
+
+impl RestartAction {
+    /// The `spec.restart.id` this action serves.
+    pub fn id(&self) -> &str {
+        match self {
+            RestartAction::Connector { id, .. }
+            | RestartAction::Task { id, .. }
+            | RestartAction::RecordOnly { id } => id,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,7 +170,7 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
     let desired = desired_config(spec, input.connector_name);
     let config = match input.live {
         None => ConfigAction::Create {
-            initial_state: spec.state.initial_state().to_string(),
+            initial_state: spec.state.connect_state(),
         },
         Some(live) if !configs_equal(&desired, &live.config) => ConfigAction::Update {
             restart_failed: live.any_failed() && spec.state == DesiredState::Running,
@@ -242,14 +228,15 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
     }
 }
 
-fn state_action(desired: DesiredState, current: &str) -> Option<StateAction> {
+fn state_action(desired: DesiredState, current: &ConnectState) -> Option<StateAction> {
+    use ConnectState as S;
     match (desired, current) {
-        (DesiredState::Running, "PAUSED" | "STOPPED") => Some(StateAction::Resume),
+        (DesiredState::Running, S::Paused | S::Stopped) => Some(StateAction::Resume),
         // Connect refuses to pause a FAILED connector; auto-restart or the user must act first.
-        (DesiredState::Paused, "RUNNING" | "UNASSIGNED" | "RESTARTING" | "STOPPED") => {
+        (DesiredState::Paused, S::Running | S::Unassigned | S::Restarting | S::Stopped) => {
             Some(StateAction::Pause)
         }
-        (DesiredState::Stopped, s) if s != "STOPPED" => Some(StateAction::Stop),
+        (DesiredState::Stopped, s) if *s != S::Stopped => Some(StateAction::Stop),
         _ => None,
     }
 }

@@ -1,0 +1,112 @@
+//! What Connect's answers mean: a non-2xx status and body mapped to the error kinds the
+//! reconciler acts on (see `shared/reference/connect-rest-api.md` for where each comes from).
+
+use reqwest::StatusCode;
+
+use super::types::ErrorBody;
+use crate::error::Error;
+
+/// Maps a non-2xx answer to the error kinds the reconciler acts on
+/// (see `shared/reference/connect-rest-api.md` for where each comes from).
+pub(super) fn classify(status: StatusCode, body: &[u8]) -> Error {
+    let message = serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .and_then(|b| b.message)
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect());
+    match status.as_u16() {
+        404 => Error::NotFound(message),
+        409 if message.contains("already exists") => Error::AlreadyExists(message),
+        409 => Error::Rebalancing(message),
+        401 | 403 => Error::Unauthorized(status.as_u16()),
+        400 => Error::Rejected(message),
+        500 if is_momentary_500(&message) => Error::Rebalancing(message),
+        500 if is_config_500(&message) => Error::Rejected(message),
+        500 | 502 | 503 | 504 => Error::Unavailable(format!("HTTP {}: {message}", status.as_u16())),
+        code => Error::Unexpected {
+            status: code,
+            message,
+        },
+    }
+}
+
+fn is_momentary_500(message: &str) -> bool {
+    [
+        "timed out",
+        "rebalance",
+        "Cannot complete request",
+        "no known leader",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+/// 500s that carry a problem with what we sent, which a retry will not cure.
+fn is_config_500(message: &str) -> bool {
+    [
+        "Failed to find any class",
+        "ConfigException",
+        "must specify",
+        "contains no connector type",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(status: u16, message: &str) -> Error {
+        let body = serde_json::json!({"error_code": status, "message": message}).to_string();
+        classify(StatusCode::from_u16(status).unwrap(), body.as_bytes())
+    }
+
+    #[test]
+    fn classifies_connect_errors() {
+        assert!(matches!(
+            err(404, "Connector x not found"),
+            Error::NotFound(_)
+        ));
+        assert!(matches!(
+            err(409, "Connector x already exists"),
+            Error::AlreadyExists(_)
+        ));
+        assert!(matches!(
+            err(
+                409,
+                "Cannot complete request momentarily due to no known leader URL"
+            ),
+            Error::Rebalancing(_)
+        ));
+        assert!(matches!(
+            err(500, "Request timed out. The worker is currently ..."),
+            Error::Rebalancing(_)
+        ));
+        assert!(matches!(
+            err(
+                500,
+                "Failed to find any class that implements Connector and which name matches x"
+            ),
+            Error::Rejected(_)
+        ));
+        assert!(matches!(err(500, "boom"), Error::Unavailable(_)));
+        assert!(matches!(err(401, ""), Error::Unauthorized(401)));
+        assert!(matches!(
+            err(400, "Connector configuration is invalid"),
+            Error::Rejected(_)
+        ));
+        assert!(err(409, "conflicting operation (e.g. worker rebalance)").is_transient());
+        assert!(!err(400, "bad").is_transient());
+    }
+}

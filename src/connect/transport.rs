@@ -1,0 +1,116 @@
+//! Sending one request: auth header, per-request timeout (set on the HTTP client), metrics,
+//! and retries of the faults Connect documents as momentary, within `TIMEOUTS.retry_budget`.
+
+use std::time::Instant;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::answers::{classify, error_chain};
+use super::client::ConnectClient;
+use crate::config::TIMEOUTS;
+use crate::error::{Error, Result};
+use crate::telemetry::metrics;
+
+impl ConnectClient {
+    /// Sends one request with retries. `endpoint` is the low-cardinality label for metrics.
+    pub(super) async fn send(
+        &self,
+        endpoint: &'static str,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(StatusCode, bytes::Bytes)> {
+        // Restarts are not idempotent: after a timeout Connect may have restarted already, so
+        // only a 409 (refused during a rebalance, nothing done) is retried for them.
+        let idempotent = !matches!(endpoint, "restart" | "restart_task");
+        let started = std::time::Instant::now();
+        let mut retry = 0;
+        loop {
+            let result = self
+                .send_once(endpoint, method.clone(), url.clone(), body)
+                .await;
+            let retriable = |e: &Error| match e {
+                Error::Rebalancing(m) if !idempotent => !m.contains("timed out"),
+                _ if !idempotent => false,
+                e => e.is_transient(),
+            };
+            match result {
+                // The overall budget keeps a retried call well inside one reconcile's timeout.
+                Err(e)
+                    if retriable(&e)
+                        && retry + 1 < self.retry.attempts
+                        && started.elapsed() < TIMEOUTS.retry_budget =>
+                {
+                    retry += 1;
+                    let delay = self.retry.delay(retry);
+                    tracing::debug!(%endpoint, error = %e, ?delay, "retrying Connect request");
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        endpoint: &'static str,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(StatusCode, bytes::Bytes)> {
+        let mut req = self
+            .http
+            .request(method.clone(), url)
+            .header("Accept", "application/json");
+        if let Some(auth) = &self.auth {
+            req = req.header("Authorization", auth.clone());
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let start = Instant::now();
+        let resp = req.send().await;
+        let resp = match resp {
+            Ok(r) => r,
+            Err(e) => {
+                metrics::rest_request(endpoint, "error", start.elapsed());
+                let e = e.without_url();
+                let what = if e.is_timeout() {
+                    "request timed out"
+                } else {
+                    "request failed"
+                };
+                return Err(Error::Unavailable(format!(
+                    "{method} {endpoint}: {what}: {}",
+                    error_chain(&e)
+                )));
+            }
+        };
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Unavailable(format!("{method} {endpoint}: reading body: {e}")))?;
+        metrics::rest_request(endpoint, status.as_str(), start.elapsed());
+        if status.is_success() {
+            return Ok((status, bytes));
+        }
+        Err(classify(status, &bytes))
+    }
+
+    pub(super) async fn json<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T> {
+        let (status, bytes) = self.send(endpoint, method, url, body).await?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Unexpected {
+            status: status.as_u16(),
+            message: format!("{endpoint}: cannot parse body: {e}"),
+        })
+    }
+}

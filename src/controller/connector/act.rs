@@ -1,0 +1,213 @@
+//! The act step: one function per kind of write to Connect. Each does its REST calls and
+//! returns what it did (the Event that says so, and what status must record); none touches
+//! Kubernetes. `acting.rs` sequences them.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use super::decide::{RestartAction, StateAction};
+use super::live::settled_in;
+use crate::api::connector::ValidationError;
+use crate::connect::{ConnectClient, RestartOptions};
+use crate::controller::events::Note;
+use crate::error::{Error, Result};
+use crate::mask::mask;
+use crate::vocabulary::{ConnectState, EventReason};
+
+/// Per-key errors from `PUT /connector-plugins/{class}/config/validate`, masked. An unknown
+/// class and similar refusals (Connect answers 500 with the reason) are an error on `class`.
+pub async fn validate(
+    client: &ConnectClient,
+    class: &str,
+    desired: &BTreeMap<String, String>,
+) -> Result<Vec<ValidationError>> {
+    let infos = match client.validate(class, desired).await {
+        Ok(i) => i,
+        Err(Error::Rejected(msg)) => {
+            return Ok(vec![ValidationError {
+                key: "class".into(),
+                message: mask(&first_line(&msg), desired),
+            }]);
+        }
+        Err(e) => return Err(e),
+    };
+    if infos.error_count == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(infos
+        .configs
+        .into_iter()
+        .filter_map(|c| c.value)
+        .flat_map(|v| {
+            let key = v.name;
+            v.errors.into_iter().map(move |err| ValidationError {
+                key: key.clone(),
+                message: mask(&err, desired),
+            })
+        })
+        .collect())
+}
+
+/// `POST /connectors` in `initial_state`; a 409 "already exists" after a retried create
+/// whose first attempt went through is success.
+pub async fn create(
+    client: &ConnectClient,
+    name: &str,
+    desired: &BTreeMap<String, String>,
+    initial_state: &ConnectState,
+) -> Result<Note> {
+    match client
+        .create(name, desired, Some(initial_state.as_str()))
+        .await
+    {
+        Ok(_) | Err(Error::AlreadyExists(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let text = format!("created connector {name} ({initial_state})");
+    Ok(Note::normal(EventReason::Created, "Create", text))
+}
+
+/// `PUT .../config`, then, when the connector or a task is FAILED, a restart of the failed
+/// parts (Connect keeps a FAILED connector FAILED until restarted, fixed config or not).
+pub async fn update_config(
+    client: &ConnectClient,
+    name: &str,
+    desired: &BTreeMap<String, String>,
+    restart_failed: bool,
+) -> Result<Vec<Note>> {
+    client.put_config(name, desired).await?;
+    let text = format!("updated the config of connector {name}");
+    let mut notes = vec![Note::normal(EventReason::ConfigUpdated, "Update", text)];
+    if restart_failed {
+        client.restart(name, RestartOptions::FAILED_PARTS).await?;
+        let text = "restarted failed parts after the config changed".to_string();
+        notes.push(Note::normal(EventReason::Restarted, "Restart", text));
+    }
+    Ok(notes)
+}
+
+/// Pause, resume or stop, then wait (bounded by `confirm`) until the status shows it.
+/// Returns the Event and whether the change was confirmed.
+pub async fn change_state(
+    client: &ConnectClient,
+    name: &str,
+    action: StateAction,
+    confirm: Duration,
+) -> Result<(Note, bool)> {
+    let (reason, verb) = match action {
+        StateAction::Pause => (EventReason::Paused, "paused"),
+        StateAction::Resume => (EventReason::Resumed, "resumed"),
+        StateAction::Stop => (EventReason::Stopped, "stopped"),
+    };
+    match action {
+        StateAction::Pause => client.pause(name).await?,
+        StateAction::Resume => client.resume(name).await?,
+        StateAction::Stop => client.stop(name).await?,
+    }
+    let confirmed = confirm_state(client, name, &action.target(), confirm).await;
+    let note = Note::normal(reason, reason.as_str(), format!("connector {name}: {verb}"));
+    Ok((note, confirmed))
+}
+
+/// Pause and resume answer 202 before anything happened (Strimzi #12795): poll the status,
+/// bounded, until it shows the target. `false` leaves it to a quick requeue.
+async fn confirm_state(
+    client: &ConnectClient,
+    name: &str,
+    target: &ConnectState,
+    budget: Duration,
+) -> bool {
+    let deadline = Instant::now() + budget;
+    let mut delay = Duration::from_millis(100);
+    while Instant::now() < deadline {
+        if let Ok(s) = client.status(name).await
+            && settled_in(&s, target)
+        {
+            return true;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+    false
+}
+
+/// Serves a `spec.restart`: the connector (with the requested flags) or one task. A task id
+/// that does not exist is the user's mistake: a Warning, and the id counts as served. A
+/// connector created in this reconcile needs no restart: nothing is done (`None`).
+pub async fn restart(
+    client: &ConnectClient,
+    name: &str,
+    action: &RestartAction,
+) -> Result<Option<Note>> {
+    match action {
+        RestartAction::Connector {
+            id,
+            include_tasks,
+            only_failed,
+        } => {
+            let opts = RestartOptions {
+                include_tasks: *include_tasks,
+                only_failed: *only_failed,
+            };
+            client.restart(name, opts).await?;
+            let text = format!("restarted connector {name} (restart id {id})");
+            Ok(Some(Note::normal(EventReason::Restarted, "Restart", text)))
+        }
+        RestartAction::Task { id, task_id } => {
+            restart_task(client, name, id, *task_id).await.map(Some)
+        }
+        RestartAction::RecordOnly { .. } => Ok(None),
+    }
+}
+
+async fn restart_task(client: &ConnectClient, name: &str, id: &str, task: i32) -> Result<Note> {
+    let tasks = client.tasks(name).await?;
+    if !tasks.iter().any(|t| t.id.task == task) {
+        let ids: Vec<String> = tasks.iter().map(|t| t.id.task.to_string()).collect();
+        let text = format!(
+            "restart {id}: connector {name} has no task {task} (tasks: [{}])",
+            ids.join(", ")
+        );
+        return Ok(Note::warning(
+            EventReason::RestartFailed,
+            "RestartTask",
+            text,
+        ));
+    }
+    client.restart_task(name, task).await?;
+    // The restart is synchronous: the task's status shows its result.
+    let state = client
+        .task_status(name, task)
+        .await
+        .map(|t| t.state)
+        .unwrap_or_default();
+    let text = format!("restarted task {task} of {name} (restart id {id}), now {state}");
+    Ok(Note::normal(EventReason::Restarted, "RestartTask", text))
+}
+
+/// Restarts the FAILED connector or tasks; `count` is this restart's number.
+pub async fn auto_restart(client: &ConnectClient, name: &str, count: i32) -> Result<Note> {
+    client.restart(name, RestartOptions::FAILED_PARTS).await?;
+    let text = format!("connector {name} or a task was FAILED: restart number {count}");
+    Ok(Note::warning(
+        EventReason::AutoRestarted,
+        "AutoRestart",
+        text,
+    ))
+}
+
+/// The connector's topics, sorted.
+pub async fn topics(client: &ConnectClient, name: &str) -> Result<Vec<String>> {
+    let mut topics = client.topics(name).await?;
+    topics.sort();
+    Ok(topics)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(500)
+        .collect()
+}

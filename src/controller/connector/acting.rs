@@ -1,0 +1,199 @@
+//! Carries out a plan, step by step: config (validated first), state, restarts, then the
+//! read back and topics. Each step calls one `act` function, publishes the Event it returns
+//! and records in the status being built what status must keep; served restarts are
+//! written at once so that a reconcile failing later cannot serve them twice.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::act;
+use super::decide::{AutoRestartPlan, ConfigAction, RestartAction, StateAction};
+use super::fetch::read_connector;
+use super::live::Live;
+use super::verdict::Finding;
+use crate::api::KafkaConnector;
+use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus};
+use crate::connect::types::{ConnectorInfo, ExpandedConnector};
+use crate::controller::context::Context;
+use crate::controller::events::{Note, publish};
+use crate::controller::poller::ClusterHandle;
+use crate::controller::status_writer::write_connector_status;
+use crate::error::Result;
+use crate::mask::mask;
+use crate::telemetry::metrics;
+
+pub struct Acting<'a> {
+    pub obj: &'a KafkaConnector,
+    pub ctx: &'a Context,
+    pub handle: &'a ClusterHandle,
+    pub name: &'a str,
+    pub desired: &'a BTreeMap<String, String>,
+    /// The status being built.
+    pub status: KafkaConnectorStatus,
+    /// Something was written to Connect.
+    pub acted: bool,
+    /// Why the reconcile must look again soon, if it must.
+    pub in_flight: Option<String>,
+}
+
+impl Acting<'_> {
+    async fn publish(&self, note: Note) {
+        publish(self.ctx, self.obj, note).await;
+    }
+
+    /// Writes the restart bookkeeping (served id, auto-restart count) at once, on top of the
+    /// status last written, so that it survives a failure later in this reconcile.
+    async fn record_restarts(&self) -> Result<()> {
+        let mut kept = self.ctx.statuses.last(self.obj);
+        kept.last_restart_id = self.status.last_restart_id.clone();
+        kept.auto_restart = self.status.auto_restart.clone();
+        write_connector_status(&self.ctx.client, &self.ctx.statuses, self.obj, &kept).await?;
+        Ok(())
+    }
+
+    /// Validates, then creates or updates. `Some(InvalidConfig)` when Connect refused the
+    /// config: nothing was written, the errors are in `status.validationErrors`.
+    pub async fn config(&mut self, action: &ConfigAction, class: &str) -> Result<Option<Finding>> {
+        if *action == ConfigAction::None {
+            return Ok(None);
+        }
+        let client = &self.handle.client;
+        let errors = act::validate(client, class, self.desired).await?;
+        if !errors.is_empty() {
+            let count = errors.len();
+            self.status.validation_errors = errors;
+            let text =
+                format!("Connect rejected the config with {count} error(s); nothing was written");
+            let reason = crate::vocabulary::EventReason::ValidationFailed;
+            self.publish(Note::warning(reason, "Validate", text)).await;
+            return Ok(Some(Finding::InvalidConfig { errors: count }));
+        }
+        let notes = match action {
+            ConfigAction::Create { initial_state } => {
+                vec![act::create(client, self.name, self.desired, initial_state).await?]
+            }
+            ConfigAction::Update { restart_failed } => {
+                act::update_config(client, self.name, self.desired, *restart_failed).await?
+            }
+            ConfigAction::None => vec![],
+        };
+        for note in notes {
+            self.publish(note).await;
+        }
+        self.acted = true;
+        Ok(None)
+    }
+
+    pub async fn change_state(&mut self, action: StateAction) -> Result<()> {
+        let budget = self.ctx.config.timeouts.confirm;
+        let (note, confirmed) =
+            act::change_state(&self.handle.client, self.name, action, budget).await?;
+        if !confirmed {
+            let target = action.target();
+            self.in_flight = Some(format!(
+                "waiting for connector {} to become {target}",
+                self.name
+            ));
+        }
+        self.publish(note).await;
+        self.acted = true;
+        Ok(())
+    }
+
+    pub async fn restart(&mut self, action: &RestartAction) -> Result<()> {
+        let note = act::restart(&self.handle.client, self.name, action).await?;
+        self.status.last_restart_id = Some(action.id().to_string());
+        if let Some(note) = note {
+            if !note.warning {
+                self.record_restarts().await?;
+            }
+            self.publish(note).await;
+            self.acted = true;
+        }
+        Ok(())
+    }
+
+    pub async fn auto_restart(
+        &mut self,
+        plan: &AutoRestartPlan,
+        prev: &KafkaConnectorStatus,
+    ) -> Result<()> {
+        if plan.reset {
+            self.status.auto_restart = None;
+        }
+        if !plan.restart_now {
+            return Ok(());
+        }
+        let count = prev.auto_restart.as_ref().map_or(0, |a| a.count) + 1;
+        let note = act::auto_restart(&self.handle.client, self.name, count).await?;
+        self.status.auto_restart = Some(AutoRestartStatus {
+            count,
+            last_restart_time: Some(Time(jiff::Timestamp::now())),
+        });
+        metrics::METRICS.auto_restarts.inc();
+        self.record_restarts().await?;
+        self.publish(note).await;
+        self.acted = true;
+        Ok(())
+    }
+
+    /// After a write: reads the connector back and shares it with the next reconcile through
+    /// the cluster's view. The writes happened, so a failed read keeps `live` and asks for
+    /// a quick look again rather than failing the reconcile (and its bookkeeping).
+    pub async fn read_back(&mut self, live: Option<Live>) -> Option<Live> {
+        if !self.acted {
+            return live;
+        }
+        let live = match read_connector(&self.handle.client, self.name).await {
+            Ok(l) => l,
+            Err(e) => {
+                let error = mask(&e.to_string(), self.desired);
+                tracing::debug!(%error, "read-back failed");
+                self.in_flight
+                    .get_or_insert_with(|| "waiting to read the connector back".into());
+                live
+            }
+        };
+        let entry = live.as_ref().map(|l| ExpandedConnector {
+            status: l.status.clone(),
+            info: Some(ConnectorInfo {
+                name: self.name.to_string(),
+                config: l.config.clone(),
+            }),
+        });
+        self.handle.set_entry(self.name, entry);
+        live
+    }
+
+    /// Topics: after a write or a change of the live status, else at most every
+    /// `--topics-refresh`. A failed read keeps the last list.
+    pub async fn topics(&mut self, live: Option<&Live>, prev: &KafkaConnectorStatus) {
+        let Some(live) = live else { return };
+        let st = live.status.as_ref();
+        let moved = st.map(|s| s.connector.state.to_string()) != prev.state
+            || st.map_or(0, |s| s.tasks.len()) != prev.tasks.len();
+        if !(self.acted || moved || self.ctx.topics_due(self.obj)) {
+            return;
+        }
+        match act::topics(&self.handle.client, self.name).await {
+            Ok(t) => {
+                self.status.topics = t;
+                self.ctx.mark_topics_read(self.obj);
+            }
+            Err(e) => tracing::debug!(error = %e, "reading topics failed; keeping the last list"),
+        }
+    }
+
+    /// What the verdict must know besides the live view once every step ran.
+    pub fn finding(&self, plan: &AutoRestartPlan) -> Option<Finding> {
+        if plan.exhausted {
+            return Some(Finding::AutoRestartExhausted {
+                connector: self.name.to_string(),
+            });
+        }
+        self.in_flight
+            .clone()
+            .map(|message| Finding::InFlight { message })
+    }
+}

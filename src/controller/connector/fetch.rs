@@ -1,0 +1,170 @@
+//! The fetch step: everything a KafkaConnector reconcile reads from Kubernetes and Connect,
+//! gathered into one `Snapshot` — the desired config, the status we last wrote, the cluster
+//! handle (credentials resolved), the ownership claims, and the live connector. When
+//! something stops the reconcile before Connect is read, the snapshot says why instead.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
+
+use super::decide::desired_config;
+use super::live::Live;
+use super::verdict::Finding;
+use crate::api::connector::{KafkaConnectorStatus, ValidationError, spec_errors};
+use crate::api::{KafkaConnectCluster, KafkaConnector};
+use crate::connect::ConnectClient;
+use crate::controller::context::Context;
+use crate::controller::credentials::resolve_settings;
+use crate::controller::events::Note;
+use crate::controller::ownership::normalise_url;
+use crate::controller::poller::ClusterHandle;
+use crate::error::{Error, Result};
+use crate::mask::mask;
+
+pub struct Snapshot {
+    /// The connector's name in Connect.
+    pub name: String,
+    /// The config as Connect would store it.
+    pub desired: BTreeMap<String, String>,
+    /// The status we last wrote (see `StatusMemory`), else the object's.
+    pub prev: KafkaConnectorStatus,
+    pub seen: Seen,
+}
+
+pub enum Seen {
+    /// Connect was read: the connector (`None` when Connect does not have it).
+    Live {
+        handle: Arc<ClusterHandle>,
+        live: Option<Live>,
+    },
+    /// Connect was not read, or could not be.
+    Blocked(Blocked),
+}
+
+pub struct Blocked {
+    pub finding: Finding,
+    /// What the schema could not refuse, for `status.validationErrors`.
+    pub validation_errors: Vec<ValidationError>,
+    /// A Warning Event to publish (already masked).
+    pub note: Option<Note>,
+}
+
+impl Blocked {
+    fn by(finding: Finding) -> Self {
+        Self {
+            finding,
+            validation_errors: Vec::new(),
+            note: None,
+        }
+    }
+}
+
+pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
+    let name = obj.connector_name();
+    let desired = desired_config(&obj.spec, &name);
+    let prev = ctx.statuses.last(obj);
+    let seen = look(obj, ctx, &name, &desired).await?;
+    Ok(Snapshot {
+        name,
+        desired,
+        prev,
+        seen,
+    })
+}
+
+/// Spec, cluster, ownership, then Connect: the first that stops the reconcile wins.
+async fn look(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    name: &str,
+    desired: &BTreeMap<String, String>,
+) -> Result<Seen> {
+    let errors = spec_errors(&obj.spec);
+    if !errors.is_empty() {
+        return Ok(Seen::Blocked(Blocked {
+            validation_errors: errors,
+            ..Blocked::by(Finding::InvalidSpec)
+        }));
+    }
+    let handle = match cluster_handle(obj, ctx).await {
+        Ok(h) => h,
+        Err(e) if e.is_missing_setup() => {
+            let (reason, message) = (e.reason(), e.to_string());
+            return Ok(Seen::Blocked(Blocked::by(Finding::ClusterSetup {
+                reason,
+                message,
+            })));
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(owner) = ctx.with_caches(|c| c.conflicting_owner(obj, &handle.url)) {
+        return Ok(Seen::Blocked(Blocked::by(Finding::Conflict {
+            connector: name.to_string(),
+            url: handle.url.clone(),
+            owner,
+        })));
+    }
+    match read_live(&handle, name).await {
+        Ok(live) => Ok(Seen::Live { handle, live }),
+        Err(e) if e.is_transient() || matches!(e, Error::Unauthorized(_)) => {
+            let message = mask(&e.to_string(), desired);
+            Ok(Seen::Blocked(Blocked {
+                note: Some(Note::failure(&e, "Read", message.clone())),
+                ..Blocked::by(Finding::Unreadable {
+                    reason: e.reason(),
+                    message,
+                })
+            }))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The handle of the KafkaConnectCluster `obj` names, built (credentials read) on first use.
+pub async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<ClusterHandle>> {
+    let ns = obj.namespace().unwrap_or_default();
+    let key = (ns.clone(), obj.spec.cluster_ref.name.clone());
+    let cluster = ctx
+        .cluster_store
+        .get(&ObjectRef::<KafkaConnectCluster>::new(&key.1).within(&ns))
+        .ok_or_else(|| Error::ClusterNotFound(format!("{ns}/{}", key.1)))?;
+    if let Some(h) = ctx.clusters.get(&key)
+        && h.url == normalise_url(&cluster.spec.url)
+    {
+        return Ok(h);
+    }
+    let settings = resolve_settings(&ctx.client, &cluster).await?;
+    ctx.clusters.ensure(key, &settings)
+}
+
+/// The connector as Connect shows it: the bulk view when it lists the connector, else
+/// per-connector reads (a connector with no status yet is missing from the bulk map).
+async fn read_live(handle: &ClusterHandle, name: &str) -> Result<Option<Live>> {
+    if let Some(e) = handle.entry(name)
+        && let (Some(info), Some(status)) = (e.info, e.status)
+    {
+        return Ok(Some(Live {
+            config: info.config,
+            status: Some(status),
+        }));
+    }
+    read_connector(&handle.client, name).await
+}
+
+/// `GET .../config` and `GET .../status` of one connector: `None` when Connect does not
+/// have it; no status right after creation, before the connector started.
+pub async fn read_connector(client: &ConnectClient, name: &str) -> Result<Option<Live>> {
+    let config = match client.get_config(name).await {
+        Ok(c) => c,
+        Err(Error::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let status = match client.status(name).await {
+        Ok(s) => Some(s),
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(Some(Live { config, status }))
+}

@@ -1,0 +1,105 @@
+//! `Live`: one connector as Connect shows it, and the rules read from it (failed, healthy,
+//! settled in a state). Both the verdict and the confirmation of a state change use
+//! `settled_in`, so "done" means the same thing in both places.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::connect::types::{ConnectorStateInfo, TaskState};
+use crate::vocabulary::ConnectState;
+
+/// What Connect shows for one connector: its stored config and, once it started, its status.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Live {
+    pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub status: Option<ConnectorStateInfo>,
+}
+
+impl Live {
+    pub fn state(&self) -> Option<&ConnectState> {
+        self.status.as_ref().map(|s| &s.connector.state)
+    }
+
+    pub fn any_failed(&self) -> bool {
+        self.status.as_ref().is_some_and(any_failed)
+    }
+
+    /// Connector and every task RUNNING.
+    pub fn healthy(&self) -> bool {
+        self.status.as_ref().is_some_and(|s| {
+            s.connector.state == ConnectState::Running
+                && s.tasks.iter().all(|t| t.state == ConnectState::Running)
+        })
+    }
+}
+
+/// The connector or one of its tasks is FAILED.
+pub fn any_failed(s: &ConnectorStateInfo) -> bool {
+    s.connector.state == ConnectState::Failed
+        || s.tasks.iter().any(|t| t.state == ConnectState::Failed)
+}
+
+/// Connect shows the connector in `target` and its tasks have followed. Connect reports the
+/// connector's new state before its tasks move: a stopped connector is done once its tasks
+/// are gone, a paused or running one once every task is in that state or FAILED (a FAILED
+/// task does not take part in a transition; it is reported on its own).
+pub fn settled_in(s: &ConnectorStateInfo, target: &ConnectState) -> bool {
+    s.connector.state == *target && tasks_followed(&s.tasks, target)
+}
+
+pub fn tasks_followed(tasks: &[TaskState], target: &ConnectState) -> bool {
+    match target {
+        ConnectState::Stopped => tasks.is_empty(),
+        t => tasks
+            .iter()
+            .all(|task| task.state == *t || task.state == ConnectState::Failed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(connector: &str, tasks: &[&str]) -> ConnectorStateInfo {
+        serde_json::from_value(serde_json::json!({
+            "name": "c",
+            "connector": {"state": connector},
+            "tasks": tasks.iter().enumerate()
+                .map(|(i, s)| serde_json::json!({"id": i, "state": s}))
+                .collect::<Vec<_>>(),
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn stopped_waits_for_the_tasks_to_go() {
+        assert!(!settled_in(
+            &status("STOPPED", &["RUNNING"]),
+            &ConnectState::Stopped
+        ));
+        assert!(settled_in(&status("STOPPED", &[]), &ConnectState::Stopped));
+    }
+
+    #[test]
+    fn paused_waits_for_every_task_but_a_failed_one() {
+        let p = ConnectState::Paused;
+        assert!(!settled_in(&status("PAUSED", &["PAUSED", "RUNNING"]), &p));
+        assert!(settled_in(&status("PAUSED", &["PAUSED", "PAUSED"]), &p));
+        assert!(settled_in(&status("PAUSED", &["PAUSED", "FAILED"]), &p));
+        assert!(!settled_in(&status("RUNNING", &["PAUSED"]), &p));
+    }
+
+    #[test]
+    fn failed_and_healthy() {
+        let live = |s| Live {
+            config: Default::default(),
+            status: Some(s),
+        };
+        assert!(live(status("RUNNING", &["FAILED"])).any_failed());
+        assert!(!live(status("RUNNING", &["RUNNING"])).any_failed());
+        assert!(live(status("RUNNING", &["RUNNING"])).healthy());
+        assert!(!live(status("RUNNING", &["UNASSIGNED"])).healthy());
+    }
+}

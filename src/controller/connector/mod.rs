@@ -1,0 +1,240 @@
+//! The KafkaConnector reconciler, in three steps a reader can follow in this folder:
+//! fetch (`fetch.rs`: Kubernetes and Connect read into one `Snapshot`) → decide (pure:
+//! `decide.rs` for the plan, `verdict.rs` for the conditions) → act (`act.rs`, one function
+//! per write to Connect, sequenced by `acting.rs`); then one status write
+//! (`status_writer.rs`). Deletion is `cleanup.rs`.
+
+mod act;
+mod acting;
+mod cleanup;
+pub mod decide;
+mod fetch;
+pub mod live;
+mod status;
+pub mod verdict;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event, finalizer};
+use kube::{Api, ResourceExt};
+
+use acting::Acting;
+use decide::{DecideInput, desired_config};
+use fetch::{Seen, Snapshot};
+use live::Live;
+use verdict::{Finding, VerdictInput, verdict};
+
+use super::FINALIZER;
+use super::context::{Context, health_key};
+use super::events::{Note, publish};
+use super::status_writer::write_connector_status;
+use crate::api::KafkaConnector;
+use crate::api::connector::KafkaConnectorStatus;
+use crate::error::{Error, Result};
+use crate::mask::mask;
+use crate::telemetry::metrics;
+
+const KIND: &str = "KafkaConnector";
+
+#[tracing::instrument(skip_all, fields(namespace = %obj.namespace().unwrap_or_default(), kafkaconnector = %obj.name_any(),
+    connector = %obj.connector_name(), cluster = %obj.spec.cluster_ref.name))]
+pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Action> {
+    let start = Instant::now();
+    let key = health_key(&obj.namespace().unwrap_or_default(), &obj.name_any());
+    ctx.health.started(&key);
+    if let Some(file) = &ctx.config.fault_stall_file
+        && file.exists()
+    {
+        tracing::warn!(file = %file.display(), "fault injection: this reconcile hangs");
+        std::future::pending::<()>().await;
+    }
+    // Ownership and cleanup read the KafkaConnectCluster cache: with a partial cache another
+    // CR's claim would be invisible, and a missing cluster would release the finalizer.
+    if !ctx.clusters_synced() {
+        ctx.health.finished(&key, None);
+        return Ok(Action::requeue(Duration::from_secs(2)));
+    }
+    let result = run_finalizer(obj.clone(), &ctx).await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::reconciled(KIND, outcome, start.elapsed());
+    if let Err(e) = &result {
+        metrics::error(KIND, e.label());
+        let note = mask(
+            &e.to_string(),
+            &desired_config(&obj.spec, &obj.connector_name()),
+        );
+        publish(&ctx, obj.as_ref(), Note::failure(e, "Reconcile", note)).await;
+    }
+    ctx.health.finished(&key, None);
+    result
+}
+
+/// Apply or cleanup behind the finalizer, within the reconcile timeout.
+async fn run_finalizer(obj: Arc<KafkaConnector>, ctx: &Context) -> Result<Action> {
+    use kube::runtime::finalizer::Error as F;
+    let api: Api<KafkaConnector> =
+        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let budget = ctx.config.timeouts.reconcile;
+    let fut = finalizer(&api, FINALIZER, obj, |event| async {
+        match event {
+            Event::Apply(o) => apply(&o, ctx).await,
+            Event::Cleanup(o) => cleanup::cleanup(&o, ctx).await,
+        }
+    });
+    match tokio::time::timeout(budget, fut).await {
+        Err(_) => Err(Error::Timeout(budget)),
+        Ok(Ok(a)) => Ok(a),
+        Ok(Err(F::ApplyFailed(e) | F::CleanupFailed(e))) => Err(e),
+        Ok(Err(e)) => Err(Error::Finalizer(e.to_string())),
+    }
+}
+
+pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, _ctx: Arc<Context>) -> Action {
+    // Connect's messages may echo config values: mask them like everything we write.
+    let error = mask(
+        &err.to_string(),
+        &desired_config(&obj.spec, &obj.connector_name()),
+    );
+    tracing::warn!(%error, reason = err.label(), "KafkaConnector reconcile failed");
+    // Jitter so that many connectors of one failing cluster do not retry in lockstep.
+    let jitter = Duration::from_millis(rand::random_range(0..2000));
+    let base = if err.is_transient() {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(30)
+    };
+    Action::requeue(base + jitter)
+}
+
+/// fetch → decide → act → one status write.
+async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
+    let Snapshot {
+        name,
+        desired,
+        prev,
+        seen,
+    } = fetch::gather(obj, ctx).await?;
+    let mut status = carried_over(obj, &name, &prev);
+    let (handle, live) = match seen {
+        Seen::Live { handle, live } => (handle, live),
+        Seen::Blocked(blocked) => {
+            if let Some(note) = blocked.note {
+                publish(ctx, obj, note).await;
+            }
+            status.validation_errors = blocked.validation_errors;
+            let end = Ending::new(&prev, None, &desired, Some(blocked.finding));
+            return conclude(obj, ctx, status, end).await.map(Action::requeue);
+        }
+    };
+    let plan = decide::decide(&DecideInput {
+        spec: &obj.spec,
+        connector_name: &name,
+        live: live.as_ref(),
+        status: &prev,
+        now: jiff::Timestamp::now(),
+        auto_restart_base: ctx.config.auto_restart_base,
+    });
+    tracing::debug!(?plan, "plan");
+    let mut run = Acting {
+        obj,
+        ctx,
+        handle: &handle,
+        name: &name,
+        desired: &desired,
+        status,
+        acted: false,
+        in_flight: None,
+    };
+    if let Some(invalid) = run.config(&plan.config, &obj.spec.class).await? {
+        let end = Ending::new(&prev, live.as_ref(), &desired, Some(invalid));
+        return conclude(obj, ctx, run.status, end)
+            .await
+            .map(Action::requeue);
+    }
+    if let Some(action) = plan.state {
+        run.change_state(action).await?;
+    }
+    if let Some(restart) = &plan.restart {
+        run.restart(restart).await?;
+    }
+    run.auto_restart(&plan.auto_restart, &prev).await?;
+    let live = run.read_back(live).await;
+    run.topics(live.as_ref(), &prev).await;
+    let finding = run.finding(&plan.auto_restart);
+    let end = Ending::new(&prev, live.as_ref(), &desired, finding);
+    let requeue = conclude(obj, ctx, run.status, end).await?;
+    // An auto-restart due (or a count to reset) later: come back then, if that is sooner.
+    let wait = plan.auto_restart.wait_seconds.map(Duration::from_secs);
+    Ok(Action::requeue(wait.map_or(requeue, |w| w.min(requeue))))
+}
+
+/// What status keeps from the last one written, whatever this reconcile sees.
+fn carried_over(
+    obj: &KafkaConnector,
+    name: &str,
+    prev: &KafkaConnectorStatus,
+) -> KafkaConnectorStatus {
+    KafkaConnectorStatus {
+        observed_generation: obj.metadata.generation,
+        connector_name: Some(name.to_string()),
+        conditions: prev.conditions.clone(),
+        last_restart_id: prev.last_restart_id.clone(),
+        auto_restart: prev.auto_restart.clone(),
+        topics: prev.topics.clone(),
+        ..Default::default()
+    }
+}
+
+/// How a reconcile ends: what it saw and what it found.
+struct Ending<'a> {
+    prev: &'a KafkaConnectorStatus,
+    live: Option<&'a Live>,
+    secrets: &'a BTreeMap<String, String>,
+    finding: Option<Finding>,
+}
+
+impl<'a> Ending<'a> {
+    fn new(
+        prev: &'a KafkaConnectorStatus,
+        live: Option<&'a Live>,
+        secrets: &'a BTreeMap<String, String>,
+        finding: Option<Finding>,
+    ) -> Self {
+        Self {
+            prev,
+            live,
+            secrets,
+            finding,
+        }
+    }
+}
+
+/// Fills status from the live view and the verdict, writes it if it changed, and returns
+/// when to look again.
+async fn conclude(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    mut st: KafkaConnectorStatus,
+    end: Ending<'_>,
+) -> Result<Duration> {
+    if end.live.is_some() || end.finding.is_none() {
+        status::apply_live(&mut st, end.live, end.secrets);
+    } else {
+        // We could not look, or found nothing to show: keep the last known view.
+        status::keep_view(&mut st, end.prev);
+    }
+    let mut v = verdict(&VerdictInput {
+        state: obj.spec.state,
+        auto_restart: obj.spec.auto_restart.as_ref().is_some_and(|a| a.enabled),
+        live: end.live,
+        finding: end.finding.as_ref(),
+        idle: ctx.config.resync,
+    });
+    v.message = mask(&v.message, end.secrets);
+    status::set_conditions(&mut st, &v, obj.metadata.generation);
+    write_connector_status(&ctx.client, &ctx.statuses, obj, &st).await?;
+    Ok(v.requeue)
+}

@@ -1,0 +1,116 @@
+//! Builds a KafkaConnector's status from what Connect reports and from the verdict, with
+//! secrets masked. Writing it is `status_writer`'s job.
+
+use std::collections::BTreeMap;
+
+use super::live::Live;
+use super::verdict::Verdict;
+use crate::api::conditions::{self, READY, RECONCILING, STALLED, condition};
+use crate::api::connector::{KafkaConnectorStatus, TaskStatus};
+use crate::mask::mask;
+use crate::vocabulary::{ConnectState, Reason};
+
+/// Longest trace kept in status; the full one stays in Connect's logs and REST API.
+const TRACE_MAX_CHARS: usize = 2000;
+const TRACE_MAX_LINES: usize = 12;
+
+pub fn trim_trace(trace: &str) -> String {
+    let mut out: String = trace
+        .lines()
+        .take(TRACE_MAX_LINES)
+        .collect::<Vec<_>>()
+        .join("\n");
+    if out.chars().count() > TRACE_MAX_CHARS {
+        out = out.chars().take(TRACE_MAX_CHARS).collect();
+    }
+    if out.len() < trace.trim_end().len() {
+        out.push_str("\n...");
+    }
+    out
+}
+
+/// Copies Connect's view into `status` (state, worker, tasks, trace), masked.
+pub fn apply_live(
+    status: &mut KafkaConnectorStatus,
+    live: Option<&Live>,
+    secrets: &BTreeMap<String, String>,
+) {
+    let st = live.and_then(|l| l.status.as_ref());
+    let trace = |t: Option<&str>| t.map(|t| mask(&trim_trace(t), secrets));
+    status.state = st.map(|s| s.connector.state.to_string());
+    status.worker_id = st.and_then(|s| s.connector.worker_id.clone());
+    status.trace = st.and_then(|s| trace(s.connector.trace.as_deref()));
+    status.tasks = st
+        .map(|s| {
+            s.tasks
+                .iter()
+                .map(|t| TaskStatus {
+                    id: t.id,
+                    state: t.state.to_string(),
+                    worker_id: t.worker_id.clone(),
+                    trace: trace(t.trace.as_deref()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    status.tasks_ready = st.map(|s| {
+        let running = s
+            .tasks
+            .iter()
+            .filter(|t| t.state == ConnectState::Running)
+            .count();
+        format!("{running}/{}", s.tasks.len())
+    });
+}
+
+/// Keeps the last known view of Connect (when this reconcile could not look).
+pub fn keep_view(status: &mut KafkaConnectorStatus, prev: &KafkaConnectorStatus) {
+    status.state = prev.state.clone();
+    status.worker_id = prev.worker_id.clone();
+    status.trace = prev.trace.clone();
+    status.tasks = prev.tasks.clone();
+    status.tasks_ready = prev.tasks_ready.clone();
+}
+
+/// The three kstatus conditions from one verdict (transition times kept where unchanged).
+pub fn set_conditions(status: &mut KafkaConnectorStatus, v: &Verdict, generation: Option<i64>) {
+    let old = std::mem::take(&mut status.conditions);
+    let when = |on: bool, otherwise: Reason| if on { v.reason } else { otherwise };
+    let text = |on: bool| if on { v.message.clone() } else { String::new() };
+    let mut new = vec![
+        condition(READY, v.ready, v.reason, v.message.clone(), generation),
+        condition(
+            RECONCILING,
+            v.reconciling,
+            when(v.reconciling, Reason::Idle),
+            text(v.reconciling),
+            generation,
+        ),
+        condition(
+            STALLED,
+            v.stalled,
+            when(v.stalled, Reason::Progressing),
+            text(v.stalled),
+            generation,
+        ),
+    ];
+    conditions::carry_transition_times(&mut new, &old);
+    status.conditions = new;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traces_are_trimmed() {
+        let trace = (0..100)
+            .map(|i| format!("\tat frame{i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let t = trim_trace(&trace);
+        assert!(t.lines().count() <= TRACE_MAX_LINES + 1);
+        assert!(t.ends_with("..."));
+        assert_eq!(trim_trace("short"), "short");
+    }
+}

@@ -1,0 +1,277 @@
+//! The pure verdict of a KafkaConnector reconcile: from what Connect shows and what the
+//! reconcile found, the `Ready`/`Reconciling`/`Stalled` conditions (one reason, one message)
+//! and when to look again. Unit-tested from the YAML fixtures in `tests/fixtures/verdict/`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::live::{Live, settled_in};
+use crate::api::connector::DesiredState;
+use crate::vocabulary::{ConnectState, Reason};
+
+/// Look again soon: something is in flight (tasks starting, a transition not yet confirmed).
+pub const SOON: Duration = Duration::from_secs(3);
+/// Connect could not be read: look again after a few polls' worth.
+const UNREADABLE: Duration = Duration::from_secs(9);
+/// The KafkaConnectCluster or something it names is missing: someone must create it.
+const CLUSTER_SETUP: Duration = Duration::from_secs(15);
+/// The owner may go away without waking us.
+const CONFLICT: Duration = Duration::from_secs(30);
+/// Connect refused the config: the spec must change (which wakes us anyway).
+const INVALID_CONFIG: Duration = Duration::from_secs(60);
+
+/// What shaped this reconcile besides the live view: why it could not look at Connect, or
+/// what acting on it found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
+pub enum Finding {
+    /// `spec.config` holds what the schema could not refuse (see `status.validationErrors`).
+    InvalidSpec,
+    /// The KafkaConnectCluster, or a Secret, ConfigMap or TLS material it names, is missing
+    /// or unusable.
+    ClusterSetup { reason: Reason, message: String },
+    /// Another KafkaConnector owns this connector.
+    Conflict {
+        connector: String,
+        url: String,
+        owner: String,
+    },
+    /// Connect could not be read: unreachable, rebalancing, or refusing our credentials.
+    Unreadable { reason: Reason, message: String },
+    /// Connect's validation refused the desired config; nothing was written.
+    InvalidConfig { errors: usize },
+    /// `autoRestart.maxRestarts` is reached while the connector is FAILED.
+    AutoRestartExhausted { connector: String },
+    /// A state change not confirmed yet, or a read back that failed.
+    InFlight { message: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub ready: bool,
+    pub reason: Reason,
+    pub message: String,
+    pub reconciling: bool,
+    pub stalled: bool,
+    #[serde(with = "seconds")]
+    pub requeue: Duration,
+}
+
+pub struct VerdictInput<'a> {
+    pub state: DesiredState,
+    pub auto_restart: bool,
+    pub live: Option<&'a Live>,
+    pub finding: Option<&'a Finding>,
+    /// The requeue of a connector with nothing left to do (`--resync`).
+    pub idle: Duration,
+}
+
+pub fn verdict(input: &VerdictInput<'_>) -> Verdict {
+    match input.finding {
+        Some(f) => from_finding(f, input.idle),
+        None => from_live(input),
+    }
+}
+
+/// Not ready, for `reason`: stalled (someone must act) or reconciling (we keep trying).
+fn not_ready(reason: Reason, message: String, stalled: bool, requeue: Duration) -> Verdict {
+    Verdict {
+        ready: false,
+        reason,
+        message,
+        reconciling: !stalled,
+        stalled,
+        requeue,
+    }
+}
+
+fn from_finding(f: &Finding, idle: Duration) -> Verdict {
+    match f {
+        Finding::InvalidSpec => not_ready(
+            Reason::InvalidSpec,
+            "spec.config is not acceptable, see status.validationErrors; Connect was not changed"
+                .into(),
+            true,
+            idle,
+        ),
+        Finding::ClusterSetup { reason, message } => {
+            not_ready(*reason, message.clone(), false, CLUSTER_SETUP)
+        }
+        Finding::Conflict {
+            connector,
+            url,
+            owner,
+        } => not_ready(
+            Reason::Conflict,
+            format!("connector {connector} on {url} is claimed by KafkaConnector {owner}"),
+            true,
+            CONFLICT,
+        ),
+        Finding::Unreadable { reason, message } => {
+            not_ready(*reason, message.clone(), false, UNREADABLE)
+        }
+        Finding::InvalidConfig { errors } => not_ready(
+            Reason::InvalidConfig,
+            format!(
+                "the config has {errors} error(s), see status.validationErrors; Connect was not changed"
+            ),
+            true,
+            INVALID_CONFIG,
+        ),
+        Finding::AutoRestartExhausted { connector } => not_ready(
+            Reason::AutoRestartExhausted,
+            format!(
+                "connector {connector} is FAILED and autoRestart.maxRestarts is reached; set spec.restart to try again"
+            ),
+            true,
+            idle,
+        ),
+        Finding::InFlight { message } => {
+            not_ready(Reason::Progressing, message.clone(), false, SOON)
+        }
+    }
+}
+
+/// Ready only when Connect shows exactly what the spec asks for: the right state, its tasks
+/// followed and, when running, every task RUNNING (Strimzi #6624: a CR stayed Ready with
+/// FAILED tasks). A FAILED connector or task stalls unless auto-restart will act.
+fn from_live(input: &VerdictInput<'_>) -> Verdict {
+    let idle = input.idle;
+    let Some(status) = input.live.and_then(|l| l.status.as_ref()) else {
+        let msg = "waiting for Connect to report the connector's status";
+        return not_ready(Reason::Starting, msg.into(), false, SOON);
+    };
+    let state = &status.connector.state;
+    if *state == ConnectState::Failed {
+        let worker = status.connector.worker_id.clone().unwrap_or_default();
+        let msg = format!("connector is FAILED on worker {worker}");
+        return not_ready(Reason::ConnectorFailed, msg, !input.auto_restart, idle);
+    }
+    let failed: Vec<String> = status
+        .tasks
+        .iter()
+        .filter(|t| t.state == ConnectState::Failed)
+        .map(|t| t.id.to_string())
+        .collect();
+    if !failed.is_empty() {
+        let msg = format!("task(s) {} FAILED", failed.join(", "));
+        return not_ready(Reason::TasksFailed, msg, !input.auto_restart, idle);
+    }
+    let want = input.state.connect_state();
+    if *state != want {
+        let msg = format!("connector is {state}, want {want}");
+        return not_ready(Reason::Progressing, msg, false, SOON);
+    }
+    if want == ConnectState::Running
+        && (status.tasks.is_empty() || status.tasks.iter().any(|t| t.state != want))
+    {
+        let msg = "waiting for every task to be RUNNING";
+        return not_ready(Reason::TasksStarting, msg.into(), false, SOON);
+    }
+    if !settled_in(status, &want) {
+        let msg = format!("connector is {state}, waiting for its tasks to follow");
+        return not_ready(Reason::Progressing, msg, false, SOON);
+    }
+    Verdict {
+        ready: true,
+        reason: input.state.ready_reason(),
+        message: format!("connector is {state}"),
+        reconciling: false,
+        stalled: false,
+        requeue: idle,
+    }
+}
+
+/// Every reason `verdict` can give (the fixture test checks each one is covered).
+pub const REASONS: [Reason; 18] = [
+    Reason::InvalidSpec,
+    Reason::ClusterNotFound,
+    Reason::MissingReference,
+    Reason::InvalidTls,
+    Reason::Conflict,
+    Reason::ConnectUnavailable,
+    Reason::Rebalancing,
+    Reason::Unauthorized,
+    Reason::InvalidConfig,
+    Reason::AutoRestartExhausted,
+    Reason::Progressing,
+    Reason::Starting,
+    Reason::ConnectorFailed,
+    Reason::TasksFailed,
+    Reason::TasksStarting,
+    Reason::Running,
+    Reason::Paused,
+    Reason::Stopped,
+];
+
+mod seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_secs(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Fixture {
+        description: String,
+        #[serde(default)]
+        state: DesiredState,
+        #[serde(default)]
+        auto_restart: bool,
+        #[serde(default)]
+        live: Option<Live>,
+        #[serde(default)]
+        finding: Option<Finding>,
+        expect: Verdict,
+    }
+
+    /// Every `tests/fixtures/verdict/*.yaml`, with a resync (idle requeue) of 300 s; together
+    /// they cover every reason the verdict can give.
+    #[test]
+    fn verdict_fixtures_cover_every_reason() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/verdict");
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        paths.sort();
+        let mut seen = std::collections::BTreeSet::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let f: Fixture =
+                serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let got = verdict(&VerdictInput {
+                state: f.state,
+                auto_restart: f.auto_restart,
+                live: f.live.as_ref(),
+                finding: f.finding.as_ref(),
+                idle: Duration::from_secs(300),
+            });
+            assert_eq!(got, f.expect, "{}: {}", path.display(), f.description);
+            seen.insert(got.reason.as_str());
+        }
+        let missing: Vec<_> = REASONS
+            .iter()
+            .filter(|r| !seen.contains(r.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "no verdict fixture gives {missing:?}");
+    }
+}

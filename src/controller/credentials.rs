@@ -1,0 +1,118 @@
+//! Reads what a KafkaConnectCluster names in Kubernetes (the URL, the auth Secret, the CA
+//! and client-certificate material) into `ClientSettings`. Resolution happens on every
+//! cluster reconcile, so a rotated password or CA is picked up without a restart.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use base64::Engine;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::{Api, Client};
+use url::Url;
+
+use crate::api::KafkaConnectCluster;
+use crate::connect::ClientSettings;
+use crate::error::{Error, Result};
+
+/// Reads the Secrets and ConfigMaps that `cluster` names and returns resolved settings.
+/// A missing object or key is `Error::MissingReference` naming it (never its content).
+pub async fn resolve_settings(
+    client: &Client,
+    cluster: &KafkaConnectCluster,
+) -> Result<ClientSettings> {
+    let ns = cluster.metadata.namespace.clone().unwrap_or_default();
+    let url = Url::parse(&cluster.spec.url)
+        .map_err(|e| Error::MissingReference(format!("spec.url is not a URL: {e}")))?;
+    let mut settings = ClientSettings::plain(url);
+    if let Some(t) = cluster.spec.request_timeout_seconds {
+        settings.timeout = Duration::from_secs(t.into());
+    }
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    if let Some(auth) = &cluster.spec.auth {
+        if let Some(basic) = &auth.basic {
+            let data = secret_data(&secrets, &basic.secret_name).await?;
+            let user = key(
+                &data,
+                &basic.secret_name,
+                basic.username_key.as_deref().unwrap_or("username"),
+            )?;
+            let pass = key(
+                &data,
+                &basic.secret_name,
+                basic.password_key.as_deref().unwrap_or("password"),
+            )?;
+            let mut raw = user;
+            raw.push(b':');
+            raw.extend_from_slice(&pass);
+            settings.authorization = Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            ));
+        } else if let Some(bearer) = &auth.bearer {
+            let data = secret_data(&secrets, &bearer.secret_name).await?;
+            let token = key(
+                &data,
+                &bearer.secret_name,
+                bearer.token_key.as_deref().unwrap_or("token"),
+            )?;
+            let token = String::from_utf8(token).map_err(|_| {
+                Error::MissingReference(format!(
+                    "Secret {}: token is not UTF-8",
+                    bearer.secret_name
+                ))
+            })?;
+            settings.authorization = Some(format!("Bearer {}", token.trim()));
+        }
+    }
+    if let Some(tls) = &cluster.spec.tls {
+        settings.insecure_skip_verify = tls.insecure_skip_verify;
+        if let Some(ca) = &tls.ca {
+            let k = ca.key.as_deref().unwrap_or("ca.crt");
+            settings.ca_pem = Some(match (&ca.secret_name, &ca.config_map_name) {
+                (Some(s), _) => key(&secret_data(&secrets, s).await?, s, k)?,
+                (None, Some(cm)) => {
+                    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+                    let map = cms.get_opt(cm).await?.ok_or_else(|| {
+                        Error::MissingReference(format!("ConfigMap {cm} not found"))
+                    })?;
+                    map.data
+                        .and_then(|d| d.get(k).cloned())
+                        .map(String::into_bytes)
+                        .ok_or_else(|| {
+                            Error::MissingReference(format!("ConfigMap {cm} has no key {k}"))
+                        })?
+                }
+                (None, None) => {
+                    return Err(Error::MissingReference("tls.ca names no source".into()));
+                }
+            });
+        }
+        if let Some(name) = &tls.client_certificate_secret {
+            let data = secret_data(&secrets, name).await?;
+            let mut pem = key(&data, name, "tls.crt")?;
+            pem.push(b'\n');
+            pem.extend_from_slice(&key(&data, name, "tls.key")?);
+            settings.client_identity_pem = Some(pem);
+        }
+    }
+    Ok(settings)
+}
+
+async fn secret_data(api: &Api<Secret>, name: &str) -> Result<BTreeMap<String, ByteString>> {
+    let secret = api
+        .get_opt(name)
+        .await?
+        .ok_or_else(|| Error::MissingReference(format!("Secret {name} not found")))?;
+    let mut data = secret.data.unwrap_or_default();
+    for (k, v) in secret.string_data.unwrap_or_default() {
+        data.insert(k, ByteString(v.into_bytes()));
+    }
+    Ok(data)
+}
+
+fn key(data: &BTreeMap<String, ByteString>, secret: &str, key: &str) -> Result<Vec<u8>> {
+    data.get(key)
+        .map(|b| b.0.clone())
+        .ok_or_else(|| Error::MissingReference(format!("Secret {secret} has no key {key}")))
+}
