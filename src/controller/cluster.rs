@@ -7,11 +7,11 @@ use std::time::Instant;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
+use super::cluster_handle::{ClusterHandle, ClusterKey, ClusterView};
 use super::connector::live::any_failed;
 use super::context::Context;
 use super::credentials::resolve_settings;
 use super::events::{Note, publish};
-use super::poller::{ClusterHandle, ClusterKey, ClusterView};
 use super::status_writer::apply_status;
 use crate::api::cluster::{ConnectorCounts, PluginStatus, UnmanagedPolicy};
 use crate::api::conditions::{self, Conditioned, READY};

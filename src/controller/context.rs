@@ -15,7 +15,7 @@ use super::registry::ClusterRegistry;
 use super::status_writer::StatusMemory;
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::config::OperatorConfig;
-use crate::telemetry::health::Health;
+use crate::telemetry::health::{Health, connector_key};
 
 pub struct Context {
     pub client: Client,
@@ -80,7 +80,7 @@ impl Context {
             .expect("topics lock")
             .remove(&uid(obj));
         let ns = obj.metadata.namespace.clone().unwrap_or_default();
-        self.health.forget(&health_key(
+        self.health.forget(&connector_key(
             &ns,
             &obj.metadata.name.clone().unwrap_or_default(),
         ));
@@ -98,11 +98,6 @@ impl Context {
 
 fn uid(obj: &KafkaConnector) -> String {
     obj.metadata.uid.clone().unwrap_or_default()
-}
-
-/// The key `Health` tracks a KafkaConnector under.
-pub fn health_key(namespace: &str, name: &str) -> String {
-    format!("KafkaConnector/{namespace}/{name}")
 }
 
 /// Whether a reflector store holds a complete list (polled, never awaited: see `run`).

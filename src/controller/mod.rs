@@ -2,20 +2,20 @@
 //!
 //! - `connector/`: the KafkaConnector reconciler (fetch → decide → act → status).
 //! - `cluster.rs`: the KafkaConnectCluster reconciler (REST API info, unmanaged connectors).
-//! - `registry.rs` and `poller.rs`: one handle per Connect cluster, its client and the
-//!   bulk-polled live view that wakes only the connectors that changed.
+//! - `registry.rs` (with the poll loop) and `cluster_handle.rs`: one handle per Connect
+//!   cluster, its client and the bulk-polled live view that wakes only what changed.
 //! - `credentials.rs`: Secrets and ConfigMaps a cluster names, read into client settings.
 //! - `ownership.rs`: which KafkaConnector owns a connector name on a Connect cluster.
 //! - `status_writer.rs`: the one way status is written. `events.rs`: Kubernetes Events.
 //! - `context.rs`: what every reconcile shares.
 
 pub mod cluster;
+pub mod cluster_handle;
 pub mod connector;
 pub mod context;
 pub mod credentials;
 pub mod events;
 pub mod ownership;
-pub mod poller;
 pub mod registry;
 pub mod status_writer;
 
@@ -30,7 +30,8 @@ use kube::{Api, Client};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::config::OperatorConfig;
 use crate::telemetry::health::Health;
-use context::{Context, health_key, store_synced};
+use crate::telemetry::health::connector_key;
+use context::{Context, store_synced};
 use registry::ClusterRegistry;
 
 /// Name of the field manager for server-side apply, and of the event reporter.
@@ -129,7 +130,7 @@ pub async fn run(
                 match r {
                     // Deleted before its reconcile ran: nothing is due for it any more.
                     Err(E::ObjectNotFound(obj)) => {
-                        health.forget(&health_key(
+                        health.forget(&connector_key(
                             obj.namespace.as_deref().unwrap_or_default(),
                             &obj.name,
                         ));

@@ -1,21 +1,23 @@
-//! The registry of `ClusterHandle`s, one per KafkaConnectCluster: built (client and poll
-//! loop) on first use, rebuilt when the resolved settings change, and the channels through
-//! which a poll wakes the reconcilers.
+//! The registry of `ClusterHandle`s, one per KafkaConnectCluster, and each handle's poll
+//! loop. A handle is built (client and loop) on first use and rebuilt when the resolved
+//! settings change. Each loop refreshes its handle's view with ONE
+//! `GET /connectors?expand=status&expand=info` per interval and wakes only the
+//! KafkaConnectors whose entry changed, so REST load stays flat in the number of connectors
+//! while nothing changes.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
 use futures::channel::mpsc::UnboundedSender;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::context::health_key;
+use super::cluster_handle::{ClusterHandle, ClusterKey};
 use super::ownership::normalise_url;
-use super::poller::{ClusterHandle, ClusterKey};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::connect::ClientSettings;
 use crate::error::Result;
-use crate::telemetry::health::Health;
+use crate::telemetry::health::{Health, connector_key};
 
 pub struct ClusterRegistry {
     handles: Mutex<HashMap<ClusterKey, Arc<ClusterHandle>>>,
@@ -77,7 +79,12 @@ impl ClusterRegistry {
             handles.insert(key, handle.clone());
             handle
         };
-        handle.start_polling(self, self.poll_interval);
+        let task = tokio::spawn(poll_loop(
+            Arc::downgrade(self),
+            Arc::downgrade(&handle),
+            self.poll_interval,
+        ));
+        handle.set_poller(task);
         Ok(handle)
     }
 
@@ -102,7 +109,7 @@ impl ClusterRegistry {
                 && names.is_none_or(|n| n.contains(&c.connector_name()))
             {
                 let name = c.metadata.name.clone().unwrap_or_default();
-                self.health.wanted(&health_key(&ns, &name));
+                self.health.wanted(&connector_key(&ns, &name));
                 let _ = self
                     .wake_connector
                     .unbounded_send(ObjectRef::from_obj(c.as_ref()));
@@ -118,12 +125,49 @@ impl ClusterRegistry {
         let _ = self.wake_cluster.unbounded_send(obj);
     }
 
-    pub(super) fn cluster_exists(&self, key: &ClusterKey) -> bool {
+    fn cluster_exists(&self, key: &ClusterKey) -> bool {
         match self.stores.get() {
             Some((_, clusters)) => clusters
                 .get(&ObjectRef::new(&key.1).within(&key.0))
                 .is_some(),
             None => true,
         }
+    }
+}
+
+/// Ends by itself once the handle or the registry is dropped, or the cluster object is gone.
+async fn poll_loop(
+    registry: Weak<ClusterRegistry>,
+    handle: Weak<ClusterHandle>,
+    interval: Duration,
+) {
+    loop {
+        let (Some(reg), Some(h)) = (registry.upgrade(), handle.upgrade()) else {
+            return;
+        };
+        if !reg.cluster_exists(&h.key) {
+            tracing::info!(namespace = %h.key.0, cluster = %h.key.1, "KafkaConnectCluster gone: stopping its poller");
+            reg.remove(&h.key);
+            return;
+        }
+        let sent = Instant::now();
+        let result = h.client.list_expanded().await;
+        if let Err(e) = &result {
+            tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, error = %e, "bulk poll of Connect failed");
+        }
+        let (changed, flipped) = h.apply_poll(result, sent);
+        h.export_state_counts();
+        if flipped {
+            // Reachability changed: every connector's status and the cluster's Ready change.
+            reg.wake_connectors(&h.key, None);
+            reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
+        } else if !changed.is_empty() {
+            tracing::debug!(namespace = %h.key.0, cluster = %h.key.1, changed = changed.len(), "live view changed");
+            reg.wake_connectors(&h.key, Some(&changed));
+            // Counts in the cluster's status (and unmanaged connectors) may have changed.
+            reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
+        }
+        drop((reg, h));
+        tokio::time::sleep(interval).await;
     }
 }

@@ -7,6 +7,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// The key a KafkaConnector is tracked under.
+pub fn connector_key(namespace: &str, name: &str) -> String {
+    format!("KafkaConnector/{namespace}/{name}")
+}
+
 pub struct Health {
     deadline: Duration,
     /// Reconciles running now, by object, since when.

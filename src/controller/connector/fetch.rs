@@ -15,11 +15,11 @@ use super::verdict::Finding;
 use crate::api::connector::{KafkaConnectorStatus, ValidationError, spec_errors};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::connect::ConnectClient;
+use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::credentials::resolve_settings;
 use crate::controller::events::Note;
 use crate::controller::ownership::normalise_url;
-use crate::controller::poller::ClusterHandle;
 use crate::error::{Error, Result};
 use crate::mask::mask;
 

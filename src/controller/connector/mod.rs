@@ -28,13 +28,14 @@ use live::Live;
 use verdict::{Finding, VerdictInput, verdict};
 
 use super::FINALIZER;
-use super::context::{Context, health_key};
+use super::context::Context;
 use super::events::{Note, publish};
 use super::status_writer::write_connector_status;
 use crate::api::KafkaConnector;
 use crate::api::connector::KafkaConnectorStatus;
 use crate::error::{Error, Result};
 use crate::mask::mask;
+use crate::telemetry::health::connector_key;
 use crate::telemetry::metrics;
 
 const KIND: &str = "KafkaConnector";
@@ -43,7 +44,7 @@ const KIND: &str = "KafkaConnector";
     connector = %obj.connector_name(), cluster = %obj.spec.cluster_ref.name))]
 pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Action> {
     let start = Instant::now();
-    let key = health_key(&obj.namespace().unwrap_or_default(), &obj.name_any());
+    let key = connector_key(&obj.namespace().unwrap_or_default(), &obj.name_any());
     ctx.health.started(&key);
     if let Some(file) = &ctx.config.fault_stall_file
         && file.exists()

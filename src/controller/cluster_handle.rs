@@ -1,15 +1,11 @@
 //! A `ClusterHandle` per KafkaConnectCluster: its REST client and the shared live view of
-//! every connector, refreshed by a poll loop with ONE `GET /connectors?expand=status&expand=info`
-//! per interval. The loop wakes only the KafkaConnectors whose entry changed, so REST load
-//! stays flat in the number of connectors while nothing changes.
+//! every connector (refreshed by the registry's poll loop, patched by reconciles that
+//! just wrote, read by every reconcile instead of per-connector REST calls).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, RwLock};
+use std::time::Instant;
 
-use kube::runtime::reflector::ObjectRef;
-
-use super::registry::ClusterRegistry;
 use crate::connect::{ConnectClient, types::ExpandedConnector};
 use crate::error::Result;
 use crate::telemetry::metrics;
@@ -54,17 +50,8 @@ impl ClusterHandle {
         }
     }
 
-    /// Starts the poll loop; it ends by itself once the handle or the registry is dropped.
-    pub(super) fn start_polling(
-        self: &Arc<Self>,
-        registry: &Arc<ClusterRegistry>,
-        interval: Duration,
-    ) {
-        let task = tokio::spawn(poll_loop(
-            Arc::downgrade(registry),
-            Arc::downgrade(self),
-            interval,
-        ));
+    /// Keeps the poll loop's task, so that dropping the handle ends it.
+    pub(super) fn set_poller(&self, task: tokio::task::JoinHandle<()>) {
         *self.poller.lock().expect("poller lock") = Some(task);
     }
 
@@ -100,7 +87,7 @@ impl ClusterHandle {
     /// changed and whether reachability flipped.
     /// A poll sent before a reconcile's `set_entry` and answered after it carries the state
     /// before that reconcile's writes: such entries keep the reconcile's version.
-    fn apply_poll(
+    pub(super) fn apply_poll(
         &self,
         result: Result<BTreeMap<String, ExpandedConnector>>,
         sent: Instant,
@@ -140,7 +127,7 @@ impl ClusterHandle {
 impl ClusterHandle {
     /// `kco_connectors{namespace, cluster, state}` from the last poll. Every state is written,
     /// zero included, so a state that emptied does not keep its old count.
-    fn export_state_counts(&self) {
+    pub(super) fn export_state_counts(&self) {
         let v = self.view.read().expect("view lock");
         let Some(map) = v.connectors.as_ref() else {
             return;
@@ -172,41 +159,5 @@ impl Drop for ClusterHandle {
         if let Some(p) = self.poller.lock().expect("poller lock").take() {
             p.abort();
         }
-    }
-}
-
-async fn poll_loop(
-    registry: Weak<ClusterRegistry>,
-    handle: Weak<ClusterHandle>,
-    interval: Duration,
-) {
-    loop {
-        let (Some(reg), Some(h)) = (registry.upgrade(), handle.upgrade()) else {
-            return;
-        };
-        if !reg.cluster_exists(&h.key) {
-            tracing::info!(namespace = %h.key.0, cluster = %h.key.1, "KafkaConnectCluster gone: stopping its poller");
-            reg.remove(&h.key);
-            return;
-        }
-        let sent = Instant::now();
-        let result = h.client.list_expanded().await;
-        if let Err(e) = &result {
-            tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, error = %e, "bulk poll of Connect failed");
-        }
-        let (changed, flipped) = h.apply_poll(result, sent);
-        h.export_state_counts();
-        if flipped {
-            // Reachability changed: every connector's status and the cluster's Ready change.
-            reg.wake_connectors(&h.key, None);
-            reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
-        } else if !changed.is_empty() {
-            tracing::debug!(namespace = %h.key.0, cluster = %h.key.1, changed = changed.len(), "live view changed");
-            reg.wake_connectors(&h.key, Some(&changed));
-            // Counts in the cluster's status (and unmanaged connectors) may have changed.
-            reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
-        }
-        drop((reg, h));
-        tokio::time::sleep(interval).await;
     }
 }
