@@ -1,7 +1,7 @@
-//! Installing the way users do, proven on the real apiserver: the operator runs with the
-//! Helm chart's ServiceAccount identity (a TokenRequest token) and nothing but the chart's
-//! RBAC, through a whole scenario; each rule is shown to be needed by removing it; the Argo
-//! CD health scripts read real status objects taken from the stack.
+//! The Helm chart's RBAC, proven on the real apiserver: the operator runs with the chart's
+//! ServiceAccount identity (a TokenRequest token) and nothing but the chart's RBAC through a
+//! whole scenario; the rules have no wildcards, only read Secrets and ConfigMaps and each
+//! say why they exist; each rule is shown to be needed by removing it.
 
 mod common;
 
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Scenario, env, is_ready, repo_root, state};
+use common::{HEALTHY_MS, Scenario, env, is_ready_in, last_restart_id, mock, repo_root};
 use k8s_openapi::api::authentication::v1::TokenRequest;
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::{Api, PostParams};
@@ -17,23 +17,24 @@ use serde_json::{Value, json};
 
 const SA: &str = "kco-kafka-connect-operator";
 const LEASE: &str = "kco-kafka-connect-operator";
-const MOCK: &str = "org.apache.kafka.connect.tools.MockSourceConnector";
 
-fn helm_template(ns: &str) -> String {
+/// `helm template` of the chart installed in `ns` with leader election: watching only `ns`
+/// when `namespaced`, else the cluster-wide install.
+fn helm_template(ns: &str, namespaced: bool) -> String {
+    let watch = format!("watchNamespaces={{{ns}}}");
+    let mut args = vec![
+        "template",
+        "kco",
+        "charts/kafka-connect-operator",
+        "--namespace",
+        ns,
+    ];
+    if namespaced {
+        args.extend(["--set", &watch]);
+    }
+    args.extend(["--set", "leaderElection.enabled=true"]);
     let out = Command::new(env("HELM"))
-        .args([
-            "template",
-            "kco",
-            "charts/kafka-connect-operator",
-            "--namespace",
-            ns,
-        ])
-        .args([
-            "--set",
-            &format!("watchNamespaces={{{ns}}}"),
-            "--set",
-            "leaderElection.enabled=true",
-        ])
+        .args(args)
         .current_dir(repo_root())
         .output()
         .expect("run helm");
@@ -115,7 +116,7 @@ async fn scenario_as_chart(
     edit: impl FnOnce(&mut Vec<Value>) + Send + 'static,
 ) -> Scenario {
     Scenario::custom(prefix, |client, ns| async move {
-        let mut docs = rbac_docs(&helm_template(&ns));
+        let mut docs = rbac_docs(&helm_template(&ns, true));
         edit(&mut docs);
         kubectl_apply(&docs);
         let kubeconfig = service_account_kubeconfig(&client, &ns).await;
@@ -137,15 +138,6 @@ async fn scenario_as_chart(
     .await
 }
 
-fn mock(connector: &str, state: &str, restart: Option<&str>) -> Value {
-    let mut spec = json!({"connectorName": connector, "class": MOCK, "tasksMax": 1, "state": state,
-        "config": {"mock_mode": "task-failure", "delay_ms": 3_600_000}});
-    if let Some(id) = restart {
-        spec["restart"] = json!({"id": id});
-    }
-    spec
-}
-
 #[tokio::test]
 async fn the_charts_rbac_is_enough_for_the_whole_scenario() {
     let s = scenario_as_chart("rbac-ok", |_| {}).await;
@@ -153,13 +145,20 @@ async fn the_charts_rbac_is_enough_for_the_whole_scenario() {
     let cluster = s.install_tls_material(&password).await;
     s.apply_cluster(cluster).await;
     let name = s.unique("rbac");
-    s.apply("rbac", mock(&name, "running", None)).await;
+    s.apply("rbac", mock(&name, HEALTHY_MS, json!({"state": "running"})))
+        .await;
     s.wait_ready("rbac").await;
-    s.apply("rbac", mock(&name, "paused", Some("r1"))).await;
+    s.apply(
+        "rbac",
+        mock(
+            &name,
+            HEALTHY_MS,
+            json!({"state": "paused", "restart": {"id": "r1"}}),
+        ),
+    )
+    .await;
     s.wait("rbac", "PAUSED, restart r1 served", |o| {
-        is_ready(o)
-            && state(o) == Some("PAUSED")
-            && o.status.as_ref().unwrap().last_restart_id.as_deref() == Some("r1")
+        is_ready_in(o, "PAUSED") && last_restart_id(o) == Some("r1")
     })
     .await;
     let c = s.clusters.get("local").await.unwrap();
@@ -181,7 +180,7 @@ async fn the_charts_rbac_is_enough_for_the_whole_scenario() {
 /// and the cluster-wide variant grants exactly what the namespaced one does.
 #[test]
 fn the_charts_rbac_has_no_wildcards_no_secret_writes_and_a_reason_per_rule() {
-    let rendered = helm_template("minimal");
+    let rendered = helm_template("minimal", true);
     let docs = rbac_docs(&rendered);
     let rules: Vec<&Value> = docs
         .iter()
@@ -220,20 +219,7 @@ fn the_charts_rbac_has_no_wildcards_no_secret_writes_and_a_reason_per_rule() {
         }
     }
     // Cluster-wide install: the same rules in a ClusterRole.
-    let out = Command::new(env("HELM"))
-        .args([
-            "template",
-            "kco",
-            "charts/kafka-connect-operator",
-            "--namespace",
-            "minimal",
-            "--set",
-            "leaderElection.enabled=true",
-        ])
-        .current_dir(repo_root())
-        .output()
-        .unwrap();
-    let cluster_docs = rbac_docs(&String::from_utf8(out.stdout).unwrap());
+    let cluster_docs = rbac_docs(&helm_template("minimal", false));
     let mut a: Vec<String> = rules.iter().map(|r| r.to_string()).collect();
     let mut b: Vec<String> = cluster_docs
         .iter()
@@ -253,7 +239,7 @@ fn the_charts_rbac_has_no_wildcards_no_secret_writes_and_a_reason_per_rule() {
 /// rule grants. Every rule is exercised in its own namespace, all at once.
 #[tokio::test]
 async fn every_rule_of_the_chart_is_needed() {
-    let template = rbac_docs(&helm_template("probe"));
+    let template = rbac_docs(&helm_template("probe", true));
     let mut cases = vec![];
     for (d, doc) in template.iter().enumerate() {
         for (r, rule) in doc["rules"].as_array().into_iter().flatten().enumerate() {
@@ -269,7 +255,8 @@ async fn every_rule_of_the_chart_is_needed() {
         let cluster = s.install_tls_material(&env("CONNECT_BASIC_PASSWORD")).await;
         s.apply_cluster(cluster).await;
         let name = s.unique("drop");
-        s.apply("drop", mock(&name, "running", None)).await;
+        s.apply("drop", mock(&name, HEALTHY_MS, json!({"state": "running"})))
+            .await;
         let singular = resource.trim_end_matches('s').to_string();
         let seen = tokio::time::timeout(Duration::from_secs(60), async {
             loop {
@@ -293,159 +280,4 @@ async fn every_rule_of_the_chart_is_needed() {
         println!("rule {rule}: needed (403 on {resource} without it)");
     });
     futures::future::join_all(runs).await;
-}
-
-fn argocd_health(object: &Value, expect: &str) {
-    let file = repo_root().join(format!(
-        "target/test-logs/argocd-{}.json",
-        common::uuid_suffix()
-    ));
-    std::fs::write(&file, object.to_string()).unwrap();
-    let out = Command::new(repo_root().join("deploy/argocd/test/run.sh"))
-        .args(["--object", file.to_str().unwrap(), "--expect", expect])
-        .output()
-        .expect("run deploy/argocd/test/run.sh (needs lua5.4)");
-    assert!(
-        out.status.success(),
-        "Argo CD health of a real {} is not {expect}:\n{}{}",
-        object["kind"],
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-#[tokio::test]
-async fn argocd_health_reads_real_status_objects() {
-    let mut s = Scenario::new("argocd", &[]).await;
-    let healthy = s.unique("healthy");
-    s.apply("healthy", mock(&healthy, "running", None)).await;
-    s.wait_ready("healthy").await;
-    let failing = s.unique("failing");
-    s.apply(
-        "failing",
-        json!({"connectorName": failing, "class": MOCK, "tasksMax": 1,
-        "config": {"mock_mode": "task-failure", "delay_ms": 300}}),
-    )
-    .await;
-    s.wait("failing", "a FAILED task", |o| {
-        o.status
-            .as_ref()
-            .is_some_and(|st| st.tasks.iter().any(|t| t.state == "FAILED"))
-    })
-    .await;
-
-    let get = |name: &str| {
-        let out = Command::new(env("KUBECTL"))
-            .args(["-n", &s.ns, "get", "kctr", name, "-o", "json"])
-            .output()
-            .unwrap();
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()
-    };
-    argocd_health(&get("healthy"), "Healthy");
-    argocd_health(&get("failing"), "Degraded");
-    let cluster = Command::new(env("KUBECTL"))
-        .args(["-n", &s.ns, "get", "kcc", "local", "-o", "json"])
-        .output()
-        .unwrap();
-    argocd_health(&serde_json::from_slice(&cluster.stdout).unwrap(), "Healthy");
-
-    // A spec change the operator has not seen yet: Ready=True from an older generation.
-    s.operator.kill().await;
-    s.apply("healthy", mock(&healthy, "paused", None)).await;
-    let stale = get("healthy");
-    assert_eq!(stale["status"]["conditions"][0]["status"], "True");
-    assert!(
-        stale["metadata"]["generation"].as_i64() > stale["status"]["observedGeneration"].as_i64()
-    );
-    argocd_health(&stale, "Progressing");
-}
-
-fn run(cmd: &str, args: &[&str], stdin: Option<&[u8]>) -> String {
-    let mut child = Command::new(cmd)
-        .args(args)
-        .current_dir(repo_root())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), input).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd} {args:?} failed:\n{text}");
-    text
-}
-
-#[tokio::test]
-async fn helm_lint_and_server_side_dry_runs_of_the_chart_and_the_manifests_pass() {
-    let (helm, kubectl) = (env("HELM"), env("KUBECTL"));
-    let lint = run(
-        &helm,
-        &["lint", "--strict", "charts/kafka-connect-operator"],
-        None,
-    );
-    assert!(lint.contains("0 chart(s) failed"), "{lint}");
-    let client = common::kube().await;
-    let ns = common::namespace(&client, "chart-dry-run").await;
-    for sets in [
-        vec![],
-        vec![
-            "--set",
-            "replicas=2",
-            "--set",
-            "podDisruptionBudget.enabled=true",
-        ],
-    ] {
-        let mut args = vec![
-            "template",
-            "kco",
-            "charts/kafka-connect-operator",
-            "--namespace",
-            ns.as_str(),
-        ];
-        args.extend(sets);
-        let rendered = run(&helm, &args, None);
-        run(
-            &kubectl,
-            &["apply", "--dry-run=server", "-f", "-"],
-            Some(rendered.as_bytes()),
-        );
-    }
-    // deploy/ creates its own namespace; a server dry run of objects inside a namespace that
-    // does not exist yet fails, so make sure it exists (namespaces never go away here).
-    let _ = Command::new(&kubectl)
-        .args(["create", "namespace", "kafka-connect-operator"])
-        .output();
-    run(
-        &kubectl,
-        &[
-            "apply",
-            "--dry-run=server",
-            "--server-side",
-            "--force-conflicts",
-            "-k",
-            "deploy",
-        ],
-        None,
-    );
-}
-
-#[test]
-fn argocd_health_scripts_pass_their_fixtures() {
-    let out = run(
-        repo_root()
-            .join("deploy/argocd/test/run.sh")
-            .to_str()
-            .unwrap(),
-        &[],
-        None,
-    );
-    assert!(out.contains(" 0 failed"), "{out}");
 }

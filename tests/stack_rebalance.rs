@@ -21,7 +21,7 @@ fn stack_ctl(args: &[&str]) {
 async fn a_killed_workers_connector_moves_and_the_worker_rejoins() {
     let (w1, w2) = (Connect::worker(1), Connect::worker(2));
     let name = format!("rebalance-{}", common::uuid_suffix());
-    w1.create_mock(&name, 3600000).await;
+    w1.create_mock(&name, common::HEALTHY_MS).await;
     let before = eventually("connector RUNNING", Duration::from_secs(60), || async {
         let s = w1.status(&name).await?;
         (s["connector"]["state"] == "RUNNING")

@@ -140,7 +140,7 @@ async fn rbac_denies_a_service_account_without_bindings() {
 async fn a_connector_created_on_worker_1_runs_as_seen_from_worker_2() {
     let (w1, w2) = (Connect::worker(1), Connect::worker(2));
     let name = format!("smoke-mock-{}", common::uuid_suffix());
-    w1.create_mock(&name, 3600000).await;
+    w1.create_mock(&name, common::HEALTHY_MS).await;
     let status = eventually(
         "connector and task RUNNING, read from worker 2",
         Duration::from_secs(60),

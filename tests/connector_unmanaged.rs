@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Scenario, eventually};
+use common::{HEALTHY_MS, Scenario, eventually, mock};
 use serde_json::json;
 
 #[tokio::test]
@@ -14,9 +14,12 @@ async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
     let s = Scenario::new("e2e-unmanaged", &["--cluster-refresh", "2s"]).await;
     let managed = s.unique("managed");
     let stray = s.unique("stray");
-    s.connect.create_mock(&stray, 3_600_000).await;
-    s.apply("managed", json!({"connectorName": managed, "class": "org.apache.kafka.connect.tools.MockSourceConnector",
-        "config": {"mock_mode": "task-failure", "delay_ms": 3_600_000}})).await;
+    s.connect.create_mock(&stray, HEALTHY_MS).await;
+    s.apply(
+        "managed",
+        mock(&managed, HEALTHY_MS, json!({"tasksMax": null})),
+    )
+    .await;
     s.wait_ready("managed").await;
 
     // Ignore: the cluster has seen the stray connector (counted, not managed) and left it.
@@ -36,17 +39,14 @@ async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
 
     s.apply_cluster(json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete"}))
         .await;
-    eventually(
-        "the stray connector is deleted",
-        Duration::from_secs(60),
-        || async { s.connect.status(&stray).await.is_none().then_some(()) },
-    )
-    .await;
+    s.connect
+        .wait_deleted(&stray, "the stray connector is deleted")
+        .await;
     assert!(
         s.connect.status(&managed).await.is_some(),
         "the claimed connector stays"
     );
-    let reasons: Vec<String> = s.events().await.into_iter().map(|e| e.0).collect();
+    let reasons = s.event_reasons().await;
     assert!(
         reasons.iter().any(|r| r == "DeletedUnmanaged"),
         "{reasons:?}"

@@ -1,0 +1,120 @@
+//! Plain HTTP access to a Connect worker, for setting up and checking what the operator did.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::{MOCK, env, eventually};
+
+#[derive(Clone)]
+pub struct Connect {
+    pub url: String,
+    http: reqwest::Client,
+}
+
+impl Connect {
+    pub fn new(url: impl Into<String>) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self {
+            url: url.into(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(100))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn worker(n: u8) -> Self {
+        Self::new(env(if n == 1 {
+            "CONNECT_URL"
+        } else {
+            "CONNECT_URL_2"
+        }))
+    }
+
+    /// One request; retried while Connect answers with its documented momentary errors
+    /// (409 during a rebalance, 500 "timed out"/"rebalance"). Returns (status, body).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let mut req = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.url));
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            let result = req.send().await;
+            let (code, value) = match result {
+                Ok(resp) => {
+                    let code = resp.status().as_u16();
+                    let text = resp.text().await.unwrap_or_default();
+                    (
+                        code,
+                        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                    )
+                }
+                Err(e) => (0, Value::String(e.to_string())),
+            };
+            let msg = value["message"].as_str().unwrap_or_default();
+            let momentary = code == 0
+                || (code == 409 && !msg.contains("already exists"))
+                || (code == 500 && (msg.contains("rebalance") || msg.contains("timed out")));
+            if !momentary || Instant::now() > deadline {
+                return (code, value);
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// Creates a MockSourceConnector directly through the REST API (one task that fails
+    /// `delay_ms` after it starts) and asserts Connect answered 201.
+    pub async fn create_mock(&self, name: &str, delay_ms: u64) {
+        let config = json!({"connector.class": MOCK,
+            "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": delay_ms.to_string()});
+        let (code, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/connectors",
+                Some(json!({"name": name, "config": config})),
+            )
+            .await;
+        assert_eq!(code, 201, "creating {name} answered {code}: {body}");
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn status(&self, connector: &str) -> Option<Value> {
+        let (code, v) = self.get(&format!("/connectors/{connector}/status")).await;
+        (code == 200).then_some(v)
+    }
+
+    /// The body of GET /connectors/{connector}/config, whatever the answer's status.
+    pub async fn config(&self, connector: &str) -> Value {
+        self.get(&format!("/connectors/{connector}/config")).await.1
+    }
+
+    pub async fn delete(&self, connector: &str) -> u16 {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/connectors/{connector}"),
+            None,
+        )
+        .await
+        .0
+    }
+
+    /// Waits (60 s) until Connect has no status for `connector`: it was deleted.
+    pub async fn wait_deleted(&self, connector: &str, what: &str) {
+        eventually(what, Duration::from_secs(60), || async {
+            self.status(connector).await.is_none().then_some(())
+        })
+        .await;
+    }
+}

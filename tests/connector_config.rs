@@ -1,0 +1,181 @@
+//! What a KafkaConnector may say and how the operator holds Connect to it, on the real
+//! stack: a config Connect's validation rejects goes to status and nothing is created; the
+//! apiserver rejects what the CRD schema can say; out-of-band edits, pauses and deletes made
+//! directly in Connect are reverted.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    HEALTHY_MS, MOCK, Scenario, condition_reason, condition_status, eventually, healthy_mock, mock,
+};
+use reqwest::Method;
+use serde_json::json;
+
+const FILE_SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+
+#[tokio::test]
+async fn invalid_config_goes_to_status_and_nothing_is_created() {
+    let s = Scenario::new("e2e-invalid", &[]).await;
+    let name = s.unique("invalid");
+    // FileStreamSource declares `topic` required and `batch.size` an INT: Connect's validate says so.
+    s.apply("invalid", json!({"connectorName": name, "class": FILE_SOURCE, "config": {"batch.size": "not-a-number"}})).await;
+    let obj = s
+        .wait("invalid", "validation errors in status", |o| {
+            o.status
+                .as_ref()
+                .is_some_and(|st| !st.validation_errors.is_empty())
+                && condition_status(o, "Stalled") == Some("True")
+        })
+        .await;
+    let st = obj.status.as_ref().unwrap();
+    let keys: Vec<&str> = st
+        .validation_errors
+        .iter()
+        .map(|e| e.key.as_str())
+        .collect();
+    assert!(
+        keys.contains(&"topic") && keys.contains(&"batch.size"),
+        "per-key errors: {:?}",
+        st.validation_errors
+    );
+    assert_eq!(condition_reason(&obj, "Ready"), Some("InvalidConfig"));
+    let (code, _) = s.connect.get(&format!("/connectors/{name}")).await;
+    assert_eq!(code, 404, "nothing was created while invalid");
+
+    // An unknown class is reported the same way.
+    s.apply(
+        "unknown",
+        json!({"connectorName": s.unique("unknown"), "class": "com.example.Nope"}),
+    )
+    .await;
+    let obj = s
+        .wait("unknown", "class error", |o| {
+            o.status
+                .as_ref()
+                .is_some_and(|st| st.validation_errors.iter().any(|e| e.key == "class"))
+        })
+        .await;
+    assert_eq!(condition_status(&obj, "Ready"), Some("False"));
+
+    // Fixing the config creates it.
+    s.apply(
+        "invalid",
+        json!({"connectorName": name, "class": FILE_SOURCE,
+        "config": {"topic": s.unique("t"), "batch.size": 10, "file": "/dev/null"}}),
+    )
+    .await;
+    let obj = s.wait_ready("invalid").await;
+    assert!(obj.status.unwrap().validation_errors.is_empty());
+}
+
+#[tokio::test]
+async fn the_apiserver_rejects_what_the_schema_can_say() {
+    let s = Scenario::new("e2e-cel", &[]).await;
+    let cases = [
+        (
+            json!({"clusterRef": {"name": "local"}, "class": MOCK, "tasksMax": 0}),
+            "tasksMax",
+        ),
+        (
+            json!({"clusterRef": {"name": "local"}, "class": " "}),
+            "class must not be empty",
+        ),
+        (
+            json!({"clusterRef": {"name": "local"}, "class": MOCK, "config": {"tasks.max": "3"}}),
+            "config",
+        ),
+        (
+            json!({"clusterRef": {"name": "local"}, "class": MOCK, "state": "sleeping"}),
+            "state",
+        ),
+        (
+            json!({"clusterRef": {"name": "local"}, "class": MOCK, "restart": {"id": "x", "taskId": 0, "includeTasks": true}}),
+            "restart.taskId",
+        ),
+    ];
+    for (spec, needle) in cases {
+        let err = s
+            .try_apply("bad", spec.clone())
+            .await
+            .expect_err(&format!("{spec} must be rejected"));
+        assert!(
+            err.to_string().contains(needle),
+            "{spec}: error mentions {needle}: {err}"
+        );
+    }
+    let err = s
+        .try_apply_cluster("ftp", json!({"url": "ftp://x"}))
+        .await
+        .expect_err("a non-http url is rejected");
+    assert!(err.to_string().contains("http"), "{err}");
+
+    // clusterRef is immutable.
+    s.apply("ok", healthy_mock(&s.unique("ok"))).await;
+    let moved = mock(
+        &s.unique("ok"),
+        HEALTHY_MS,
+        json!({"clusterRef": {"name": "elsewhere"}}),
+    );
+    let err = s
+        .try_apply("ok", moved)
+        .await
+        .expect_err("clusterRef cannot change");
+    assert!(err.to_string().contains("immutable"), "{err}");
+}
+
+#[tokio::test]
+async fn out_of_band_edits_are_reverted_and_deletes_recreated() {
+    let s = Scenario::new("e2e-drift", &[]).await;
+    let name = s.unique("drift");
+    s.apply("drift", healthy_mock(&name)).await;
+    s.wait_ready("drift").await;
+
+    // Replace the whole config out of band: another value and an extra key.
+    let (code, body) = s
+        .connect
+        .call(Method::PUT, &format!("/connectors/{name}/config"), Some(json!({
+            "connector.class": MOCK, "tasks.max": "1", "mock_mode": "task-failure", "delay_ms": "999", "injected": "yes"})))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    eventually(
+        "the operator reverts the config",
+        Duration::from_secs(60),
+        || async {
+            let c = s.connect.config(&name).await;
+            (c["delay_ms"] == "3600000" && c.get("injected").is_none()).then_some(())
+        },
+    )
+    .await;
+
+    // Pause out of band: the spec says running, so it is resumed.
+    let (code, _) = s
+        .connect
+        .call(Method::PUT, &format!("/connectors/{name}/pause"), None)
+        .await;
+    assert_eq!(code, 202);
+    eventually(
+        "the operator resumes it",
+        Duration::from_secs(60),
+        || async {
+            let st = s.connect.status(&name).await?;
+            (st["connector"]["state"] == "RUNNING" && st["tasks"][0]["state"] == "RUNNING")
+                .then_some(())
+        },
+    )
+    .await;
+
+    // Delete out of band: it is created again.
+    assert_eq!(s.connect.delete(&name).await, 204);
+    eventually(
+        "the operator re-creates it",
+        Duration::from_secs(60),
+        || async {
+            let st = s.connect.status(&name).await?;
+            (st["connector"]["state"] == "RUNNING").then_some(())
+        },
+    )
+    .await;
+    s.wait_ready("drift").await;
+}
