@@ -200,4 +200,133 @@ mod tests {
         let null: ConnectState = serde_json::from_str("null").unwrap();
         assert_eq!(null, ConnectState::Unknown);
     }
+
+    fn read(path: &str) -> String {
+        let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+    }
+
+    /// Words between backticks in `text`.
+    fn quoted(text: &str) -> Vec<&str> {
+        text.split('`').skip(1).step_by(2).collect()
+    }
+
+    /// The README's reasons table lists every `Reason` exactly once, and nothing else.
+    #[test]
+    fn the_readme_reason_table_is_the_vocabulary() {
+        let readme = read("README.md");
+        let start = readme
+            .find("| reason | on | means |")
+            .expect("reason table");
+        let rows = readme[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'));
+        let mut listed: Vec<&str> = rows
+            .flat_map(|row| quoted(row.split('|').nth(1).unwrap_or_default()))
+            .collect();
+        listed.sort();
+        let mut all: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        all.sort();
+        assert_eq!(listed, all, "README reason table vs vocabulary::Reason");
+    }
+
+    /// The README's Events paragraph names every `EventReason` and only those; the error
+    /// reasons and states it quotes elsewhere exist.
+    #[test]
+    fn the_readme_events_reasons_and_alerts_use_the_vocabulary() {
+        let readme = read("README.md")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let events = readme
+            .split("**Events**:")
+            .nth(1)
+            .expect("Events paragraph");
+        let (names, rest) = events
+            .split_once(", and Warning Events")
+            .expect("Events list");
+        let mut listed: Vec<&str> = names.split(',').map(str::trim).collect();
+        listed.sort();
+        let mut all: Vec<&str> = EventReason::ALL.iter().map(|r| r.as_str()).collect();
+        all.sort();
+        assert_eq!(listed, all, "README Events vs vocabulary::EventReason");
+        let warnings = rest.split("**Logs**").next().unwrap_or_default();
+        let such_as = readme
+            .split("reasons such as")
+            .nth(1)
+            .expect("reasons such as");
+        let errors_row = readme
+            .split("| `kco_reconcile_errors_total`")
+            .nth(1)
+            .and_then(|r| r.split(" | ").nth(2))
+            .expect("errors metric row");
+        let texts = [
+            warnings,
+            such_as.split(')').next().unwrap_or_default(),
+            errors_row,
+        ];
+        for word in texts.iter().flat_map(|t| quoted(t)) {
+            if word.starts_with(|c: char| c.is_ascii_uppercase()) && word != "..." {
+                assert!(
+                    Reason::parse(word).is_some(),
+                    "README names unknown reason {word}"
+                );
+            }
+        }
+        for part in readme.split("state=\"").skip(1) {
+            let state = part.split('"').next().unwrap_or_default();
+            assert!(
+                !matches!(ConnectState::parse(state), ConnectState::Other(_)),
+                "README alert rule matches unknown state {state}"
+            );
+        }
+    }
+
+    /// The Argo CD health scripts compare only states and reasons the operator writes.
+    #[test]
+    fn the_argocd_scripts_use_the_vocabulary() {
+        for path in [
+            "deploy/argocd/kafkaconnect.dev_KafkaConnector.lua",
+            "deploy/argocd/kafkaconnect.dev_KafkaConnectCluster.lua",
+        ] {
+            let lua = read(path);
+            let mut checked = 0;
+            for part in lua.split("state == \"").skip(1) {
+                let state = part.split('"').next().unwrap_or_default();
+                assert!(
+                    !matches!(ConnectState::parse(state), ConnectState::Other(_)),
+                    "{path}: unknown state {state}"
+                );
+                checked += 1;
+            }
+            if let Some(table) = lua.split("progressingReasons = {").nth(1) {
+                let table = table.split('}').next().unwrap_or_default();
+                for entry in table.split(',') {
+                    let word = entry.split('=').next().unwrap_or_default().trim();
+                    assert!(
+                        Reason::parse(word).is_some(),
+                        "{path}: unknown reason {word}"
+                    );
+                    checked += 1;
+                }
+            }
+            for part in lua.split("condition(status, \"").skip(1) {
+                let t = part.split('"').next().unwrap_or_default();
+                assert!(
+                    [
+                        crate::api::conditions::READY,
+                        crate::api::conditions::STALLED
+                    ]
+                    .contains(&t),
+                    "{path}: unknown condition type {t}"
+                );
+                checked += 1;
+            }
+            assert!(
+                checked > 0,
+                "{path}: nothing checked: has the script changed shape?"
+            );
+        }
+    }
 }
