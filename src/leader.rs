@@ -64,42 +64,14 @@ impl Lease {
         let manager = Arc::new(manager);
         tracing::info!(lease = %settings.name, %identity, "became leader");
         let (lost_tx, lost) = tokio::sync::oneshot::channel();
-        let renewer = manager.clone();
-        let (leases_for_renew, lease_name, me) =
-            (leases.clone(), settings.name.clone(), identity.clone());
-        // Past this long without a successful renewal another replica may hold the Lease:
-        // count it as lost before that can happen (duration minus the renewal grace).
-        let safe = Duration::from_secs(duration - (duration / 3).max(1));
-        // `changed()` renews the Lease while it runs; it returns when the state flips.
-        let renew = tokio::spawn(async move {
-            let mut last_ok = tokio::time::Instant::now();
-            loop {
-                let budget = safe.saturating_sub(last_ok.elapsed());
-                match tokio::time::timeout(budget, renewer.changed()).await {
-                    Ok(Ok(true)) => last_ok = tokio::time::Instant::now(),
-                    Ok(Ok(false)) => break,
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "renewing the leader Lease failed");
-                        if last_ok.elapsed() >= safe {
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(500)).await;
-                    }
-                    // `changed()` returns only on a flip, so look at the Lease itself: still
-                    // ours and renewed recently means the renewals inside `changed()` work.
-                    Err(_) => match still_held(&leases_for_renew, &lease_name, &me).await {
-                        Some(age) => {
-                            last_ok = tokio::time::Instant::now()
-                                .checked_sub(age)
-                                .unwrap_or(last_ok)
-                        }
-                        None if last_ok.elapsed() >= safe => break,
-                        None => {}
-                    },
-                }
-            }
-            let _ = lost_tx.send(());
-        });
+        let renew = spawn_renewal(
+            manager.clone(),
+            leases,
+            settings.name.clone(),
+            identity,
+            duration,
+            lost_tx,
+        );
         Ok(Some(Lease {
             manager,
             renew,
@@ -122,6 +94,51 @@ impl Lease {
             tracing::warn!(error = %e, "releasing the leader Lease failed");
         }
     }
+}
+
+/// Renews the Lease in the background (`changed()` renews while it runs) and sends on
+/// `lost` once it is, or may be, held by another replica.
+fn spawn_renewal(
+    manager: Arc<LeaseManager>,
+    leases: Api<K8sLease>,
+    lease_name: String,
+    me: String,
+    duration: u64,
+    lost: tokio::sync::oneshot::Sender<()>,
+) -> JoinHandle<()> {
+    // Past this long without a successful renewal another replica may hold the Lease:
+    // count it as lost before that can happen (duration minus the renewal grace).
+    let safe = Duration::from_secs(duration - (duration / 3).max(1));
+    // `changed()` renews the Lease while it runs; it returns when the state flips.
+    tokio::spawn(async move {
+        let mut last_ok = tokio::time::Instant::now();
+        loop {
+            let budget = safe.saturating_sub(last_ok.elapsed());
+            match tokio::time::timeout(budget, manager.changed()).await {
+                Ok(Ok(true)) => last_ok = tokio::time::Instant::now(),
+                Ok(Ok(false)) => break,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "renewing the leader Lease failed");
+                    if last_ok.elapsed() >= safe {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                // `changed()` returns only on a flip, so look at the Lease itself: still
+                // ours and renewed recently means the renewals inside `changed()` work.
+                Err(_) => match still_held(&leases, &lease_name, &me).await {
+                    Some(age) => {
+                        last_ok = tokio::time::Instant::now()
+                            .checked_sub(age)
+                            .unwrap_or(last_ok)
+                    }
+                    None if last_ok.elapsed() >= safe => break,
+                    None => {}
+                },
+            }
+        }
+        let _ = lost.send(());
+    })
 }
 
 /// Resolves once the Lease exists with no holder (polled every second).

@@ -11,6 +11,8 @@ pub mod config;
 pub mod connect;
 pub mod controller;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod leader;
 pub mod mask;
 pub mod telemetry;

@@ -106,12 +106,6 @@ impl ConnectClient {
         .await
     }
 
-    /// `GET /connectors/{name}`
-    pub async fn get(&self, name: &str) -> Result<ConnectorInfo> {
-        self.json("get", Method::GET, self.url(&["connectors", name]), None)
-            .await
-    }
-
     /// `GET /connectors/{name}/config`
     pub async fn get_config(&self, name: &str) -> Result<BTreeMap<String, String>> {
         self.json(
@@ -204,23 +198,18 @@ impl ConnectClient {
     }
 
     /// `POST /connectors/{name}/restart[?includeTasks=&onlyFailed=]`. With either flag Connect
-    /// answers 202 with the restart plan; without, 204 and no body.
-    pub async fn restart(
-        &self,
-        name: &str,
-        opts: RestartOptions,
-    ) -> Result<Option<ConnectorStateInfo>> {
+    /// answers 202 with the restart plan; without, 204 and no body. Neither is needed: the
+    /// next poll shows what happened.
+    pub async fn restart(&self, name: &str, opts: RestartOptions) -> Result<()> {
         let mut url = self.url(&["connectors", name, "restart"]);
         if opts.include_tasks || opts.only_failed {
             url.query_pairs_mut()
                 .append_pair("includeTasks", &opts.include_tasks.to_string())
                 .append_pair("onlyFailed", &opts.only_failed.to_string());
         }
-        let (_, bytes) = self.send("restart", Method::POST, url, None).await?;
-        if bytes.is_empty() {
-            return Ok(None);
-        }
-        Ok(serde_json::from_slice(&bytes).ok())
+        self.send("restart", Method::POST, url, None)
+            .await
+            .map(drop)
     }
 
     /// `POST /connectors/{name}/tasks/{id}/restart`

@@ -12,6 +12,7 @@ use kube::{Api, Client};
 use url::Url;
 
 use crate::api::KafkaConnectCluster;
+use crate::api::cluster::{CaSource, ClusterAuth};
 use crate::connect::ClientSettings;
 use crate::error::{Error, Result};
 
@@ -30,63 +31,13 @@ pub async fn resolve_settings(
     }
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
     if let Some(auth) = &cluster.spec.auth {
-        if let Some(basic) = &auth.basic {
-            let data = secret_data(&secrets, &basic.secret_name).await?;
-            let user = key(
-                &data,
-                &basic.secret_name,
-                basic.username_key.as_deref().unwrap_or("username"),
-            )?;
-            let pass = key(
-                &data,
-                &basic.secret_name,
-                basic.password_key.as_deref().unwrap_or("password"),
-            )?;
-            let mut raw = user;
-            raw.push(b':');
-            raw.extend_from_slice(&pass);
-            settings.authorization = Some(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(raw)
-            ));
-        } else if let Some(bearer) = &auth.bearer {
-            let data = secret_data(&secrets, &bearer.secret_name).await?;
-            let token = key(
-                &data,
-                &bearer.secret_name,
-                bearer.token_key.as_deref().unwrap_or("token"),
-            )?;
-            let token = String::from_utf8(token).map_err(|_| {
-                Error::MissingReference(format!(
-                    "Secret {}: token is not UTF-8",
-                    bearer.secret_name
-                ))
-            })?;
-            settings.authorization = Some(format!("Bearer {}", token.trim()));
-        }
+        settings.authorization = authorization(&secrets, auth).await?;
     }
     if let Some(tls) = &cluster.spec.tls {
         settings.insecure_skip_verify = tls.insecure_skip_verify;
         if let Some(ca) = &tls.ca {
-            let k = ca.key.as_deref().unwrap_or("ca.crt");
-            settings.ca_pem = Some(match (&ca.secret_name, &ca.config_map_name) {
-                (Some(s), _) => key(&secret_data(&secrets, s).await?, s, k)?,
-                (None, Some(cm)) => {
-                    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
-                    let map = cms.get_opt(cm).await?.ok_or_else(|| {
-                        Error::MissingReference(format!("ConfigMap {cm} not found"))
-                    })?;
-                    map.data
-                        .and_then(|d| d.get(k).cloned())
-                        .map(String::into_bytes)
-                        .ok_or_else(|| {
-                            Error::MissingReference(format!("ConfigMap {cm} has no key {k}"))
-                        })?
-                }
-                (None, None) => {
-                    return Err(Error::MissingReference("tls.ca names no source".into()));
-                }
-            });
+            let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+            settings.ca_pem = Some(ca_bundle(&secrets, &cms, ca).await?);
         }
         if let Some(name) = &tls.client_certificate_secret {
             let data = secret_data(&secrets, name).await?;
@@ -97,6 +48,55 @@ pub async fn resolve_settings(
         }
     }
     Ok(settings)
+}
+
+/// The `Authorization` header value for basic or bearer auth.
+async fn authorization(secrets: &Api<Secret>, auth: &ClusterAuth) -> Result<Option<String>> {
+    if let Some(basic) = &auth.basic {
+        let name = &basic.secret_name;
+        let data = secret_data(secrets, name).await?;
+        let mut raw = key(
+            &data,
+            name,
+            basic.username_key.as_deref().unwrap_or("username"),
+        )?;
+        raw.push(b':');
+        raw.extend_from_slice(&key(
+            &data,
+            name,
+            basic.password_key.as_deref().unwrap_or("password"),
+        )?);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+        return Ok(Some(format!("Basic {encoded}")));
+    }
+    if let Some(bearer) = &auth.bearer {
+        let name = &bearer.secret_name;
+        let data = secret_data(secrets, name).await?;
+        let token = key(&data, name, bearer.token_key.as_deref().unwrap_or("token"))?;
+        let token = String::from_utf8(token)
+            .map_err(|_| Error::MissingReference(format!("Secret {name}: token is not UTF-8")))?;
+        return Ok(Some(format!("Bearer {}", token.trim())));
+    }
+    Ok(None)
+}
+
+/// The PEM CA bundle from the Secret or ConfigMap `ca` names.
+async fn ca_bundle(secrets: &Api<Secret>, cms: &Api<ConfigMap>, ca: &CaSource) -> Result<Vec<u8>> {
+    let k = ca.key.as_deref().unwrap_or("ca.crt");
+    match (&ca.secret_name, &ca.config_map_name) {
+        (Some(s), _) => key(&secret_data(secrets, s).await?, s, k),
+        (None, Some(cm)) => {
+            let map = cms
+                .get_opt(cm)
+                .await?
+                .ok_or_else(|| Error::MissingReference(format!("ConfigMap {cm} not found")))?;
+            map.data
+                .and_then(|d| d.get(k).cloned())
+                .map(String::into_bytes)
+                .ok_or_else(|| Error::MissingReference(format!("ConfigMap {cm} has no key {k}")))
+        }
+        (None, None) => Err(Error::MissingReference("tls.ca names no source".into())),
+    }
 }
 
 async fn secret_data(api: &Api<Secret>, name: &str) -> Result<BTreeMap<String, ByteString>> {

@@ -31,7 +31,7 @@ use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::config::OperatorConfig;
 use crate::telemetry::health::Health;
 use crate::telemetry::health::connector_key;
-use context::{Context, store_synced};
+use context::Context;
 use registry::ClusterRegistry;
 
 /// Name of the field manager for server-side apply, and of the event reporter.
@@ -67,6 +67,7 @@ pub async fn run(
         api::<KafkaConnector>(&client, &config.namespace),
         watcher::Config::default().any_semantic(),
     );
+    // The pollers wake reconciles through these channels.
     let (connector_tx, connector_rx) = futures::channel::mpsc::unbounded();
     let (cluster_tx, cluster_rx) = futures::channel::mpsc::unbounded();
     let clusters = Arc::new(ClusterRegistry::new(
@@ -82,30 +83,17 @@ pub async fn run(
             instance: std::env::var("POD_NAME").ok(),
         },
     );
+    let stores = (connector_ctrl.store(), cluster_ctrl.store());
+    clusters.attach(stores.0.clone(), stores.1.clone());
     let ctx = Arc::new(Context::new(
-        client.clone(),
+        client,
         config.clone(),
         clusters.clone(),
-        (connector_ctrl.store(), cluster_ctrl.store()),
+        stores,
         recorder,
         health,
     ));
-    clusters.attach(ctx.connectors.clone(), ctx.cluster_store.clone());
-    // /readyz: ready once both caches hold a complete list.
-    let (connectors, cluster_store, health) = (
-        ctx.connectors.clone(),
-        ctx.cluster_store.clone(),
-        ctx.health.clone(),
-    );
-    // Polled rather than awaited: an awaited `wait_until_ready()` that starts before the
-    // first list completes was seen never to wake here (kube-runtime 5.0).
-    tokio::spawn(async move {
-        while !(store_synced(&connectors) && store_synced(&cluster_store)) {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        tracing::info!("caches synced: ready");
-        health.set_ready();
-    });
+    spawn_readiness(&ctx);
 
     let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);
     let clusters_fut = cluster_ctrl
@@ -123,27 +111,48 @@ pub async fn run(
         .reconcile_on(connector_rx)
         .graceful_shutdown_on(shutdown)
         .run(connector::reconcile, connector::error_policy, ctx.clone())
-        .for_each(|r| {
-            let health = ctx.health.clone();
-            async move {
-                use kube::runtime::controller::Error as E;
-                match r {
-                    // Deleted before its reconcile ran: nothing is due for it any more.
-                    Err(E::ObjectNotFound(obj)) => {
-                        health.forget(&connector_key(
-                            obj.namespace.as_deref().unwrap_or_default(),
-                            &obj.name,
-                        ));
-                    }
-                    // The reconciler already logged it, masked (its message may echo config).
-                    Err(E::ReconcilerFailed(e, obj)) => {
-                        tracing::debug!(reason = e.label(), %obj, "KafkaConnector reconcile failed")
-                    }
-                    Err(e) => tracing::warn!(error = %e, "KafkaConnector controller"),
-                    Ok(_) => {}
-                }
-            }
-        });
+        .for_each(|r| connector_result(r, ctx.health.clone()));
     futures::join!(clusters_fut, connectors_fut);
     clusters.stop_all();
+}
+
+/// /readyz: ready once both caches hold a complete list. Polled rather than awaited: an
+/// awaited `wait_until_ready()` that starts before the first list completes was seen never
+/// to wake here (kube-runtime 5.0).
+fn spawn_readiness(ctx: &Arc<Context>) {
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        while !(ctx.connectors_synced() && ctx.clusters_synced()) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tracing::info!("caches synced: ready");
+        ctx.health.set_ready();
+    });
+}
+
+type ConnectorResult = std::result::Result<
+    (
+        kube::runtime::reflector::ObjectRef<KafkaConnector>,
+        kube::runtime::controller::Action,
+    ),
+    kube::runtime::controller::Error<crate::Error, watcher::Error>,
+>;
+
+async fn connector_result(r: ConnectorResult, health: Arc<Health>) {
+    use kube::runtime::controller::Error as E;
+    match r {
+        // Deleted before its reconcile ran: nothing is due for it any more.
+        Err(E::ObjectNotFound(obj)) => {
+            health.forget(&connector_key(
+                obj.namespace.as_deref().unwrap_or_default(),
+                &obj.name,
+            ));
+        }
+        // The reconciler already logged it, masked (its message may echo config).
+        Err(E::ReconcilerFailed(e, obj)) => {
+            tracing::debug!(reason = e.label(), %obj, "KafkaConnector reconcile failed")
+        }
+        Err(e) => tracing::warn!(error = %e, "KafkaConnector controller"),
+        Ok(_) => {}
+    }
 }

@@ -16,7 +16,7 @@ pub struct Health {
     deadline: Duration,
     /// Reconciles running now, by object, since when.
     in_flight: Mutex<HashMap<String, Instant>>,
-    /// Reconciles asked for (a requeue time passed, a poller wake-up), by object, since when.
+    /// Reconciles asked for (a poller wake-up), by object, since when.
     due: Mutex<HashMap<String, Instant>>,
     ready: AtomicBool,
 }
@@ -39,15 +39,9 @@ impl Health {
             .insert(key.to_string(), Instant::now());
     }
 
-    /// A reconcile ended and asked to run again after `requeue` (None: only on change).
-    pub fn finished(&self, key: &str, requeue: Option<Duration>) {
+    /// A reconcile ended.
+    pub fn finished(&self, key: &str) {
         self.in_flight.lock().expect("in-flight lock").remove(key);
-        if let Some(after) = requeue {
-            self.due
-                .lock()
-                .expect("due lock")
-                .insert(key.to_string(), Instant::now() + after);
-        }
     }
 
     /// Something asked for a reconcile of `key` now (a poller saw a change).
@@ -112,24 +106,21 @@ mod tests {
         assert!(h.live().is_ok());
         std::thread::sleep(Duration::from_millis(30));
         assert!(h.live().unwrap_err().contains("a has been reconciling"));
-        h.finished("a", None);
+        h.finished("a");
         assert!(h.live().is_ok());
     }
 
     #[test]
     fn work_due_but_not_started_is_unhealthy() {
         let h = Health::new(Duration::from_millis(20));
-        h.finished("a", Some(Duration::ZERO));
         h.wanted("b");
         std::thread::sleep(Duration::from_millis(30));
         assert!(h.live().is_err());
-        h.started("a");
         h.started("b");
-        h.finished("a", Some(Duration::from_secs(60)));
-        h.finished("b", None);
+        h.finished("b");
         assert!(
             h.live().is_ok(),
-            "requeued far in the future is not overdue"
+            "a wanted reconcile that ran is no longer due"
         );
     }
 }

@@ -306,17 +306,7 @@ mod tests {
     /// Every `tests/fixtures/decide/*.yaml`: spec + live view + status in, the plan out.
     #[test]
     fn decide_fixtures() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/decide");
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        paths.sort();
-        assert!(paths.len() >= 10, "fixtures missing in {dir}");
-        for path in paths {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let f: Fixture =
-                serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for (path, f) in crate::fixtures::read::<Fixture>("decide") {
             let plan = decide(&DecideInput {
                 spec: &f.spec,
                 connector_name: &f.name,
@@ -325,7 +315,7 @@ mod tests {
                 now: f.now,
                 auto_restart_base: Duration::from_secs(f.auto_restart_base_seconds.unwrap_or(60)),
             });
-            assert_eq!(plan, f.expect, "{}: {}", path.display(), f.description);
+            assert_eq!(plan, f.expect, "{path}: {}", f.description);
         }
     }
 

@@ -55,7 +55,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     // Ownership and cleanup read the KafkaConnectCluster cache: with a partial cache another
     // CR's claim would be invisible, and a missing cluster would release the finalizer.
     if !ctx.clusters_synced() {
-        ctx.health.finished(&key, None);
+        ctx.health.finished(&key);
         return Ok(Action::requeue(Duration::from_secs(2)));
     }
     let result = run_finalizer(obj.clone(), &ctx).await;
@@ -69,7 +69,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
         );
         publish(&ctx, obj.as_ref(), Note::failure(e, "Reconcile", note)).await;
     }
-    ctx.health.finished(&key, None);
+    ctx.health.finished(&key);
     result
 }
 

@@ -247,17 +247,8 @@ mod tests {
     /// they cover every reason the verdict can give.
     #[test]
     fn verdict_fixtures_cover_every_reason() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/verdict");
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        paths.sort();
         let mut seen = std::collections::BTreeSet::new();
-        for path in paths {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let f: Fixture =
-                serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for (path, f) in crate::fixtures::read::<Fixture>("verdict") {
             let got = verdict(&VerdictInput {
                 state: f.state,
                 auto_restart: f.auto_restart,
@@ -265,7 +256,7 @@ mod tests {
                 finding: f.finding.as_ref(),
                 idle: Duration::from_secs(300),
             });
-            assert_eq!(got, f.expect, "{}: {}", path.display(), f.description);
+            assert_eq!(got, f.expect, "{path}: {}", f.description);
             seen.insert(got.reason.as_str());
         }
         let missing: Vec<_> = REASONS

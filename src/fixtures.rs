@@ -1,0 +1,21 @@
+//! Test support: reads the YAML fixtures of a pure step (`tests/fixtures/<step>/*.yaml`).
+
+/// Every fixture of `tests/fixtures/<step>/`, in file-name order, with its path for messages.
+pub fn read<T: serde::de::DeserializeOwned>(step: &str) -> Vec<(String, T)> {
+    let dir = format!("{}/tests/fixtures/{step}", env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    paths.sort();
+    assert!(paths.len() >= 10, "fixtures missing in {dir}");
+    paths
+        .into_iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let fixture = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (name, fixture)
+        })
+        .collect()
+}
