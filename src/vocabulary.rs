@@ -119,13 +119,19 @@ pub enum ConnectState {
     Failed,
     Unassigned,
     Restarting,
-    /// Absent, `null`, or a word this operator does not know.
+    /// Absent or `null`: Connect said nothing about the state.
     #[default]
     Unknown,
+    /// A word this operator does not know.
     Other(String),
 }
 
 impl ConnectState {
+    /// A state Connect documents (not absent, not a word unknown to this operator).
+    pub fn is_known(&self) -> bool {
+        Self::KNOWN.contains(self)
+    }
+
     /// Every state Connect documents (for metrics that must list zeros too).
     pub const KNOWN: [ConnectState; 6] = [
         ConnectState::Running,
@@ -144,7 +150,7 @@ impl ConnectState {
             ConnectState::Failed => "FAILED",
             ConnectState::Unassigned => "UNASSIGNED",
             ConnectState::Restarting => "RESTARTING",
-            ConnectState::Unknown => "",
+            ConnectState::Unknown => "UNKNOWN",
             ConnectState::Other(s) => s,
         }
     }

@@ -17,8 +17,8 @@ fn nullable<'de, D: Deserializer<'de>, T: Default + Deserialize<'de>>(d: D) -> R
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServerInfo {
-    #[serde(default)]
-    pub version: Option<String>,
+    /// Required: a `GET /` answer without it is not Connect's.
+    pub version: String,
     #[serde(default)]
     pub commit: Option<String>,
     #[serde(default)]
@@ -94,7 +94,7 @@ pub struct PluginInfo {
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ConfigInfos {
-    #[serde(default, deserialize_with = "nullable")]
+    /// Required: a validate answer without it says nothing about the config.
     pub error_count: i32,
     #[serde(default, deserialize_with = "nullable")]
     pub configs: Vec<ConfigInfo>,
@@ -164,5 +164,7 @@ mod tests {
     fn a_body_without_what_identifies_it_is_refused() {
         assert!(serde_json::from_str::<ConnectorStateInfo>(r#"{"name":"c"}"#).is_err());
         assert!(serde_json::from_str::<ConnectorInfo>(r#"{"name":"c"}"#).is_err());
+        assert!(serde_json::from_str::<ConfigInfos>(r#"{"configs":[]}"#).is_err());
+        assert!(serde_json::from_str::<ServerInfo>(r#"{"commit":"x"}"#).is_err());
     }
 }

@@ -88,7 +88,7 @@ async fn observe(
 ) -> Result<()> {
     let info = handle.client.server_info().await?;
     let plugins = handle.client.plugins().await?;
-    status.version = info.version;
+    status.version = Some(info.version);
     status.commit = info.commit;
     status.kafka_cluster_id = info.kafka_cluster_id;
     status.plugins = plugins

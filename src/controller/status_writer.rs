@@ -1,6 +1,7 @@
 //! The one way this operator writes status: server-side apply of the whole status, with
 //! field manager `MANAGER`, and only when something other than a timestamp changed. Fields
-//! left out of an apply are removed (we own all of them), so no compensating patch is needed.
+//! left out of an apply are removed (we own all of them), so no compensating patch is needed
+//! (objects last written by an older version are the one exception: `legacy_auto_restart`).
 //!
 //! The watch cache can hand a reconcile an object older than our own last status write;
 //! deciding from that stale status would serve a restart id twice or lose an auto-restart
@@ -86,12 +87,40 @@ pub async fn write_connector_status(
     obj: &KafkaConnector,
     status: &KafkaConnectorStatus,
 ) -> Result<bool> {
-    if status.same_ignoring_time(&memory.last(obj)) {
+    let last = memory.last(obj);
+    if status.same_ignoring_time(&last) {
         return Ok(false);
     }
     apply_status(client, obj, status).await?;
+    if status.auto_restart.is_none() && last.auto_restart.is_some() && legacy_auto_restart(obj) {
+        // Upgrade path only, see `legacy_auto_restart`.
+        let api: Api<KafkaConnector> =
+            Api::namespaced(client.clone(), &obj.namespace().unwrap_or_default());
+        let reset = json!({"status": {"autoRestart": null}});
+        api.patch_status(
+            &obj.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(reset),
+        )
+        .await?;
+    }
     memory.remember(obj, status);
     Ok(true)
+}
+
+/// Versions before this writer also wrote `status.autoRestart` with a merge patch, so a
+/// second field manager (an `Update` entry) may co-own it, and leaving it out of an apply
+/// would not remove it. Only for such objects is a reset followed by an explicit removal.
+fn legacy_auto_restart(obj: &KafkaConnector) -> bool {
+    obj.metadata.managed_fields.iter().flatten().any(|m| {
+        m.operation.as_deref() == Some("Update")
+            && m.subresource.as_deref() == Some("status")
+            && m.fields_v1
+                .as_ref()
+                .and_then(|f| f.0.get("f:status"))
+                .and_then(|s| s.get("f:autoRestart"))
+                .is_some()
+    })
 }
 
 #[cfg(test)]
@@ -106,6 +135,25 @@ mod tests {
             ..Default::default()
         });
         obj
+    }
+
+    #[test]
+    fn a_merge_patched_auto_restart_is_recognised_as_legacy() {
+        let mut obj = connector("u", None);
+        assert!(!legacy_auto_restart(&obj));
+        obj.metadata.managed_fields = Some(
+            serde_json::from_value(serde_json::json!([
+                {"manager": "kafka-connect-operator", "operation": "Apply", "subresource": "status",
+                 "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:autoRestart": {}}}},
+            ]))
+            .unwrap(),
+        );
+        assert!(!legacy_auto_restart(&obj), "our own apply owns it alone");
+        obj.metadata.managed_fields = Some(serde_json::from_value(serde_json::json!([
+            {"manager": "kafka-connect-operator", "operation": "Update", "subresource": "status",
+             "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:autoRestart": {"f:count": {}}}}},
+        ])).unwrap());
+        assert!(legacy_auto_restart(&obj));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::decide::{RestartAction, StateAction};
+use super::decide::StateAction;
 use super::live::settled_in;
 use crate::api::connector::ValidationError;
 use crate::connect::{ConnectClient, RestartOptions};
@@ -34,7 +34,7 @@ pub async fn validate(
     if infos.error_count == 0 {
         return Ok(Vec::new());
     }
-    Ok(infos
+    let mut errors: Vec<ValidationError> = infos
         .configs
         .into_iter()
         .filter_map(|c| c.value)
@@ -45,7 +45,18 @@ pub async fn validate(
                 message: mask(&err, desired),
             })
         })
-        .collect())
+        .collect();
+    if errors.is_empty() {
+        // Errors counted but none described: still a refusal, never a pass.
+        errors.push(ValidationError {
+            key: "config".into(),
+            message: format!(
+                "Connect counted {} validation error(s) without describing them",
+                infos.error_count
+            ),
+        });
+    }
+    Ok(errors)
 }
 
 /// `POST /connectors` in `initial_state`; a 409 "already exists" after a retried create
@@ -67,23 +78,23 @@ pub async fn create(
     Ok(Note::normal(EventReason::Created, "Create", text))
 }
 
-/// `PUT .../config`, then, when the connector or a task is FAILED, a restart of the failed
-/// parts (Connect keeps a FAILED connector FAILED until restarted, fixed config or not).
+/// `PUT .../config`.
 pub async fn update_config(
     client: &ConnectClient,
     name: &str,
     desired: &BTreeMap<String, String>,
-    restart_failed: bool,
-) -> Result<Vec<Note>> {
+) -> Result<Note> {
     client.put_config(name, desired).await?;
     let text = format!("updated the config of connector {name}");
-    let mut notes = vec![Note::normal(EventReason::ConfigUpdated, "Update", text)];
-    if restart_failed {
-        client.restart(name, RestartOptions::FAILED_PARTS).await?;
-        let text = "restarted failed parts after the config changed".to_string();
-        notes.push(Note::normal(EventReason::Restarted, "Restart", text));
-    }
-    Ok(notes)
+    Ok(Note::normal(EventReason::ConfigUpdated, "Update", text))
+}
+
+/// Restarts the failed parts after a config change: Connect keeps a FAILED connector
+/// FAILED until restarted, fixed config or not.
+pub async fn restart_after_fix(client: &ConnectClient, name: &str) -> Result<Note> {
+    client.restart(name, RestartOptions::FAILED_PARTS).await?;
+    let text = "restarted failed parts after the config changed".to_string();
+    Ok(Note::normal(EventReason::Restarted, "Restart", text))
 }
 
 /// Pause, resume or stop, then wait (bounded by `confirm`) until the status shows it.
@@ -131,36 +142,26 @@ async fn confirm_state(
     false
 }
 
-/// Serves a `spec.restart`: the connector (with the requested flags) or one task. A task id
-/// that does not exist is the user's mistake: a Warning, and the id counts as served. A
-/// connector created in this reconcile needs no restart: nothing is done (`None`).
-pub async fn restart(
+/// Restarts the connector for a `spec.restart`, with the requested flags.
+pub async fn restart_connector(
     client: &ConnectClient,
     name: &str,
-    action: &RestartAction,
-) -> Result<Option<Note>> {
-    match action {
-        RestartAction::Connector {
-            id,
-            include_tasks,
-            only_failed,
-        } => {
-            let opts = RestartOptions {
-                include_tasks: *include_tasks,
-                only_failed: *only_failed,
-            };
-            client.restart(name, opts).await?;
-            let text = format!("restarted connector {name} (restart id {id})");
-            Ok(Some(Note::normal(EventReason::Restarted, "Restart", text)))
-        }
-        RestartAction::Task { id, task_id } => {
-            restart_task(client, name, id, *task_id).await.map(Some)
-        }
-        RestartAction::RecordOnly { .. } => Ok(None),
-    }
+    id: &str,
+    opts: RestartOptions,
+) -> Result<Note> {
+    client.restart(name, opts).await?;
+    let text = format!("restarted connector {name} (restart id {id})");
+    Ok(Note::normal(EventReason::Restarted, "Restart", text))
 }
 
-async fn restart_task(client: &ConnectClient, name: &str, id: &str, task: i32) -> Result<Note> {
+/// Restarts one task for a `spec.restart`. A task id that does not exist is the user's
+/// mistake: `Err(note)` with a Warning, and nothing is restarted.
+pub async fn restart_task(
+    client: &ConnectClient,
+    name: &str,
+    id: &str,
+    task: i32,
+) -> Result<std::result::Result<(), Note>> {
     let tasks = client.tasks(name).await?;
     if !tasks.iter().any(|t| t.id.task == task) {
         let ids: Vec<String> = tasks.iter().map(|t| t.id.task.to_string()).collect();
@@ -168,21 +169,23 @@ async fn restart_task(client: &ConnectClient, name: &str, id: &str, task: i32) -
             "restart {id}: connector {name} has no task {task} (tasks: [{}])",
             ids.join(", ")
         );
-        return Ok(Note::warning(
-            EventReason::RestartFailed,
-            "RestartTask",
-            text,
-        ));
+        let note = Note::warning(EventReason::RestartFailed, "RestartTask", text);
+        return Ok(Err(note));
     }
     client.restart_task(name, task).await?;
-    // The restart is synchronous: the task's status shows its result.
+    Ok(Ok(()))
+}
+
+/// The Event of a served task restart: the restart is synchronous, so the task's status
+/// already shows its result.
+pub async fn task_restarted(client: &ConnectClient, name: &str, id: &str, task: i32) -> Note {
     let state = client
         .task_status(name, task)
         .await
         .map(|t| t.state)
         .unwrap_or_default();
     let text = format!("restarted task {task} of {name} (restart id {id}), now {state}");
-    Ok(Note::normal(EventReason::Restarted, "RestartTask", text))
+    Note::normal(EventReason::Restarted, "RestartTask", text)
 }
 
 /// Restarts the FAILED connector or tasks; `count` is this restart's number.

@@ -14,6 +14,7 @@ use super::live::Live;
 use super::verdict::Finding;
 use crate::api::KafkaConnector;
 use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus};
+use crate::connect::RestartOptions;
 use crate::connect::types::{ConnectorInfo, ExpandedConnector};
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
@@ -69,19 +70,22 @@ impl Acting<'_> {
             self.publish(Note::warning(reason, "Validate", text)).await;
             return Ok(Some(Finding::InvalidConfig { errors: count }));
         }
-        let notes = match action {
+        self.acted = true;
+        match action {
             ConfigAction::Create { initial_state } => {
-                vec![act::create(client, self.name, self.desired, initial_state).await?]
+                let note = act::create(client, self.name, self.desired, initial_state).await?;
+                self.publish(note).await;
             }
             ConfigAction::Update { restart_failed } => {
-                act::update_config(client, self.name, self.desired, *restart_failed).await?
+                let note = act::update_config(client, self.name, self.desired).await?;
+                self.publish(note).await;
+                if *restart_failed {
+                    self.publish(act::restart_after_fix(client, self.name).await?)
+                        .await;
+                }
             }
-            ConfigAction::None => vec![],
-        };
-        for note in notes {
-            self.publish(note).await;
+            ConfigAction::None => {}
         }
-        self.acted = true;
         Ok(None)
     }
 
@@ -101,16 +105,38 @@ impl Acting<'_> {
         Ok(())
     }
 
+    /// Serves `spec.restart` once: the id is recorded (at once when something restarted).
     pub async fn restart(&mut self, action: &RestartAction) -> Result<()> {
-        let note = act::restart(&self.handle.client, self.name, action).await?;
+        let client = &self.handle.client;
         self.status.last_restart_id = Some(action.id().to_string());
-        if let Some(note) = note {
-            if !note.warning {
+        let note = match action {
+            // Created in this reconcile: nothing to restart, the id only counts as served.
+            RestartAction::RecordOnly { .. } => return Ok(()),
+            RestartAction::Connector {
+                id,
+                include_tasks,
+                only_failed,
+            } => {
+                let opts = RestartOptions {
+                    include_tasks: *include_tasks,
+                    only_failed: *only_failed,
+                };
+                let note = act::restart_connector(client, self.name, id, opts).await?;
                 self.record_restarts().await?;
+                note
             }
-            self.publish(note).await;
-            self.acted = true;
-        }
+            RestartAction::Task { id, task_id } => {
+                match act::restart_task(client, self.name, id, *task_id).await? {
+                    Err(no_such_task) => no_such_task,
+                    Ok(()) => {
+                        self.record_restarts().await?;
+                        act::task_restarted(client, self.name, id, *task_id).await
+                    }
+                }
+            }
+        };
+        self.publish(note).await;
+        self.acted = true;
         Ok(())
     }
 

@@ -236,7 +236,8 @@ fn state_action(desired: DesiredState, current: &ConnectState) -> Option<StateAc
         (DesiredState::Paused, S::Running | S::Unassigned | S::Restarting | S::Stopped) => {
             Some(StateAction::Pause)
         }
-        (DesiredState::Stopped, s) if *s != S::Stopped => Some(StateAction::Stop),
+        // Never act on a state Connect did not name or that we do not know: that is doubt.
+        (DesiredState::Stopped, s) if *s != S::Stopped && s.is_known() => Some(StateAction::Stop),
         _ => None,
     }
 }
