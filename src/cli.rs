@@ -6,8 +6,7 @@ use std::net::SocketAddr;
 use clap::{Parser, Subcommand};
 use humantime::Duration as Human;
 
-use crate::config::{OperatorConfig, defaults};
-use crate::leader::LeaseSettings;
+use crate::config::{LeaseSettings, OperatorConfig, defaults};
 use crate::telemetry::logging::LogFormat;
 
 #[derive(Parser, Debug)]

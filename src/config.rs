@@ -4,6 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Name of the field manager for server-side apply, of the Event reporter, and of the
+/// Lease holder's writes.
+pub const MANAGER: &str = "kafka-connect-operator";
+
 /// Defaults of `kafka-connect-operator run`, used by the CLI and by `OperatorConfig::default`.
 pub mod defaults {
     use std::time::Duration;
@@ -84,6 +88,14 @@ impl Timeouts {
             None => Ok(()),
         }
     }
+}
+
+/// Which Lease to hold (leader election) and for how long without renewal.
+#[derive(Clone, Debug)]
+pub struct LeaseSettings {
+    pub name: String,
+    pub namespace: String,
+    pub duration: Duration,
 }
 
 #[derive(Clone, Debug)]

@@ -10,13 +10,7 @@ use kube::Api;
 use kube_lease_manager::{LeaseManager, LeaseManagerBuilder};
 use tokio::task::JoinHandle;
 
-/// Which Lease to hold and for how long without renewal.
-#[derive(Clone, Debug)]
-pub struct LeaseSettings {
-    pub name: String,
-    pub namespace: String,
-    pub duration: Duration,
-}
+use crate::config::{LeaseSettings, MANAGER};
 
 pub struct Lease {
     manager: Arc<LeaseManager>,
@@ -41,7 +35,7 @@ impl Lease {
                 .with_identity(&identity)
                 .with_duration(duration)
                 .with_grace((duration / 3).max(1))
-                .with_field_manager(crate::controller::MANAGER)
+                .with_field_manager(MANAGER)
                 .build()
         };
         let mut manager = build().await?;

@@ -106,15 +106,10 @@ impl ConnectClient {
         .await
     }
 
-    /// `GET /connectors/{name}/config`
-    pub async fn get_config(&self, name: &str) -> Result<BTreeMap<String, String>> {
-        self.json(
-            "get_config",
-            Method::GET,
-            self.url(&["connectors", name, "config"]),
-            None,
-        )
-        .await
+    /// `GET /connectors/{name}`: config and generated tasks.
+    pub async fn get(&self, name: &str) -> Result<ConnectorInfo> {
+        self.json("get", Method::GET, self.url(&["connectors", name]), None)
+            .await
     }
 
     /// `PUT /connectors/{name}/config` (an upsert: 201 created, 200 updated).

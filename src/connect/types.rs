@@ -37,6 +37,9 @@ pub struct ConnectorInfo {
     #[serde(default, deserialize_with = "nullable")]
     pub name: String,
     pub config: BTreeMap<String, String>,
+    /// The tasks the connector has generated (their status may not be reported yet).
+    #[serde(default, deserialize_with = "nullable")]
+    pub tasks: Vec<ConnectorTaskId>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]

@@ -34,8 +34,7 @@ use crate::telemetry::health::connector_key;
 use context::Context;
 use registry::ClusterRegistry;
 
-/// Name of the field manager for server-side apply, and of the event reporter.
-pub const MANAGER: &str = "kafka-connect-operator";
+pub use crate::config::MANAGER;
 pub const FINALIZER: &str = "kafkaconnect.dev/connector";
 
 fn api<K>(client: &Client, namespace: &Option<String>) -> Api<K>

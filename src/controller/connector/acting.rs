@@ -15,7 +15,7 @@ use super::verdict::Finding;
 use crate::api::KafkaConnector;
 use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus};
 use crate::connect::RestartOptions;
-use crate::connect::types::{ConnectorInfo, ExpandedConnector};
+use crate::connect::types::{ConnectorInfo, ConnectorTaskId, ExpandedConnector};
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
@@ -186,6 +186,14 @@ impl Acting<'_> {
             info: Some(ConnectorInfo {
                 name: self.name.to_string(),
                 config: l.config.clone(),
+                tasks: l
+                    .tasks
+                    .iter()
+                    .map(|&task| ConnectorTaskId {
+                        connector: self.name.to_string(),
+                        task,
+                    })
+                    .collect(),
             }),
         });
         self.handle.set_entry(self.name, entry);

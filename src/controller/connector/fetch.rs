@@ -145,19 +145,16 @@ async fn read_live(handle: &ClusterHandle, name: &str) -> Result<Option<Live>> {
     if let Some(e) = handle.entry(name)
         && let (Some(info), Some(status)) = (e.info, e.status)
     {
-        return Ok(Some(Live {
-            config: info.config,
-            status: Some(status),
-        }));
+        return Ok(Some(Live::from_info(info, Some(status))));
     }
     read_connector(&handle.client, name).await
 }
 
-/// `GET .../config` and `GET .../status` of one connector: `None` when Connect does not
-/// have it; no status right after creation, before the connector started.
+/// `GET /connectors/{name}` and `GET .../status` of one connector: `None` when Connect does
+/// not have it; no status right after creation, before the connector started.
 pub async fn read_connector(client: &ConnectClient, name: &str) -> Result<Option<Live>> {
-    let config = match client.get_config(name).await {
-        Ok(c) => c,
+    let info = match client.get(name).await {
+        Ok(i) => i,
         Err(Error::NotFound(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
@@ -166,5 +163,5 @@ pub async fn read_connector(client: &ConnectClient, name: &str) -> Result<Option
         Err(Error::NotFound(_)) => None,
         Err(e) => return Err(e),
     };
-    Ok(Some(Live { config, status }))
+    Ok(Some(Live::from_info(info, status)))
 }

@@ -6,15 +6,42 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::connect::types::{ConnectorStateInfo, TaskState};
+use crate::connect::types::{ConnectorInfo, ConnectorStateInfo, TaskState};
 use crate::vocabulary::ConnectState;
 
-/// What Connect shows for one connector: its stored config and, once it started, its status.
+/// What Connect shows for one connector: its stored config, the ids of the tasks it has
+/// generated, and, once it started, its status.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Live {
     pub config: BTreeMap<String, String>,
     #[serde(default)]
+    pub tasks: Vec<i32>,
+    #[serde(default)]
     pub status: Option<ConnectorStateInfo>,
+}
+
+impl Live {
+    pub fn from_info(info: ConnectorInfo, status: Option<ConnectorStateInfo>) -> Self {
+        Self {
+            tasks: info.tasks.iter().map(|t| t.task).collect(),
+            config: info.config,
+            status,
+        }
+    }
+
+    /// Every generated task reported RUNNING: the status lists tasks as their workers start
+    /// them, so a connector with two tasks can show one RUNNING task and nothing else yet.
+    pub fn every_task_running(&self) -> bool {
+        let Some(s) = &self.status else { return false };
+        let running = |id: &i32| {
+            s.tasks
+                .iter()
+                .any(|t| t.id == *id && t.state == ConnectState::Running)
+        };
+        !s.tasks.is_empty()
+            && s.tasks.iter().all(|t| t.state == ConnectState::Running)
+            && self.tasks.iter().all(running)
+    }
 }
 
 impl Live {
@@ -92,10 +119,28 @@ mod tests {
     }
 
     #[test]
+    fn running_waits_for_every_generated_task() {
+        let live = Live {
+            tasks: vec![0, 1],
+            status: Some(status("RUNNING", &["RUNNING"])),
+            ..Default::default()
+        };
+        assert!(
+            !live.every_task_running(),
+            "task 1 generated, not reported yet"
+        );
+        let live = Live {
+            status: Some(status("RUNNING", &["RUNNING", "RUNNING"])),
+            ..live
+        };
+        assert!(live.every_task_running());
+    }
+
+    #[test]
     fn failed_and_healthy() {
         let live = |s| Live {
-            config: Default::default(),
             status: Some(s),
+            ..Default::default()
         };
         assert!(live(status("RUNNING", &["FAILED"])).any_failed());
         assert!(!live(status("RUNNING", &["RUNNING"])).any_failed());

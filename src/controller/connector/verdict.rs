@@ -168,9 +168,7 @@ fn from_live(input: &VerdictInput<'_>) -> Verdict {
         let msg = format!("connector is {state}, want {want}");
         return not_ready(Reason::Progressing, msg, false, SOON);
     }
-    if want == ConnectState::Running
-        && (status.tasks.is_empty() || status.tasks.iter().any(|t| t.state != want))
-    {
+    if want == ConnectState::Running && !input.live.is_some_and(Live::every_task_running) {
         let msg = "waiting for every task to be RUNNING";
         return not_ready(Reason::TasksStarting, msg.into(), false, SOON);
     }
