@@ -134,7 +134,7 @@ type ConnectorResult = std::result::Result<
         kube::runtime::reflector::ObjectRef<KafkaConnector>,
         kube::runtime::controller::Action,
     ),
-    kube::runtime::controller::Error<crate::Error, watcher::Error>,
+    kube::runtime::controller::Error<crate::error::Error, watcher::Error>,
 >;
 
 async fn connector_result(r: ConnectorResult, health: Arc<Health>) {
