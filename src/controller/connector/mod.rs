@@ -63,11 +63,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     metrics::reconciled(KIND, outcome, start.elapsed());
     if let Err(e) = &result {
         metrics::error(KIND, e.label());
-        let note = mask(
-            &e.to_string(),
-            &desired_config(&obj.spec, &obj.connector_name()),
-        );
-        publish(&ctx, obj.as_ref(), Note::failure(e, "Reconcile", note)).await;
+        report_failure(&obj, &ctx, e).await;
     }
     ctx.health.finished(&key);
     result
@@ -90,6 +86,30 @@ async fn run_finalizer(obj: Arc<KafkaConnector>, ctx: &Context) -> Result<Action
         Ok(Ok(a)) => Ok(a),
         Ok(Err(F::ApplyFailed(e) | F::CleanupFailed(e))) => Err(e),
         Ok(Err(e)) => Err(Error::Finalizer(e.to_string())),
+    }
+}
+
+/// Every failed reconcile ends in a condition a reader of `kubectl get` sees (Ready=False
+/// with the error's stable reason and a masked message) and a Warning Event. Writing the
+/// condition may fail too (the apiserver is what failed): that is only logged.
+async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
+    let secrets = desired_config(&obj.spec, &obj.connector_name());
+    let message = mask(&e.to_string(), &secrets);
+    publish(ctx, obj, Note::failure(e, "Reconcile", message.clone())).await;
+    let prev = ctx.statuses.last(obj);
+    let status = KafkaConnectorStatus {
+        observed_generation: obj.metadata.generation,
+        ..prev.clone()
+    };
+    let finding = Finding::Failed {
+        reason: e.reason(),
+        message,
+        refused: matches!(e, Error::Rejected(_)),
+    };
+    let end = Ending::new(&prev, None, &secrets, Some(finding));
+    if let Err(write) = conclude(obj, ctx, status, end).await {
+        let error = mask(&write.to_string(), &secrets);
+        tracing::debug!(%error, "could not write the failure to status");
     }
 }
 

@@ -49,6 +49,13 @@ pub enum Finding {
     AutoRestartExhausted { connector: String },
     /// A state change not confirmed yet, or a read back that failed.
     InFlight { message: String },
+    /// The reconcile failed with an error (`reason` is the error's): retried with backoff;
+    /// stalled when Connect refused what we sent (a retry would be refused again).
+    Failed {
+        reason: Reason,
+        message: String,
+        refused: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +142,12 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
         Finding::InFlight { message } => {
             not_ready(Reason::Progressing, message.clone(), false, SOON)
         }
+        // The requeue is the error policy's (backoff with jitter); this one is not used.
+        Finding::Failed {
+            reason,
+            message,
+            refused,
+        } => not_ready(*reason, message.clone(), *refused, UNREADABLE),
     }
 }
 
@@ -186,27 +199,14 @@ fn from_live(input: &VerdictInput<'_>) -> Verdict {
     }
 }
 
-/// Every reason `verdict` can give (the fixture test checks each one is covered).
-pub const REASONS: [Reason; 18] = [
-    Reason::InvalidSpec,
-    Reason::ClusterNotFound,
-    Reason::MissingReference,
-    Reason::InvalidTls,
-    Reason::Conflict,
-    Reason::ConnectUnavailable,
-    Reason::Rebalancing,
-    Reason::Unauthorized,
-    Reason::InvalidConfig,
-    Reason::AutoRestartExhausted,
-    Reason::Progressing,
-    Reason::Starting,
-    Reason::ConnectorFailed,
-    Reason::TasksFailed,
-    Reason::TasksStarting,
-    Reason::Running,
-    Reason::Paused,
-    Reason::Stopped,
-];
+/// Every reason `verdict` can give: all but the cluster's `Available` and `Idle`, which
+/// only ever stands on `Reconciling=False` (the fixture test checks each one is covered).
+fn reasons() -> impl Iterator<Item = Reason> {
+    Reason::ALL
+        .iter()
+        .copied()
+        .filter(|r| !matches!(r, Reason::Available | Reason::Idle))
+}
 
 mod seconds {
     use std::time::Duration;
@@ -257,10 +257,7 @@ mod tests {
             assert_eq!(got, f.expect, "{path}: {}", f.description);
             seen.insert(got.reason.as_str());
         }
-        let missing: Vec<_> = REASONS
-            .iter()
-            .filter(|r| !seen.contains(r.as_str()))
-            .collect();
+        let missing: Vec<_> = reasons().filter(|r| !seen.contains(r.as_str())).collect();
         assert!(missing.is_empty(), "no verdict fixture gives {missing:?}");
     }
 }
