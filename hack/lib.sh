@@ -5,6 +5,11 @@ KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 HELM_VERSION="${HELM_VERSION:-v3.21.4}"
 KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
+# Third-party Connect plugins (hack/fetch-plugins.sh). Maven Central serves no
+# debezium-connector-jdbc 3.6.1.Final: the sink is the newest served, 3.6.0.Final.
+DEBEZIUM_VERSION="${DEBEZIUM_VERSION:-3.6.1.Final}"
+DEBEZIUM_JDBC_VERSION="${DEBEZIUM_JDBC_VERSION:-3.6.0.Final}"
+POSTGRESQL_JDBC_VERSION="${POSTGRESQL_JDBC_VERSION:-42.7.11}"
 
 # The cache lives outside the repository so that a fresh clone reuses it.
 KCO_CACHE_DIR="${KCO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-connect-operator}"

@@ -199,15 +199,6 @@ fn from_live(input: &VerdictInput<'_>) -> Verdict {
     }
 }
 
-/// Every reason `verdict` can give: all but the cluster's `Available` and `Idle`, which
-/// only ever stands on `Reconciling=False` (the fixture test checks each one is covered).
-fn reasons() -> impl Iterator<Item = Reason> {
-    Reason::ALL
-        .iter()
-        .copied()
-        .filter(|r| !matches!(r, Reason::Available | Reason::Idle))
-}
-
 mod seconds {
     use std::time::Duration;
 
@@ -225,6 +216,15 @@ mod seconds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every reason `verdict` can give: all but the cluster's `Available` and `Idle`, which
+    /// only ever stands on `Reconciling=False` (the fixture test checks each one is covered).
+    fn reasons() -> impl Iterator<Item = Reason> {
+        Reason::ALL
+            .iter()
+            .copied()
+            .filter(|r| !matches!(r, Reason::Available | Reason::Idle))
+    }
 
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
