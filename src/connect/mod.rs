@@ -3,6 +3,8 @@
 
 mod answers;
 mod client;
+#[cfg(test)]
+pub(crate) mod recorded;
 mod retry;
 mod settings;
 mod tls;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::decide::StateAction;
 use super::live::settled_in;
 use crate::api::connector::ValidationError;
+use crate::connect::types::ConfigInfos;
 use crate::connect::{ConnectClient, RestartOptions};
 use crate::controller::events::Note;
 use crate::error::{Error, Result};
@@ -31,8 +32,17 @@ pub async fn validate(
         }
         Err(e) => return Err(e),
     };
+    Ok(validation_errors(infos, desired))
+}
+
+/// The per-key errors of a validate answer, masked. Errors counted but none described are
+/// still a refusal, never a pass.
+pub fn validation_errors(
+    infos: ConfigInfos,
+    desired: &BTreeMap<String, String>,
+) -> Vec<ValidationError> {
     if infos.error_count == 0 {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let mut errors: Vec<ValidationError> = infos
         .configs
@@ -47,7 +57,6 @@ pub async fn validate(
         })
         .collect();
     if errors.is_empty() {
-        // Errors counted but none described: still a refusal, never a pass.
         errors.push(ValidationError {
             key: "config".into(),
             message: format!(
@@ -56,7 +65,7 @@ pub async fn validate(
             ),
         });
     }
-    Ok(errors)
+    errors
 }
 
 /// `POST /connectors` in `initial_state`; a 409 "already exists" after a retried create
@@ -213,4 +222,40 @@ fn first_line(s: &str) -> String {
         .chars()
         .take(500)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every recorded validate answer: errors counted means errors listed, none means none.
+    #[test]
+    fn recorded_validate_answers_give_per_key_errors() {
+        let desired = BTreeMap::from([("database.password".to_string(), "s3cr3t-pw".to_string())]);
+        let validates = crate::connect::recorded::recorded()
+            .into_iter()
+            .filter(|(name, _)| name.contains("/validate-"));
+        let mut seen = 0;
+        for (name, text) in validates {
+            let infos: ConfigInfos = serde_json::from_str(&text).unwrap();
+            let counted = infos.error_count;
+            let errors = validation_errors(infos, &desired);
+            assert_eq!(errors.is_empty(), counted == 0, "{name}: {errors:?}");
+            assert!(
+                errors.iter().all(|e| !e.key.is_empty()),
+                "{name}: {errors:?}"
+            );
+            seen += 1;
+        }
+        assert!(seen > 0, "no recorded validate answer");
+    }
+
+    #[test]
+    fn errors_counted_but_not_described_still_refuse() {
+        let infos: ConfigInfos =
+            serde_json::from_str(r#"{"error_count": 2, "configs": [{"value": null}]}"#).unwrap();
+        let errors = validation_errors(infos, &BTreeMap::new());
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("2 validation error(s)"));
+    }
 }
