@@ -68,6 +68,8 @@ words! {
         InvalidSpec,
         InvalidConfig,
         Conflict,
+        /// The spec asks for what the worker's Connect version cannot do.
+        Unsupported,
         // The cluster and how to reach it.
         ClusterNotFound,
         MissingReference,

@@ -2,6 +2,7 @@
 //! retrying (`transport.rs`), what answers mean (`answers.rs`), wire types (`types.rs`).
 
 mod answers;
+mod capabilities;
 mod client;
 #[cfg(test)]
 pub(crate) mod recorded;
@@ -11,5 +12,6 @@ mod tls;
 mod transport;
 pub mod types;
 
+pub use capabilities::Capabilities;
 pub use client::{ConnectClient, RestartOptions};
 pub use settings::ClientSettings;

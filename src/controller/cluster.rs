@@ -16,6 +16,7 @@ use super::status_writer::apply_status;
 use crate::api::cluster::{ConnectorCounts, PluginStatus, UnmanagedPolicy};
 use crate::api::conditions::{self, Conditioned, READY};
 use crate::api::{KafkaConnectCluster, KafkaConnectClusterStatus};
+use crate::connect::Capabilities;
 use crate::error::{Error, Result};
 use crate::telemetry::metrics;
 use crate::vocabulary::{EventReason, Reason};
@@ -88,6 +89,7 @@ async fn observe(
 ) -> Result<()> {
     let info = handle.client.server_info().await?;
     let plugins = handle.client.plugins().await?;
+    handle.set_capabilities(Capabilities::from_version(&info.version));
     status.version = Some(info.version);
     status.commit = info.commit;
     status.kafka_cluster_id = info.kafka_cluster_id;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, RwLock};
 use std::time::Instant;
 
-use crate::connect::{ConnectClient, types::ExpandedConnector};
+use crate::connect::{Capabilities, ConnectClient, types::ExpandedConnector};
 use crate::error::Result;
 use crate::telemetry::metrics;
 use crate::vocabulary::ConnectState;
@@ -30,6 +30,8 @@ pub struct ClusterHandle {
     pub client: ConnectClient,
     pub(super) fingerprint: u64,
     view: RwLock<ClusterView>,
+    /// From the worker's version; `None` before the first `GET /`.
+    capabilities: RwLock<Option<Capabilities>>,
     poller: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -46,6 +48,7 @@ impl ClusterHandle {
             client,
             fingerprint,
             view: RwLock::default(),
+            capabilities: RwLock::default(),
             poller: Mutex::new(None),
         }
     }
@@ -53,6 +56,14 @@ impl ClusterHandle {
     /// Keeps the poll loop's task, so that dropping the handle ends it.
     pub(super) fn set_poller(&self, task: tokio::task::JoinHandle<()>) {
         *self.poller.lock().expect("poller lock") = Some(task);
+    }
+
+    pub fn capabilities(&self) -> Option<Capabilities> {
+        *self.capabilities.read().expect("capabilities lock")
+    }
+
+    pub fn set_capabilities(&self, c: Capabilities) {
+        *self.capabilities.write().expect("capabilities lock") = Some(c);
     }
 
     pub fn view(&self) -> ClusterView {

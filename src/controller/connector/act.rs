@@ -68,22 +68,22 @@ pub fn validation_errors(
     errors
 }
 
-/// `POST /connectors` in `initial_state`; a 409 "already exists" after a retried create
-/// whose first attempt went through is success.
+/// `POST /connectors`, in `initial_state` where the worker takes it (else it starts
+/// RUNNING); a 409 "already exists" after a retried create whose first attempt went through
+/// is success.
 pub async fn create(
     client: &ConnectClient,
     name: &str,
     desired: &BTreeMap<String, String>,
-    initial_state: &ConnectState,
+    initial_state: Option<&ConnectState>,
 ) -> Result<Note> {
-    match client
-        .create(name, desired, Some(initial_state.as_str()))
-        .await
-    {
+    let initial = initial_state.map(ConnectState::as_str);
+    match client.create(name, desired, initial).await {
         Ok(_) | Err(Error::AlreadyExists(_)) => {}
         Err(e) => return Err(e),
     }
-    let text = format!("created connector {name} ({initial_state})");
+    let how = initial.unwrap_or("RUNNING: this worker takes no initial state");
+    let text = format!("created connector {name} ({how})");
     Ok(Note::normal(EventReason::Created, "Create", text))
 }
 

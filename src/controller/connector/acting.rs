@@ -73,7 +73,8 @@ impl Acting<'_> {
         self.acted = true;
         match action {
             ConfigAction::Create { initial_state } => {
-                let note = act::create(client, self.name, self.desired, initial_state).await?;
+                let note =
+                    act::create(client, self.name, self.desired, initial_state.as_ref()).await?;
                 self.publish(note).await;
             }
             ConfigAction::Update { restart_failed } => {

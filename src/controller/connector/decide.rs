@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::live::Live;
 use crate::api::connector::{DesiredState, KafkaConnectorSpec, KafkaConnectorStatus};
+use crate::connect::Capabilities;
 use crate::vocabulary::ConnectState;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,8 +21,11 @@ use crate::vocabulary::ConnectState;
 )]
 pub enum ConfigAction {
     None,
+    /// `initial_state` only where the worker takes it (Kafka 3.7+); older workers create
+    /// RUNNING and the plan's state action pauses or stops at once.
     Create {
-        initial_state: ConnectState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        initial_state: Option<ConnectState>,
     },
     /// `restart_failed`: the connector or a task is FAILED; a fixed config needs a restart
     /// to take effect (Connect keeps a FAILED connector FAILED until restarted).
@@ -103,6 +107,9 @@ pub struct AutoRestartPlan {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Plan {
+    /// The spec asks for what this worker's version cannot do: nothing is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<String>,
     pub config: ConfigAction,
     #[serde(default)]
     pub state: Option<StateAction>,
@@ -163,48 +170,31 @@ pub struct DecideInput<'a> {
     pub status: &'a KafkaConnectorStatus,
     pub now: Timestamp,
     pub auto_restart_base: Duration,
+    pub capabilities: Capabilities,
 }
 
 pub fn decide(input: &DecideInput<'_>) -> Plan {
-    let spec = input.spec;
-    let desired = desired_config(spec, input.connector_name);
-    let config = match input.live {
-        None => ConfigAction::Create {
-            initial_state: spec.state.connect_state(),
-        },
-        Some(live) if !configs_equal(&desired, &live.config) => ConfigAction::Update {
-            restart_failed: live.any_failed() && spec.state == DesiredState::Running,
-        },
-        Some(_) => ConfigAction::None,
-    };
+    if let Some(why) = unsupported(input.spec, input.capabilities) {
+        return Plan {
+            unsupported: Some(why),
+            config: ConfigAction::None,
+            state: None,
+            restart: None,
+            auto_restart: AutoRestartPlan::default(),
+        };
+    }
+    let config = config_action(input);
     let creating = matches!(config, ConfigAction::Create { .. });
-
-    let state = match input.live.and_then(Live::state) {
-        _ if creating => None,
-        None => None,
-        Some(current) => state_action(spec.state, current),
+    let state = match (&config, input.live.and_then(Live::state)) {
+        // Created in the desired state where the worker takes `initial_state`, else RUNNING.
+        (ConfigAction::Create { initial_state }, _) => match initial_state {
+            Some(_) => None,
+            None => state_action(input.spec.state, &ConnectState::Running),
+        },
+        (_, None) => None,
+        (_, Some(current)) => state_action(input.spec.state, current),
     };
-
-    let restart = match &spec.restart {
-        Some(r) if input.status.last_restart_id.as_deref() != Some(r.id.as_str()) => {
-            Some(if creating {
-                RestartAction::RecordOnly { id: r.id.clone() }
-            } else if let Some(task_id) = r.task_id {
-                RestartAction::Task {
-                    id: r.id.clone(),
-                    task_id,
-                }
-            } else {
-                RestartAction::Connector {
-                    id: r.id.clone(),
-                    include_tasks: r.include_tasks,
-                    only_failed: r.only_failed,
-                }
-            })
-        }
-        _ => None,
-    };
-
+    let restart = restart_action(input, creating);
     let auto_restart = match input.live {
         // A config update that restarts failed parts, or an explicit restart, already acts.
         Some(live)
@@ -219,13 +209,77 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         }
         _ => AutoRestartPlan::default(),
     };
-
     Plan {
+        unsupported: None,
         config,
         state,
         restart,
         auto_restart,
     }
+}
+
+/// What the spec asks for that this worker's version cannot do, said so a user can act.
+fn unsupported(spec: &KafkaConnectorSpec, caps: Capabilities) -> Option<String> {
+    let needs = |what: &str, version: &str| {
+        Some(format!(
+            "{what} needs Kafka Connect {version} or later; this cluster runs {caps}"
+        ))
+    };
+    if spec.state == DesiredState::Stopped && !caps.stop() {
+        return needs("state: stopped", "3.5");
+    }
+    if spec.version.is_some() && !caps.plugin_version() {
+        return needs("spec.version (connector.plugin.version)", "4.1");
+    }
+    let flags = spec
+        .restart
+        .as_ref()
+        .is_some_and(|r| r.include_tasks || r.only_failed);
+    let auto = spec.auto_restart.as_ref().is_some_and(|a| a.enabled);
+    if (flags || auto) && !caps.restart_flags() {
+        return needs(
+            "restart with includeTasks/onlyFailed (and autoRestart)",
+            "3.0",
+        );
+    }
+    None
+}
+
+fn config_action(input: &DecideInput<'_>) -> ConfigAction {
+    let spec = input.spec;
+    let desired = desired_config(spec, input.connector_name);
+    match input.live {
+        None => ConfigAction::Create {
+            initial_state: input
+                .capabilities
+                .initial_state()
+                .then(|| spec.state.connect_state()),
+        },
+        Some(live) if !configs_equal(&desired, &live.config) => ConfigAction::Update {
+            restart_failed: live.any_failed() && spec.state == DesiredState::Running,
+        },
+        Some(_) => ConfigAction::None,
+    }
+}
+
+/// A new `spec.restart.id` is served once; on a connector created now it is only recorded.
+fn restart_action(input: &DecideInput<'_>, creating: bool) -> Option<RestartAction> {
+    let r = input.spec.restart.as_ref()?;
+    if input.status.last_restart_id.as_deref() == Some(r.id.as_str()) {
+        return None;
+    }
+    let id = r.id.clone();
+    Some(if creating {
+        RestartAction::RecordOnly { id }
+    } else if let Some(task_id) = r.task_id {
+        RestartAction::Task { id, task_id }
+    } else {
+        RestartAction::Connector {
+            id,
+            include_tasks: r.include_tasks,
+            only_failed: r.only_failed,
+        }
+    })
 }
 
 fn state_action(desired: DesiredState, current: &ConnectState) -> Option<StateAction> {
@@ -297,6 +351,9 @@ mod tests {
         now: Timestamp,
         #[serde(default)]
         auto_restart_base_seconds: Option<u64>,
+        /// The worker's `GET /` version (default: the newest, everything supported).
+        #[serde(default)]
+        connect_version: Option<String>,
         spec: KafkaConnectorSpec,
         live: Option<Live>,
         #[serde(default)]
@@ -315,6 +372,10 @@ mod tests {
                 status: &f.status,
                 now: f.now,
                 auto_restart_base: Duration::from_secs(f.auto_restart_base_seconds.unwrap_or(60)),
+                capabilities: f
+                    .connect_version
+                    .as_deref()
+                    .map_or(Capabilities::ALL, Capabilities::from_version),
             });
             assert_eq!(plan, f.expect, "{path}: {}", f.description);
         }

@@ -14,7 +14,7 @@ use super::live::Live;
 use super::verdict::Finding;
 use crate::api::connector::{KafkaConnectorStatus, ValidationError, spec_errors};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
-use crate::connect::ConnectClient;
+use crate::connect::{Capabilities, ConnectClient};
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::credentials::resolve_settings;
@@ -34,10 +34,12 @@ pub struct Snapshot {
 }
 
 pub enum Seen {
-    /// Connect was read: the connector (`None` when Connect does not have it).
+    /// Connect was read: the connector (`None` when Connect does not have it), and what
+    /// the worker's version can do.
     Live {
         handle: Arc<ClusterHandle>,
         live: Option<Live>,
+        capabilities: Capabilities,
     },
     /// Connect was not read, or could not be.
     Blocked(Blocked),
@@ -106,8 +108,16 @@ async fn look(
             owner,
         })));
     }
-    match read_live(&handle, name).await {
-        Ok(live) => Ok(Seen::Live { handle, live }),
+    let read = async {
+        let capabilities = capabilities(&handle).await?;
+        Ok::<_, Error>((read_live(&handle, name).await?, capabilities))
+    };
+    match read.await {
+        Ok((live, capabilities)) => Ok(Seen::Live {
+            handle,
+            live,
+            capabilities,
+        }),
         Err(e) if e.is_transient() || matches!(e, Error::Unauthorized(_)) => {
             let message = mask(&e.to_string(), desired);
             Ok(Seen::Blocked(Blocked {
@@ -137,6 +147,17 @@ pub async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<C
     }
     let settings = resolve_settings(&ctx.client, &cluster).await?;
     ctx.clusters.ensure(key, &settings)
+}
+
+/// What the worker can do, from `GET /` once per handle (the cluster reconcile refreshes it).
+async fn capabilities(handle: &ClusterHandle) -> Result<Capabilities> {
+    if let Some(c) = handle.capabilities() {
+        return Ok(c);
+    }
+    let info = handle.client.server_info().await?;
+    let c = Capabilities::from_version(&info.version);
+    handle.set_capabilities(c);
+    Ok(c)
 }
 
 /// The connector as Connect shows it: the bulk view when it lists the connector, else

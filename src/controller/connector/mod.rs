@@ -139,8 +139,12 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         seen,
     } = fetch::gather(obj, ctx).await?;
     let mut status = carried_over(obj, &name, &prev);
-    let (handle, live) = match seen {
-        Seen::Live { handle, live } => (handle, live),
+    let (handle, live, capabilities) = match seen {
+        Seen::Live {
+            handle,
+            live,
+            capabilities,
+        } => (handle, live, capabilities),
         Seen::Blocked(blocked) => {
             if let Some(note) = blocked.note {
                 publish(ctx, obj, note).await;
@@ -157,8 +161,18 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         status: &prev,
         now: jiff::Timestamp::now(),
         auto_restart_base: ctx.config.auto_restart_base,
+        capabilities,
     });
     tracing::debug!(?plan, "plan");
+    if let Some(message) = plan.unsupported {
+        let end = Ending::new(
+            &prev,
+            live.as_ref(),
+            &desired,
+            Some(Finding::Unsupported { message }),
+        );
+        return conclude(obj, ctx, status, end).await.map(Action::requeue);
+    }
     let mut run = Acting {
         obj,
         ctx,

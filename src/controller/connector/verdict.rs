@@ -45,6 +45,8 @@ pub enum Finding {
     Unreadable { reason: Reason, message: String },
     /// Connect's validation refused the desired config; nothing was written.
     InvalidConfig { errors: usize },
+    /// The spec asks for what this worker's version cannot do; nothing was written.
+    Unsupported { message: String },
     /// `autoRestart.maxRestarts` is reached while the connector is FAILED.
     AutoRestartExhausted { connector: String },
     /// A state change not confirmed yet, or a read back that failed.
@@ -131,6 +133,9 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
             true,
             INVALID_CONFIG,
         ),
+        Finding::Unsupported { message } => {
+            not_ready(Reason::Unsupported, message.clone(), true, idle)
+        }
         Finding::AutoRestartExhausted { connector } => not_ready(
             Reason::AutoRestartExhausted,
             format!(
