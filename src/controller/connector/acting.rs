@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::act;
-use super::decide::{AutoRestartPlan, ConfigAction, RestartAction, StateAction};
+use super::auto_restart::AutoRestartPlan;
+use super::decide::{ConfigAction, RestartAction, StateAction};
 use super::fetch::read_connector;
 use super::live::Live;
 use super::verdict::Finding;

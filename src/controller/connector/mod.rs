@@ -6,6 +6,7 @@
 
 mod act;
 mod acting;
+pub mod auto_restart;
 mod cleanup;
 pub mod decide;
 mod fetch;
