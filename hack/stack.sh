@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The real local stack: etcd + kube-apiserver, a KRaft Kafka broker and two
-# distributed Kafka Connect workers in one group, all on 127.0.0.1.
+# The real local stack: etcd + kube-apiserver, a KRaft Kafka broker, two distributed
+# Kafka Connect workers in one group (plus a TLS one) with the third-party plugins of
+# hack/fetch-plugins.sh, and a PostgreSQL for them (hack/postgres.sh), all on 127.0.0.1.
 #
 #   hack/stack.sh up                 build/fetch what is missing, start, wait until ready
 #   hack/stack.sh down               stop everything and remove its data
@@ -32,6 +33,13 @@ ETCD_BIN="$KCO_CACHE_DIR/etcd/$ETCD_VERSION/bin"
 HELM_BIN="$KCO_CACHE_DIR/helm/$HELM_VERSION/bin"
 KAFKA_LIB="$KCO_CACHE_DIR/kafka/$KAFKA_VERSION/lib"
 LOGS="$STACK_DIR/logs"; DATA="$STACK_DIR/data"; PIDS="$STACK_DIR/pids"
+# Every worker's plugin.path: one folder per third-party plugin version in the cache.
+PLUGIN_PATH="$("$REPO_ROOT/hack/fetch-plugins.sh" --path)"
+# Connect's FileConfigProvider, limited to the folder of the stack's secret files.
+CONFIG_PROVIDERS="config.providers=file
+config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
+config.providers.file.param.allowed.paths=$DATA/connect-secrets"
+source "$REPO_ROOT/hack/postgres.sh"
 
 pid_alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 
@@ -71,6 +79,9 @@ ensure_tools() {
   step "kube-apiserver + kubectl $KUBE_VERSION" "$REPO_ROOT/hack/build-kube.sh"
   step "etcd $ETCD_VERSION + helm $HELM_VERSION" "$REPO_ROOT/hack/build-etcd-helm.sh"
   step "Kafka $KAFKA_VERSION jars" "$REPO_ROOT/hack/fetch-kafka.sh"
+  step "Connect plugins (Debezium PostgreSQL $DEBEZIUM_VERSION, JDBC sink $DEBEZIUM_JDBC_VERSION)" \
+    "$REPO_ROOT/hack/fetch-plugins.sh"
+  step "PostgreSQL server binaries" pg_bin
 }
 
 start_etcd() {
@@ -209,6 +220,8 @@ rest.advertised.host.name=127.0.0.1
 rest.advertised.port=$port
 # A departed worker's connectors move after this delay (default 5 minutes).
 scheduled.rebalance.max.delay.ms=5000
+plugin.path=$PLUGIN_PATH
+$CONFIG_PROVIDERS
 EOF
   java_cmd
   start "connect-$n" "${JAVA[@]}" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
@@ -270,6 +283,8 @@ listeners.https.ssl.truststore.location=$DATA/tls/trust.p12
 listeners.https.ssl.truststore.password=kco-keypass
 listeners.https.ssl.client.auth=required
 rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension
+plugin.path=$PLUGIN_PATH
+$CONFIG_PROVIDERS
 EOF
   java_cmd
   start connect-3 "${JAVA[@]}" -Djava.security.auth.login.config="$dir/jaas.conf" \
@@ -299,12 +314,13 @@ export CONNECT_URL_TLS=https://127.0.0.1:$CONNECT_PORT_TLS
 export CONNECT_TLS_DIR=$DATA/tls
 export CONNECT_BASIC_USER=$BASIC_USER
 export CONNECT_BASIC_PASSWORD=$BASIC_PASSWORD
+$(write_postgres_env)
 EOF
 }
 
 all_up() {
   pid_alive etcd && pid_alive kube-apiserver && pid_alive kafka && pid_alive connect-1 && pid_alive connect-2 \
-    && pid_alive connect-3 && apiserver_ready >/dev/null 2>&1 && connect_ready 1 >/dev/null 2>&1 \
+    && pid_alive connect-3 && pid_alive postgres && pg_ready && apiserver_ready >/dev/null 2>&1 && connect_ready 1 >/dev/null 2>&1 \
     && connect_ready 2 >/dev/null 2>&1 && connect_tls_ready >/dev/null 2>&1
 }
 
@@ -314,12 +330,14 @@ cmd_up() {
   ensure_tools
   local t0=$SECONDS
   write_log4j
+  start_postgres
   start_etcd
   start_kafka
   wait_for "etcd /health" 60 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
   start_apiserver
   write_kubeconfig
   step "wait for kube-apiserver /readyz" wait_for "kube-apiserver /readyz" 90 apiserver_ready
+  step "wait for PostgreSQL, then its role, database and password file" wait_postgres
   step "wait for Kafka broker" wait_for "Kafka broker" 120 kafka_ready
   start_connect 1
   start_connect 2
@@ -334,12 +352,14 @@ cmd_up() {
 cmd_down() {
   # The operator started by `make demo` goes first, so it never sees Connect vanish.
   for name in operator connect-3 connect-2 connect-1 kafka kube-apiserver etcd; do stop "$name"; done
-  rm -rf "$DATA" "$PIDS" "$STACK_DIR/env" "$STACK_DIR/kubeconfig"
+  # SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
+  stop postgres INT
+  rm -rf "$DATA" "$PIDS" "$PG_DIR" "$STACK_DIR/env" "$STACK_DIR/kubeconfig"
   log "stack down"
 }
 
 cmd_status() {
-  for name in etcd kube-apiserver kafka connect-1 connect-2 connect-3; do
+  for name in etcd kube-apiserver kafka connect-1 connect-2 connect-3 postgres; do
     if pid_alive "$name"; then echo "$name running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name stopped"; fi
   done
 }
