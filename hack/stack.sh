@@ -33,10 +33,12 @@ ETCD_BIN="$KCO_CACHE_DIR/etcd/$ETCD_VERSION/bin"
 HELM_BIN="$KCO_CACHE_DIR/helm/$HELM_VERSION/bin"
 KAFKA_LIB="$KCO_CACHE_DIR/kafka/$KAFKA_VERSION/lib"
 LOGS="$STACK_DIR/logs"; DATA="$STACK_DIR/data"; PIDS="$STACK_DIR/pids"
-# Every worker's plugin.path: one folder per third-party plugin version in the cache.
-PLUGIN_PATH="$("$REPO_ROOT/hack/fetch-plugins.sh" --path)"
-# Connect's FileConfigProvider, limited to the folder of the stack's secret files.
-CONFIG_PROVIDERS="config.providers=file
+# Every worker's third-party plugins (one plugin.path folder per plugin version in the cache;
+# every plugin has ServiceLoader manifests, so no reflection scan) and Connect's
+# FileConfigProvider, limited to the folder of the stack's secret files.
+WORKER_PLUGINS="plugin.path=$("$REPO_ROOT/hack/fetch-plugins.sh" --path)
+plugin.discovery=service_load
+config.providers=file
 config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
 config.providers.file.param.allowed.paths=$DATA/connect-secrets"
 source "$REPO_ROOT/hack/postgres.sh"
@@ -81,7 +83,7 @@ ensure_tools() {
   step "Kafka $KAFKA_VERSION jars" "$REPO_ROOT/hack/fetch-kafka.sh"
   step "Connect plugins (Debezium PostgreSQL $DEBEZIUM_VERSION, JDBC sink $DEBEZIUM_JDBC_VERSION)" \
     "$REPO_ROOT/hack/fetch-plugins.sh"
-  step "PostgreSQL server binaries" pg_bin
+  step "PostgreSQL server binaries" pg_check
 }
 
 start_etcd() {
@@ -220,8 +222,7 @@ rest.advertised.host.name=127.0.0.1
 rest.advertised.port=$port
 # A departed worker's connectors move after this delay (default 5 minutes).
 scheduled.rebalance.max.delay.ms=5000
-plugin.path=$PLUGIN_PATH
-$CONFIG_PROVIDERS
+$WORKER_PLUGINS
 EOF
   java_cmd
   start "connect-$n" "${JAVA[@]}" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
@@ -283,8 +284,7 @@ listeners.https.ssl.truststore.location=$DATA/tls/trust.p12
 listeners.https.ssl.truststore.password=kco-keypass
 listeners.https.ssl.client.auth=required
 rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension
-plugin.path=$PLUGIN_PATH
-$CONFIG_PROVIDERS
+$WORKER_PLUGINS
 EOF
   java_cmd
   start connect-3 "${JAVA[@]}" -Djava.security.auth.login.config="$dir/jaas.conf" \
