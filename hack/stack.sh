@@ -42,6 +42,7 @@ config.providers=file
 config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
 config.providers.file.param.allowed.paths=$DATA/connect-secrets"
 source "$REPO_ROOT/hack/postgres.sh"
+source "$REPO_ROOT/hack/connect-matrix.sh"
 
 pid_alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 
@@ -84,6 +85,7 @@ ensure_tools() {
   step "Connect plugins (Debezium PostgreSQL $DEBEZIUM_VERSION, JDBC sink $DEBEZIUM_JDBC_VERSION)" \
     "$REPO_ROOT/hack/fetch-plugins.sh"
   step "PostgreSQL server binaries" pg_check
+  step "Kafka Connect $CONNECT_MATRIX_VERSIONS jars (version matrix)" "$REPO_ROOT/hack/fetch-connect-versions.sh"
 }
 
 start_etcd() {
@@ -315,12 +317,13 @@ export CONNECT_TLS_DIR=$DATA/tls
 export CONNECT_BASIC_USER=$BASIC_USER
 export CONNECT_BASIC_PASSWORD=$BASIC_PASSWORD
 $(write_postgres_env)
+$(write_matrix_env)
 EOF
 }
 
 all_up() {
   pid_alive etcd && pid_alive kube-apiserver && pid_alive kafka && pid_alive connect-1 && pid_alive connect-2 \
-    && pid_alive connect-3 && pid_alive postgres && pg_ready && apiserver_ready >/dev/null 2>&1 && connect_ready 1 >/dev/null 2>&1 \
+    && pid_alive connect-3 && pid_alive postgres && pg_ready && matrix_up && apiserver_ready >/dev/null 2>&1 && connect_ready 1 >/dev/null 2>&1 \
     && connect_ready 2 >/dev/null 2>&1 && connect_tls_ready >/dev/null 2>&1
 }
 
@@ -342,16 +345,20 @@ cmd_up() {
   start_connect 1
   start_connect 2
   start_connect_tls
+  start_matrix_workers
   step "wait for Connect worker 1" wait_for "Connect worker 1" 180 connect_ready 1
   step "wait for Connect worker 2" wait_for "Connect worker 2" 180 connect_ready 2
   step "wait for the TLS + basic auth Connect worker" wait_for "Connect worker 3 (TLS)" 180 connect_tls_ready
+  wait_matrix_workers
   write_env
   log "stack up in $((SECONDS - t0))s; source $STACK_DIR/env"
 }
 
 cmd_down() {
   # The operator started by `make demo` goes first, so it never sees Connect vanish.
-  for name in operator connect-3 connect-2 connect-1 kafka kube-apiserver etcd; do stop "$name"; done
+  stop operator
+  stop_matrix_workers
+  for name in connect-3 connect-2 connect-1 kafka kube-apiserver etcd; do stop "$name"; done
   # SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
   stop postgres INT
   rm -rf "$DATA" "$PIDS" "$PG_DIR" "$STACK_DIR/env" "$STACK_DIR/kubeconfig"
@@ -359,7 +366,8 @@ cmd_down() {
 }
 
 cmd_status() {
-  for name in etcd kube-apiserver kafka connect-1 connect-2 connect-3 postgres; do
+  for name in etcd kube-apiserver kafka connect-1 connect-2 connect-3 postgres \
+    $(for v in $CONNECT_MATRIX_VERSIONS; do echo "connect-v${v//./}"; done); do
     if pid_alive "$name"; then echo "$name running (pid $(cat "$PIDS/$name.pid"))"; else echo "$name stopped"; fi
   done
 }
