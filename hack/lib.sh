@@ -6,7 +6,7 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 HELM_VERSION="${HELM_VERSION:-v3.21.4}"
 KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
 # Older Connect workers of the version matrix (tests/connect_versions.rs), against the same broker.
-CONNECT_MATRIX_VERSIONS="${CONNECT_MATRIX_VERSIONS:-3.6.2 3.4.1}"
+CONNECT_MATRIX_VERSIONS="${CONNECT_MATRIX_VERSIONS:-3.6.2 3.0.2}"
 # Third-party Connect plugins (hack/fetch-plugins.sh). Maven Central serves no
 # debezium-connector-jdbc 3.6.1.Final: the sink is the newest served, 3.6.0.Final.
 DEBEZIUM_VERSION="${DEBEZIUM_VERSION:-3.6.1.Final}"

@@ -1,7 +1,7 @@
 //! The version matrix: one KafkaConnector lifecycle (create running, paused and stopped,
 //! config update, pause, resume, restart, delete) through the operator against real Connect
 //! workers of each release users run — the stack's 4.3.1 and the older workers started
-//! next to it from Maven Central jars (`CONNECT_URL_V362`, `CONNECT_URL_V341`), all on the
+//! next to it from Maven Central jars (`CONNECT_URL_V362`, `CONNECT_URL_V302`), all on the
 //! same 4.3.1 broker. What an older worker cannot do is checked to degrade as documented:
 //! created RUNNING then paused or stopped before 3.7 (no `initial_state`), `stopped`
 //! reported `Unsupported` before 3.5 with nothing written.
@@ -24,9 +24,10 @@ async fn connect_3_6_2() {
     lifecycle(&env("CONNECT_URL_V362"), "3.6.2").await;
 }
 
+/// The oldest 3.x release: it still works with a 4.x broker.
 #[tokio::test]
-async fn connect_3_4_1() {
-    lifecycle(&env("CONNECT_URL_V341"), "3.4.1").await;
+async fn connect_3_0_2() {
+    lifecycle(&env("CONNECT_URL_V302"), "3.0.2").await;
 }
 
 /// A FileStreamSource reading a file of a few lines into a topic of its own.
