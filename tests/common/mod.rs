@@ -1,11 +1,13 @@
 //! Shared by the integration tests: the real local stack (`make stack-up` writes
 //! `target/stack/env`; `make test` sources it), namespaces, waiting and commands here;
 //! the Connect REST client in `connect`, the operator process in `operator`, KafkaConnector
-//! specs and status reads in `spec`, a namespace with CRDs, cluster and operator in `scenario`.
+//! specs and status reads in `spec`, a namespace with CRDs, cluster and operator in `scenario`,
+//! the stack's PostgreSQL and the Debezium specs in `postgres`.
 #![allow(dead_code)]
 
 mod connect;
 mod operator;
+mod postgres;
 mod scenario;
 mod spec;
 
@@ -14,6 +16,8 @@ mod spec;
 pub use connect::Connect;
 #[allow(unused_imports)]
 pub use operator::{Operator, free_port};
+#[allow(unused_imports)]
+pub use postgres::{DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES, Pg, PgObjects};
 #[allow(unused_imports)]
 pub use scenario::Scenario;
 #[allow(unused_imports)]
