@@ -60,18 +60,23 @@ start_postgres() {
     log "port $POSTGRES_PORT already serves another PostgreSQL: stop it or set KCO_POSTGRES_PORT"; return 1
   fi
   if [[ ! -f "$PG_DIR/data/PG_VERSION" ]]; then
-    rm -rf "$PG_DIR"
-    mkdir -p "$PG_DIR"
-    head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$PG_DIR/superuser.password"
-    chown -R "$PG_OS_USER:" "$PG_DIR" && chmod 700 "$PG_DIR" && chmod 600 "$PG_DIR/superuser.password"
-    if ! as_pg test -w "$PG_DIR"; then
-      log "$PG_OS_USER cannot reach $PG_DIR (a parent directory is not searchable by others): set KCO_STACK_DIR elsewhere"
-      return 1
+    remove_postgres_data
+    mkdir -p "$STACK_DIR"
+    if as_pg test -x "$STACK_DIR"; then
+      mkdir -p "$PG_DIR"
+    else
+      # E.g. a clone under /root: the server's user cannot search its way to target/stack.
+      local elsewhere
+      elsewhere="${TMPDIR:-/tmp}/kco-postgres-$(printf %s "$STACK_DIR" | sha256sum | cut -c1-12)"
+      log "$PG_OS_USER cannot reach $STACK_DIR: PostgreSQL's data go to $elsewhere, linked from $PG_DIR"
+      rm -rf "$elsewhere" && mkdir -p "$elsewhere" && ln -sfn "$elsewhere" "$PG_DIR"
     fi
-    as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --pwfile="$PG_DIR/superuser.password" \
+    head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$PG_DIR/superuser.password"
+    chown -R "$PG_OS_USER:" "$PG_DIR/" && chmod 700 "$PG_DIR/" && chmod 600 "$PG_DIR/superuser.password"
+    as_pg "$PG_BIN/initdb" -D "$(pg_data)" -U postgres --pwfile="$(pg_home)/superuser.password" \
       --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
       >"$LOGS/postgres-initdb.log" 2>&1 || { cat "$LOGS/postgres-initdb.log" >&2; return 1; }
-    as_pg tee -a "$PG_DIR/data/postgresql.conf" >/dev/null <<EOF2
+    as_pg tee -a "$(pg_data)/postgresql.conf" >/dev/null <<EOF2
 # hack/postgres.sh: the local stack's settings
 listen_addresses = '127.0.0.1'
 port = $POSTGRES_PORT
@@ -86,7 +91,25 @@ synchronous_commit = off
 full_page_writes = off
 EOF2
   fi
-  start postgres "${AS_PG[@]}" "$PG_BIN/postgres" -D "$PG_DIR/data"
+  start postgres "${AS_PG[@]}" "$PG_BIN/postgres" -D "$(pg_data)"
+}
+
+# The server's folder and data directory by their real paths (the server's user may not reach
+# them through $PG_DIR).
+pg_home() { readlink -f "$PG_DIR"; }
+pg_data() { echo "$(pg_home)/data"; }
+
+# Removes the server's data, wherever they are.
+remove_postgres_data() {
+  if [[ -L "$PG_DIR" ]]; then rm -rf "$(readlink -f "$PG_DIR")"; fi
+  rm -rf "$PG_DIR"
+}
+
+# Stops the server (SIGINT: PostgreSQL's fast shutdown; SIGTERM would wait for every client to
+# leave) and removes its data.
+stop_postgres() {
+  stop postgres INT
+  remove_postgres_data
 }
 
 # The role and database Debezium and the JDBC sink use, and the password file for Connect.

@@ -359,9 +359,8 @@ cmd_down() {
   stop operator
   stop_matrix_workers
   for name in connect-3 connect-2 connect-1 kafka kube-apiserver etcd; do stop "$name"; done
-  # SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
-  stop postgres INT
-  rm -rf "$DATA" "$PIDS" "$PG_DIR" "$STACK_DIR/env" "$STACK_DIR/kubeconfig"
+  stop_postgres
+  rm -rf "$DATA" "$PIDS" "$STACK_DIR/env" "$STACK_DIR/kubeconfig"
   log "stack down"
 }
 
