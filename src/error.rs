@@ -73,6 +73,27 @@ impl Error {
         self.reason().as_str()
     }
 
+    /// The same error with every value of `masks` hidden in its messages (Connect's answers
+    /// may echo config values; a Kubernetes error carries none of ours).
+    pub fn masked(self, masks: &crate::mask::Masks) -> Self {
+        let m = |s: String| masks.apply(&s);
+        match self {
+            Error::NotFound(s) => Error::NotFound(m(s)),
+            Error::AlreadyExists(s) => Error::AlreadyExists(m(s)),
+            Error::Rebalancing(s) => Error::Rebalancing(m(s)),
+            Error::Unavailable(s) => Error::Unavailable(m(s)),
+            Error::Rejected(s) => Error::Rejected(m(s)),
+            Error::Unexpected { status, message } => Error::Unexpected {
+                status,
+                message: m(message),
+            },
+            Error::MissingReference(s) => Error::MissingReference(m(s)),
+            Error::InvalidTls(s) => Error::InvalidTls(m(s)),
+            Error::Finalizer(s) => Error::Finalizer(m(s)),
+            other => other,
+        }
+    }
+
     /// Faults that a retry may cure without anyone changing anything.
     pub fn is_transient(&self) -> bool {
         matches!(

@@ -27,20 +27,46 @@ pub fn is_secret_key(key: &str) -> bool {
         || k.ends_with("key.password")
 }
 
+/// The values to hide in every text the operator writes: those of secret-like keys of a
+/// connector's config, and every value that came from a Kubernetes Secret, whatever its key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Masks(Vec<String>);
+
+impl Masks {
+    /// Values shorter than this are not hidden: masking every "on" or "1" in a text would
+    /// garble it without protecting anything.
+    const MIN_LEN: usize = 3;
+
+    pub fn of_config(config: &BTreeMap<String, String>) -> Self {
+        let values = config
+            .iter()
+            // A `${provider:...}` placeholder is not the secret, only where it lives.
+            .filter(|(k, v)| is_secret_key(k) && !v.starts_with("${"))
+            .map(|(_, v)| v.clone());
+        Self::default().with(values)
+    }
+
+    pub fn with(mut self, values: impl IntoIterator<Item = String>) -> Self {
+        self.0
+            .extend(values.into_iter().filter(|v| v.len() >= Self::MIN_LEN));
+        // Longest first, so a secret that contains another is replaced whole.
+        self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.0.dedup();
+        self
+    }
+
+    pub fn apply(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.0 {
+            out = out.replace(s.as_str(), HIDDEN);
+        }
+        out
+    }
+}
+
 /// Replaces in `text` every value of a secret-like key of `config`.
 pub fn mask(text: &str, config: &BTreeMap<String, String>) -> String {
-    let mut out = text.to_string();
-    let mut secrets: Vec<&str> = config
-        .iter()
-        .filter(|(k, v)| is_secret_key(k) && v.len() >= 3 && !v.starts_with("${"))
-        .map(|(_, v)| v.as_str())
-        .collect();
-    // Longest first, so a secret that contains another is replaced whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for s in secrets {
-        out = out.replace(s, HIDDEN);
-    }
-    out
+    Masks::of_config(config).apply(text)
 }
 
 #[cfg(test)]
@@ -61,6 +87,16 @@ mod tests {
         assert_eq!(
             mask(msg, &config),
             "Invalid value [hidden] for configuration database.password; url jdbc:x"
+        );
+    }
+
+    #[test]
+    fn values_from_secrets_are_masked_whatever_their_key() {
+        let config = BTreeMap::from([("connection.user".to_string(), "app-user".to_string())]);
+        let masks = Masks::of_config(&config).with(["app-user".to_string(), "ab".to_string()]);
+        assert_eq!(
+            masks.apply("login failed for app-user (ab)"),
+            "login failed for [hidden] (ab)"
         );
     }
 }

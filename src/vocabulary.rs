@@ -70,6 +70,8 @@ words! {
         Conflict,
         /// The spec asks for what the worker's Connect version cannot do.
         Unsupported,
+        /// The pause-reconciliation annotation is set: the operator writes nothing.
+        ReconciliationPaused,
         // The cluster and how to reach it.
         ClusterNotFound,
         MissingReference,
@@ -305,6 +307,14 @@ mod tests {
                 assert!(
                     !matches!(ConnectState::parse(state), ConnectState::Other(_)),
                     "{path}: unknown state {state}"
+                );
+                checked += 1;
+            }
+            for part in lua.split("reason == \"").skip(1) {
+                let word = part.split('"').next().unwrap_or_default();
+                assert!(
+                    Reason::parse(word).is_some(),
+                    "{path}: unknown reason {word}"
                 );
                 checked += 1;
             }

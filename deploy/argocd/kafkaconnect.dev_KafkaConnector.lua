@@ -5,6 +5,8 @@
 -- kstatus-like, in this order:
 --   Progressing  no status yet, or the operator has not observed metadata.generation
 --                (status.observedGeneration, or the Ready condition's, is older);
+--   Suspended    Ready=False with reason ReconciliationPaused (the pause-reconciliation
+--                annotation is set: the operator writes nothing until it is removed);
 --   Degraded     Stalled=True: the operator will not get further until someone changes
 --                something (InvalidConfig, AutoRestartExhausted, a FAILED connector or task
 --                without auto-restart...), with the Stalled condition's message;
@@ -64,6 +66,13 @@ local ready = condition(status, "Ready")
 if ready == nil or (generation ~= nil and ready.observedGeneration ~= nil and ready.observedGeneration < generation) then
   hs.status = "Progressing"
   hs.message = waiting
+  return hs
+end
+
+-- The pause-reconciliation annotation: the operator leaves the connector alone on purpose.
+if ready.status == "False" and ready.reason == "ReconciliationPaused" then
+  hs.status = "Suspended"
+  hs.message = describe(ready, "reconciliation paused")
   return hs
 end
 

@@ -20,6 +20,9 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[serde(rename_all = "camelCase")]
+/// Where a Kafka Connect REST API is (any Connect cluster, however it was deployed) and how
+/// to reach it: URL, credentials, TLS. KafkaConnectors in this namespace name it in
+/// `clusterRef`.
 pub struct KafkaConnectClusterSpec {
     /// Base URL of the Connect REST API, e.g. `http://connect:8083`.
     #[x_kube(validation = Rule::new("self.startsWith('http://') || self.startsWith('https://')").message("url must start with http:// or https://"))]
@@ -80,6 +83,7 @@ pub struct BasicAuth {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BearerAuth {
+    /// Secret in the cluster's namespace.
     pub secret_name: String,
     /// Key holding the token (default `token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -105,8 +109,10 @@ pub struct ClusterTls {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("has(self.secretName) != has(self.configMapName)").message("ca takes exactly one of secretName or configMapName"))]
 pub struct CaSource {
+    /// A Secret in the cluster's namespace holding the bundle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_name: Option<String>,
+    /// A ConfigMap in the cluster's namespace holding the bundle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_map_name: Option<String>,
     /// Key holding the PEM bundle (default `ca.crt`).
@@ -114,35 +120,48 @@ pub struct CaSource {
     pub key: Option<String>,
 }
 
+/// What the REST API says about itself, and whether it answers.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KafkaConnectClusterStatus {
+    /// The metadata.generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// Ready: the REST API answers (reason Available), or why not.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The Kafka version the worker reports (`GET /`); decides what the operator uses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// The commit the worker was built from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The id of the Kafka cluster the workers use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_cluster_id: Option<String>,
+    /// Connector plugins installed on the answering worker.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<PluginStatus>,
+    /// Connectors the REST API lists, from the last poll.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connectors: Option<ConnectorCounts>,
 }
 
+/// One connector plugin.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PluginStatus {
+    /// The class to name in a KafkaConnector's `class`.
     pub class: String,
+    /// source or sink.
     #[serde(rename = "type")]
     pub type_: String,
+    /// The plugin's version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
 }
 
+/// Connector counts.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectorCounts {

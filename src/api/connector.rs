@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::vocabulary::{ConnectState, Reason};
 
+/// Set to "true" on a KafkaConnector to make the operator leave its connector alone (no
+/// writes to Connect) until the annotation is removed or set to anything else.
+pub const PAUSE_RECONCILIATION: &str = "kafkaconnect.dev/pause-reconciliation";
+
 /// Keys that are first-class spec fields; setting them in `config` as well would make two
 /// sources of truth (Strimzi #6438: `tasks.max` in config restarted the connector every pass).
 pub const RESERVED_CONFIG_KEYS: [&str; 4] = [
@@ -32,12 +36,20 @@ pub const RESERVED_CONFIG_KEYS: [&str; 4] = [
     printcolumn = r#"{"name":"STATE","type":"string","jsonPath":".status.state"}"#,
     printcolumn = r#"{"name":"TASKS","type":"string","jsonPath":".status.tasksReady"}"#,
     printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
-    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+    printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    scale(
+        spec_replicas_path = ".spec.tasksMax",
+        status_replicas_path = ".status.tasksRunning",
+        label_selector_path = ".status.selector"
+    )
 )]
 #[x_kube(
     validation = Rule::new("has(self.connectorName) == has(oldSelf.connectorName)").message("connectorName is immutable: create a new KafkaConnector to rename a connector"),
 )]
 #[serde(rename_all = "camelCase")]
+/// The desired connector: which Connect cluster runs it, its class, config and state. The
+/// operator creates it in Connect, keeps Connect's copy equal to this spec (reverting
+/// out-of-band edits), and reports what Connect shows in status.
 pub struct KafkaConnectorSpec {
     /// The KafkaConnectCluster (same namespace) that runs this connector.
     #[x_kube(validation = Rule::new("self == oldSelf").message("clusterRef is immutable: create a new KafkaConnector to move a connector"))]
@@ -51,7 +63,8 @@ pub struct KafkaConnectorSpec {
     /// The connector class (`connector.class`).
     #[x_kube(validation = Rule::new("self.trim().size() > 0").message("class must not be empty"))]
     pub class: String,
-    /// `tasks.max`; Connect's default (1) when absent.
+    /// `tasks.max`: the most tasks the connector may run; Connect's default (1) when absent.
+    /// The scale subresource's replicas: `kubectl scale kctr NAME --replicas=N` sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub tasks_max: Option<i32>,
@@ -64,9 +77,19 @@ pub struct KafkaConnectorSpec {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(schema_with = "config_schema")]
     pub config: BTreeMap<String, serde_json::Value>,
-    /// Desired state (default running).
+    /// Config values read from Secrets or ConfigMaps in this namespace, like a container's
+    /// `env[].valueFrom`. The operator writes the resolved value to Connect (so it is stored
+    /// in Connect's config topic) and re-applies it when the Secret changes; it masks the
+    /// value in everything it writes. To keep a secret out of Connect entirely, use Connect's
+    /// own config providers (`${file:...}`) in `config` instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["key"]), length(max = 256))]
+    pub config_from: Vec<ConfigValueFrom>,
+    /// Desired state: running (default), paused (tasks stay assigned but stop processing) or
+    /// stopped (tasks are shut down; Connect 3.5+).
     #[serde(default)]
     pub state: DesiredState,
+    /// Restart a FAILED connector or FAILED tasks automatically, with a growing backoff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_restart: Option<AutoRestart>,
     /// A GitOps-safe restart trigger: each new `id` restarts the connector once.
@@ -99,10 +122,19 @@ fn config_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
-/// What the apiserver cannot check: value types, and reserved keys for objects that were
-/// stored before the schema said so. Empty when the spec is acceptable.
+/// What the apiserver cannot check: value types, a key both in `config` and `configFrom`
+/// (CEL cannot see into `config`), and reserved keys for objects that were stored before
+/// the schema said so. Empty when the spec is acceptable.
 pub fn spec_errors(spec: &KafkaConnectorSpec) -> Vec<ValidationError> {
     let mut out = Vec::new();
+    for from in &spec.config_from {
+        if spec.config.contains_key(&from.key) {
+            out.push(ValidationError {
+                key: from.key.clone(),
+                message: "set in both config and configFrom: keep it in one of them".into(),
+            });
+        }
+    }
     for (k, v) in &spec.config {
         if RESERVED_CONFIG_KEYS.contains(&k.as_str()) {
             out.push(ValidationError {
@@ -120,12 +152,51 @@ pub fn spec_errors(spec: &KafkaConnectorSpec) -> Vec<ValidationError> {
     out
 }
 
+/// A KafkaConnectCluster in the same namespace.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 pub struct ClusterRef {
+    /// Name of the KafkaConnectCluster.
     #[schemars(length(min = 1))]
     pub name: String,
 }
 
+/// One config value from a Secret or ConfigMap key.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(self.key in ['name', 'connector.class', 'tasks.max', 'connector.plugin.version'])").message("configFrom cannot set name, connector.class, tasks.max or connector.plugin.version: use connectorName, class, tasksMax, version"))]
+pub struct ConfigValueFrom {
+    /// The connector config key, e.g. `database.password`.
+    #[schemars(length(min = 1))]
+    pub key: String,
+    /// Where the value comes from.
+    pub value_from: ValueSource,
+}
+
+/// Exactly one of `secretKeyRef` or `configMapKeyRef`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.secretKeyRef) != has(self.configMapKeyRef)").message("valueFrom takes exactly one of secretKeyRef or configMapKeyRef"))]
+pub struct ValueSource {
+    /// A key of a Secret in this namespace; the value is masked wherever the operator writes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_ref: Option<KeyRef>,
+    /// A key of a ConfigMap in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_key_ref: Option<KeyRef>,
+}
+
+/// A key of a named Secret or ConfigMap.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+pub struct KeyRef {
+    /// Name of the Secret or ConfigMap.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// The key in its data.
+    #[schemars(length(min = 1))]
+    pub key: String,
+}
+
+/// The state Connect should keep the connector in.
 #[derive(
     Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
 )]
@@ -157,6 +228,8 @@ impl DesiredState {
     }
 }
 
+/// Delete (default): deleting the KafkaConnector deletes the connector from Connect.
+/// Orphan: the connector keeps running in Connect.
 #[derive(
     Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
 )]
@@ -166,6 +239,8 @@ pub enum DeletionPolicy {
     Orphan,
 }
 
+/// Automatic restarts of FAILED connectors and tasks, after min(n²+n, 60) × the operator's
+/// `--auto-restart-base` (1 minute: 0, 2, 6, 12 ... then every 60 minutes).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoRestart {
@@ -181,13 +256,16 @@ pub struct AutoRestart {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.taskId) || (!self.includeTasks && !self.onlyFailed)").message("restart.taskId restarts one task: includeTasks and onlyFailed apply to connector restarts only"))]
+/// A GitOps-safe restart: each new `id` is served once, re-applying the same one does nothing.
 pub struct RestartRequest {
     /// Any new value triggers one restart; `status.lastRestartId` records the last one served.
     #[x_kube(validation = Rule::new("self.size() > 0").message("restart.id must not be empty"))]
     #[schemars(length(max = 253))]
     pub id: String,
+    /// Restart the tasks too, not only the connector.
     #[serde(default)]
     pub include_tasks: bool,
+    /// Restart only what is FAILED.
     #[serde(default)]
     pub only_failed: bool,
     /// Restart only this task.
@@ -196,63 +274,100 @@ pub struct RestartRequest {
     pub task_id: Option<i32>,
 }
 
+/// What Connect shows for the connector, and how far the operator got.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KafkaConnectorStatus {
+    /// The metadata.generation this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// Ready, Reconciling and Stalled (kstatus), each with a reason and a message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The connector's name in Connect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connector_name: Option<String>,
     /// The connector's state as Connect reports it (RUNNING, PAUSED, STOPPED, FAILED, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The worker running the connector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
+    /// The connector's error trace when FAILED (trimmed, secrets masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// Each task as Connect reports it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<TaskStatus>,
     /// Running tasks out of all tasks, e.g. "2/2".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks_ready: Option<String>,
+    /// Tasks RUNNING: the scale subresource's replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_running: Option<i32>,
+    /// The scale subresource's label selector (HPA and KEDA read it; no Pods carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Topics the connector used, as Connect tracks them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<String>,
+    /// Automatic restarts since the connector was last healthy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_restart: Option<AutoRestartStatus>,
+    /// The last `spec.restart.id` served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_restart_id: Option<String>,
+    /// Why Connect (or the operator) refused the config, per key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validation_errors: Vec<ValidationError>,
 }
 
+/// One task as Connect reports it.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskStatus {
+    /// Task number.
     pub id: i32,
+    /// RUNNING, PAUSED, FAILED, UNASSIGNED, RESTARTING...
     pub state: String,
+    /// The worker running the task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
+    /// The task's error trace when FAILED (trimmed, secrets masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
 }
 
+/// Automatic restarts so far.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoRestartStatus {
+    /// Restarts since the connector was last healthy for the whole last backoff.
     pub count: i32,
+    /// When the last automatic restart happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_restart_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
 }
 
+/// One refused config key.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 pub struct ValidationError {
+    /// The config key (or `class`, `config`).
     pub key: String,
+    /// Why, in Connect's words (secrets masked).
     pub message: String,
 }
 
 impl KafkaConnector {
+    /// The `kafkaconnect.dev/pause-reconciliation: "true"` annotation is set.
+    pub fn reconciliation_paused(&self) -> bool {
+        self.metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(PAUSE_RECONCILIATION))
+            .is_some_and(|v| v == "true")
+    }
+
     /// The connector's name in Connect.
     pub fn connector_name(&self) -> String {
         self.spec

@@ -33,6 +33,52 @@ mod tests {
         );
     }
 
+    /// `kubectl explain` describes every field of both kinds: every property of the schema
+    /// (below `spec` and `status`) has a description.
+    #[test]
+    fn every_field_has_a_description() {
+        use kube::CustomResourceExt;
+        fn walk(path: &str, schema: &serde_json::Value, missing: &mut Vec<String>) {
+            let Some(props) = schema.get("properties").and_then(|p| p.as_object()) else {
+                if let Some(items) = schema.get("items") {
+                    walk(&format!("{path}[]"), items, missing);
+                }
+                return;
+            };
+            for (name, prop) in props {
+                let here = format!("{path}.{name}");
+                let described = prop
+                    .get("description")
+                    .and_then(|d| d.as_str())
+                    .is_some_and(|d| !d.trim().is_empty());
+                if !described {
+                    missing.push(here.clone());
+                }
+                walk(&here, prop, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        for crd in [
+            super::KafkaConnectCluster::crd(),
+            super::KafkaConnector::crd(),
+        ] {
+            let crd = serde_json::to_value(crd).unwrap();
+            let kind = crd["spec"]["names"]["kind"].as_str().unwrap().to_string();
+            let root = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"];
+            for part in ["spec", "status"] {
+                let schema = &root[part];
+                if schema.get("description").is_none() {
+                    missing.push(format!("{kind}.{part}"));
+                }
+                walk(&format!("{kind}.{part}"), schema, &mut missing);
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "fields without a description: {missing:#?}"
+        );
+    }
+
     /// The Helm chart and the kustomize base carry copies (neither can reference a file
     /// outside its own folder); they must stay identical to `crds/`.
     #[test]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, RwLock};
 use std::time::Instant;
 
+use super::connector::live::any_failed;
 use crate::connect::{Capabilities, ConnectClient, types::ExpandedConnector};
 use crate::error::Result;
 use crate::telemetry::metrics;
@@ -30,6 +31,8 @@ pub struct ClusterHandle {
     pub client: ConnectClient,
     pub(super) fingerprint: u64,
     view: RwLock<ClusterView>,
+    /// (total, failed) connectors at the last poll: the cluster's status shows them.
+    counted: Mutex<Option<(usize, usize)>>,
     /// From the worker's version; `None` before the first `GET /`.
     capabilities: RwLock<Option<Capabilities>>,
     poller: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -49,6 +52,7 @@ impl ClusterHandle {
             fingerprint,
             view: RwLock::default(),
             capabilities: RwLock::default(),
+            counted: Mutex::default(),
             poller: Mutex::new(None),
         }
     }
@@ -56,6 +60,26 @@ impl ClusterHandle {
     /// Keeps the poll loop's task, so that dropping the handle ends it.
     pub(super) fn set_poller(&self, task: tokio::task::JoinHandle<()>) {
         *self.poller.lock().expect("poller lock") = Some(task);
+    }
+
+    /// Whether the connector counts changed since the last call: connectors created or
+    /// deleted by a reconcile change them without changing any entry a poll compares.
+    pub(super) fn counts_changed(&self) -> bool {
+        let counts = {
+            let v = self.view.read().expect("view lock");
+            let Some(map) = v.connectors.as_ref() else {
+                return false;
+            };
+            let failed = map
+                .values()
+                .filter(|e| e.status.as_ref().is_some_and(any_failed))
+                .count();
+            (map.len(), failed)
+        };
+        let mut last = self.counted.lock().expect("counted lock");
+        let changed = *last != Some(counts);
+        *last = Some(counts);
+        changed
     }
 
     pub fn capabilities(&self) -> Option<Capabilities> {

@@ -23,8 +23,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use kube::core::PartialObjectMeta;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::{Controller, watcher};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Api, Client};
 
 use crate::api::{KafkaConnectCluster, KafkaConnector};
@@ -85,7 +88,7 @@ pub async fn run(
     let stores = (connector_ctrl.store(), cluster_ctrl.store());
     clusters.attach(stores.0.clone(), stores.1.clone());
     let ctx = Arc::new(Context::new(
-        client,
+        client.clone(),
         config.clone(),
         clusters.clone(),
         stores,
@@ -105,14 +108,69 @@ pub async fn run(
                 tracing::debug!(error = %e, "KafkaConnectCluster controller");
             }
         });
+    let (secrets, config_maps) = (
+        value_sources::<Secret>(&client, &config.namespace, ctx.connectors.clone()),
+        value_sources::<ConfigMap>(&client, &config.namespace, ctx.connectors.clone()),
+    );
     let connectors_fut = connector_ctrl
         .with_config(ctrl_config)
         .reconcile_on(connector_rx)
+        .watches_stream(secrets.0, secrets.1)
+        .watches_stream(config_maps.0, config_maps.1)
         .graceful_shutdown_on(shutdown)
         .run(connector::reconcile, connector::error_policy, ctx.clone())
         .for_each(|r| connector_result(r, ctx.health.clone()));
     futures::join!(clusters_fut, connectors_fut);
     clusters.stop_all();
+}
+
+/// A metadata-only watch of Secrets (or ConfigMaps), and the mapper from one of them to the
+/// KafkaConnectors whose `configFrom` names it: a rotated Secret re-applies their config at
+/// once. Only metadata is watched: no Secret's content is held in memory.
+#[allow(clippy::type_complexity)]
+fn value_sources<K>(
+    client: &Client,
+    namespace: &Option<String>,
+    connectors: kube::runtime::reflector::Store<KafkaConnector>,
+) -> (
+    impl futures::Stream<Item = Result<PartialObjectMeta<K>, watcher::Error>> + Send + 'static,
+    impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<KafkaConnector>> + Send + Sync + 'static,
+)
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let secret = K::kind(&()) == "Secret";
+    let api: Api<PartialObjectMeta<K>> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let stream = watcher(api, watcher::Config::default()).touched_objects();
+    let mapper = move |source: PartialObjectMeta<K>| {
+        let (ns, name) = (source.metadata.namespace, source.metadata.name);
+        connectors
+            .state()
+            .iter()
+            .filter(|c| c.metadata.namespace == ns)
+            .filter(|c| {
+                c.spec.config_from.iter().any(|f| {
+                    let r = if secret {
+                        &f.value_from.secret_key_ref
+                    } else {
+                        &f.value_from.config_map_key_ref
+                    };
+                    r.as_ref().map(|r| &r.name) == name.as_ref()
+                })
+            })
+            .map(|c| ObjectRef::from_obj(c.as_ref()))
+            .collect()
+    };
+    (stream, mapper)
 }
 
 /// /readyz: ready once both caches hold a complete list. Polled rather than awaited: an

@@ -156,12 +156,13 @@ async fn poll_loop(
             tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, error = %e, "bulk poll of Connect failed");
         }
         let (changed, flipped) = h.apply_poll(result, sent);
+        let recount = h.counts_changed();
         h.export_state_counts();
         if flipped {
             // Reachability changed: every connector's status and the cluster's Ready change.
             reg.wake_connectors(&h.key, None);
             reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
-        } else if !changed.is_empty() {
+        } else if !changed.is_empty() || recount {
             tracing::debug!(namespace = %h.key.0, cluster = %h.key.1, changed = changed.len(), "live view changed");
             reg.wake_connectors(&h.key, Some(&changed));
             // Counts in the cluster's status (and unmanaged connectors) may have changed.

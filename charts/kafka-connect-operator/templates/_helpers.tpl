@@ -98,10 +98,16 @@ RBAC rules on namespaced resources, shared by the ClusterRole (all namespaces) a
   resources: ["kafkaconnectors/status", "kafkaconnectclusters/status"]
   verbs: ["patch"]
 # The basic-auth and bearer credentials, client certificates and CA bundles that a
-# KafkaConnectCluster names, read by name only: never listed, watched or written.
+# KafkaConnectCluster names, and the values a KafkaConnector's configFrom names: read by
+# name, never written.
 - apiGroups: [""]
   resources: ["secrets", "configmaps"]
   verbs: ["get"]
+# Secrets and ConfigMaps watched by metadata only (no content is kept), so that a rotated
+# value a configFrom names is written to Connect at once.
+- apiGroups: [""]
+  resources: ["secrets", "configmaps"]
+  verbs: ["list", "watch"]
 # kube-rs's event Recorder creates Events (in the namespace of the object they are about)
 # and patches them to aggregate repeats.
 - apiGroups: ["events.k8s.io"]

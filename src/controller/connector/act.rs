@@ -12,7 +12,7 @@ use crate::connect::types::ConfigInfos;
 use crate::connect::{ConnectClient, RestartOptions};
 use crate::controller::events::Note;
 use crate::error::{Error, Result};
-use crate::mask::mask;
+use crate::mask::Masks;
 use crate::vocabulary::{ConnectState, EventReason};
 
 /// Per-key errors from `PUT /connector-plugins/{class}/config/validate`, masked. An unknown
@@ -21,26 +21,24 @@ pub async fn validate(
     client: &ConnectClient,
     class: &str,
     desired: &BTreeMap<String, String>,
+    masks: &Masks,
 ) -> Result<Vec<ValidationError>> {
     let infos = match client.validate(class, desired).await {
         Ok(i) => i,
         Err(Error::Rejected(msg)) => {
             return Ok(vec![ValidationError {
                 key: "class".into(),
-                message: mask(&first_line(&msg), desired),
+                message: masks.apply(&first_line(&msg)),
             }]);
         }
         Err(e) => return Err(e),
     };
-    Ok(validation_errors(infos, desired))
+    Ok(validation_errors(infos, masks))
 }
 
 /// The per-key errors of a validate answer, masked. Errors counted but none described are
 /// still a refusal, never a pass.
-pub fn validation_errors(
-    infos: ConfigInfos,
-    desired: &BTreeMap<String, String>,
-) -> Vec<ValidationError> {
+pub fn validation_errors(infos: ConfigInfos, masks: &Masks) -> Vec<ValidationError> {
     if infos.error_count == 0 {
         return Vec::new();
     }
@@ -52,7 +50,7 @@ pub fn validation_errors(
             let key = v.name;
             v.errors.into_iter().map(move |err| ValidationError {
                 key: key.clone(),
-                message: mask(&err, desired),
+                message: masks.apply(&err),
             })
         })
         .collect();
@@ -87,14 +85,15 @@ pub async fn create(
     Ok(Note::normal(EventReason::Created, "Create", text))
 }
 
-/// `PUT .../config`.
+/// `PUT .../config`; `why` says which keys changed (never their values).
 pub async fn update_config(
     client: &ConnectClient,
     name: &str,
     desired: &BTreeMap<String, String>,
+    why: &str,
 ) -> Result<Note> {
     client.put_config(name, desired).await?;
-    let text = format!("updated the config of connector {name}");
+    let text = format!("updated the config of connector {name} ({why})");
     Ok(Note::normal(EventReason::ConfigUpdated, "Update", text))
 }
 
@@ -232,6 +231,7 @@ mod tests {
     #[test]
     fn recorded_validate_answers_give_per_key_errors() {
         let desired = BTreeMap::from([("database.password".to_string(), "s3cr3t-pw".to_string())]);
+        let masks = Masks::of_config(&desired);
         let validates = crate::connect::recorded::recorded()
             .into_iter()
             .filter(|(name, _)| name.contains("/validate-"));
@@ -239,7 +239,7 @@ mod tests {
         for (name, text) in validates {
             let infos: ConfigInfos = serde_json::from_str(&text).unwrap();
             let counted = infos.error_count;
-            let errors = validation_errors(infos, &desired);
+            let errors = validation_errors(infos, &masks);
             assert_eq!(errors.is_empty(), counted == 0, "{name}: {errors:?}");
             assert!(
                 errors.iter().all(|e| !e.key.is_empty()),
@@ -254,7 +254,7 @@ mod tests {
     fn errors_counted_but_not_described_still_refuse() {
         let infos: ConfigInfos =
             serde_json::from_str(r#"{"error_count": 2, "configs": [{"value": null}]}"#).unwrap();
-        let errors = validation_errors(infos, &BTreeMap::new());
+        let errors = validation_errors(infos, &Masks::default());
         assert_eq!(errors.len(), 1);
         assert!(errors[0].message.contains("2 validation error(s)"));
     }

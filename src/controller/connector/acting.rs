@@ -22,7 +22,7 @@ use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
 use crate::controller::status_writer::write_connector_status;
 use crate::error::Result;
-use crate::mask::mask;
+use crate::mask::Masks;
 use crate::telemetry::metrics;
 
 pub struct Acting<'a> {
@@ -31,6 +31,7 @@ pub struct Acting<'a> {
     pub handle: &'a ClusterHandle,
     pub name: &'a str,
     pub desired: &'a BTreeMap<String, String>,
+    pub masks: &'a Masks,
     /// The status being built.
     pub status: KafkaConnectorStatus,
     /// Something was written to Connect.
@@ -61,7 +62,7 @@ impl Acting<'_> {
             return Ok(None);
         }
         let client = &self.handle.client;
-        let errors = act::validate(client, class, self.desired).await?;
+        let errors = act::validate(client, class, self.desired, self.masks).await?;
         if !errors.is_empty() {
             let count = errors.len();
             self.status.validation_errors = errors;
@@ -78,8 +79,12 @@ impl Acting<'_> {
                     act::create(client, self.name, self.desired, initial_state.as_ref()).await?;
                 self.publish(note).await;
             }
-            ConfigAction::Update { restart_failed } => {
-                let note = act::update_config(client, self.name, self.desired).await?;
+            ConfigAction::Update {
+                restart_failed,
+                changed,
+            } => {
+                let why = self.what_changed(changed);
+                let note = act::update_config(client, self.name, self.desired, &why).await?;
                 self.publish(note).await;
                 if *restart_failed {
                     self.publish(act::restart_after_fix(client, self.name).await?)
@@ -89,6 +94,33 @@ impl Acting<'_> {
             ConfigAction::None => {}
         }
         Ok(None)
+    }
+
+    /// "keys a, b; b from Secret s": the keys written again, and where `configFrom` ones
+    /// come from (a rotated Secret shows here).
+    fn what_changed(&self, changed: &[String]) -> String {
+        let sources: Vec<String> = self
+            .obj
+            .spec
+            .config_from
+            .iter()
+            .filter(|f| changed.contains(&f.key))
+            .map(|f| {
+                match (
+                    &f.value_from.secret_key_ref,
+                    &f.value_from.config_map_key_ref,
+                ) {
+                    (Some(r), _) => format!("{} from Secret {}", f.key, r.name),
+                    (None, Some(r)) => format!("{} from ConfigMap {}", f.key, r.name),
+                    (None, None) => f.key.clone(),
+                }
+            })
+            .collect();
+        let mut why = format!("keys {}", changed.join(", "));
+        if !sources.is_empty() {
+            why.push_str(&format!("; {}", sources.join(", ")));
+        }
+        why
     }
 
     pub async fn change_state(&mut self, action: StateAction) -> Result<()> {
@@ -176,7 +208,7 @@ impl Acting<'_> {
         let live = match read_connector(&self.handle.client, self.name).await {
             Ok(l) => l,
             Err(e) => {
-                let error = mask(&e.to_string(), self.desired);
+                let error = self.masks.apply(&e.to_string());
                 tracing::debug!(%error, "read-back failed");
                 self.in_flight
                     .get_or_insert_with(|| "waiting to read the connector back".into());

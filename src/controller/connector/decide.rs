@@ -29,9 +29,11 @@ pub enum ConfigAction {
         initial_state: Option<ConnectState>,
     },
     /// `restart_failed`: the connector or a task is FAILED; a fixed config needs a restart
-    /// to take effect (Connect keeps a FAILED connector FAILED until restarted).
+    /// to take effect (Connect keeps a FAILED connector FAILED until restarted). `changed`:
+    /// the keys that differ (for the Event).
     Update {
         restart_failed: bool,
+        changed: Vec<String>,
     },
 }
 
@@ -133,16 +135,24 @@ fn stringify(v: &serde_json::Value) -> String {
 /// Equal as Connect sees them. Connect adds only `name` to a stored config, so every other
 /// difference, out-of-band additions included, is drift to revert.
 pub fn configs_equal(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> bool {
-    let name = desired.get("name");
-    live.len() + usize::from(!live.contains_key("name")) == desired.len()
-        && desired
-            .iter()
-            .all(|(k, v)| live.get(k).or(if k == "name" { name } else { None }) == Some(v))
+    drift(desired, live).is_empty()
+}
+
+/// The keys whose value differs between desired and live (added, removed or changed),
+/// sorted; a live config without `name` is not drift.
+pub fn drift(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
+    keys.into_iter()
+        .filter(|k| k.as_str() != "name" || live.contains_key(*k))
+        .filter(|k| desired.get(*k) != live.get(*k))
+        .cloned()
+        .collect()
 }
 
 pub struct DecideInput<'a> {
     pub spec: &'a KafkaConnectorSpec,
-    pub connector_name: &'a str,
+    /// The config as Connect would store it (`desired_config` plus `configFrom` values).
+    pub desired: &'a BTreeMap<String, String>,
     pub live: Option<&'a Live>,
     pub status: &'a KafkaConnectorStatus,
     pub now: Timestamp,
@@ -178,7 +188,8 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
             if !matches!(
                 config,
                 ConfigAction::Update {
-                    restart_failed: true
+                    restart_failed: true,
+                    ..
                 }
             ) && restart.is_none() =>
         {
@@ -224,7 +235,6 @@ fn unsupported(spec: &KafkaConnectorSpec, caps: Capabilities) -> Option<String> 
 
 fn config_action(input: &DecideInput<'_>) -> ConfigAction {
     let spec = input.spec;
-    let desired = desired_config(spec, input.connector_name);
     match input.live {
         None => ConfigAction::Create {
             initial_state: input
@@ -232,10 +242,16 @@ fn config_action(input: &DecideInput<'_>) -> ConfigAction {
                 .initial_state()
                 .then(|| spec.state.connect_state()),
         },
-        Some(live) if !configs_equal(&desired, &live.config) => ConfigAction::Update {
-            restart_failed: live.any_failed() && spec.state == DesiredState::Running,
-        },
-        Some(_) => ConfigAction::None,
+        Some(live) => {
+            let changed = drift(input.desired, &live.config);
+            if changed.is_empty() {
+                return ConfigAction::None;
+            }
+            ConfigAction::Update {
+                restart_failed: live.any_failed() && spec.state == DesiredState::Running,
+                changed,
+            }
+        }
     }
 }
 
@@ -299,9 +315,10 @@ mod tests {
     #[test]
     fn decide_fixtures() {
         for (path, f) in crate::fixtures::read::<Fixture>("decide") {
+            let desired = desired_config(&f.spec, &f.name);
             let plan = decide(&DecideInput {
                 spec: &f.spec,
-                connector_name: &f.name,
+                desired: &desired,
                 live: f.live.as_ref(),
                 status: &f.status,
                 now: f.now,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
+use super::config_values::{self, ConfigValues};
 use super::decide::desired_config;
 use super::live::Live;
 use super::verdict::Finding;
@@ -21,13 +22,15 @@ use crate::controller::credentials::resolve_settings;
 use crate::controller::events::Note;
 use crate::controller::ownership::normalise_url;
 use crate::error::{Error, Result};
-use crate::mask::mask;
+use crate::mask::Masks;
 
 pub struct Snapshot {
     /// The connector's name in Connect.
     pub name: String,
-    /// The config as Connect would store it.
+    /// The config as Connect would store it, `configFrom` values included once resolved.
     pub desired: BTreeMap<String, String>,
+    /// What to hide in everything written: secret-like config values and Secret values.
+    pub masks: Masks,
     /// The status we last wrote (see `StatusMemory`), else the object's.
     pub prev: KafkaConnectorStatus,
     pub seen: Seen,
@@ -65,36 +68,57 @@ impl Blocked {
 
 pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
     let name = obj.connector_name();
-    let desired = desired_config(&obj.spec, &name);
     let prev = ctx.statuses.last(obj);
-    let seen = look(obj, ctx, &name, &desired).await?;
+    let mut desired = desired_config(&obj.spec, &name);
+    let mut masks = Masks::of_config(&desired);
+    let seen = match inputs(obj, ctx).await? {
+        Err(blocked) => Seen::Blocked(blocked),
+        Ok(values) => {
+            desired.extend(values.values);
+            masks = Masks::of_config(&desired).with(values.secret);
+            look(obj, ctx, &name, &masks).await?
+        }
+    };
     Ok(Snapshot {
         name,
         desired,
+        masks,
         prev,
         seen,
     })
 }
 
-/// Spec, cluster, ownership, then Connect: the first that stops the reconcile wins.
-async fn look(
+/// What the spec needs besides itself: no errors the schema could not catch, and every
+/// `configFrom` value (all or nothing).
+async fn inputs(
     obj: &KafkaConnector,
     ctx: &Context,
-    name: &str,
-    desired: &BTreeMap<String, String>,
-) -> Result<Seen> {
+) -> Result<std::result::Result<ConfigValues, Blocked>> {
     let errors = spec_errors(&obj.spec);
     if !errors.is_empty() {
-        return Ok(Seen::Blocked(Blocked {
+        return Ok(Err(Blocked {
             validation_errors: errors,
             ..Blocked::by(Finding::InvalidSpec)
         }));
     }
+    let ns = obj.namespace().unwrap_or_default();
+    match config_values::resolve(&ctx.client, &ns, &obj.spec.config_from).await {
+        Ok(values) => Ok(Ok(values)),
+        Err(e) if e.is_missing_setup() => Ok(Err(Blocked::by(Finding::Missing {
+            reason: e.reason(),
+            message: e.to_string(),
+        }))),
+        Err(e) => Err(e),
+    }
+}
+
+/// Cluster, ownership, then Connect: the first that stops the reconcile wins.
+async fn look(obj: &KafkaConnector, ctx: &Context, name: &str, masks: &Masks) -> Result<Seen> {
     let handle = match cluster_handle(obj, ctx).await {
         Ok(h) => h,
         Err(e) if e.is_missing_setup() => {
             let (reason, message) = (e.reason(), e.to_string());
-            return Ok(Seen::Blocked(Blocked::by(Finding::ClusterSetup {
+            return Ok(Seen::Blocked(Blocked::by(Finding::Missing {
                 reason,
                 message,
             })));
@@ -119,7 +143,7 @@ async fn look(
             capabilities,
         }),
         Err(e) if e.is_transient() || matches!(e, Error::Unauthorized(_)) => {
-            let message = mask(&e.to_string(), desired);
+            let message = masks.apply(&e.to_string());
             Ok(Seen::Blocked(Blocked {
                 note: Some(Note::failure(&e, "Read", message.clone())),
                 ..Blocked::by(Finding::Unreadable {

@@ -8,13 +8,13 @@ mod act;
 mod acting;
 pub mod auto_restart;
 mod cleanup;
+mod config_values;
 pub mod decide;
 mod fetch;
 pub mod live;
 mod status;
 pub mod verdict;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -35,7 +35,7 @@ use super::status_writer::write_connector_status;
 use crate::api::KafkaConnector;
 use crate::api::connector::KafkaConnectorStatus;
 use crate::error::{Error, Result};
-use crate::mask::mask;
+use crate::mask::{Masks, mask};
 use crate::telemetry::health::connector_key;
 use crate::telemetry::metrics;
 
@@ -94,8 +94,8 @@ async fn run_finalizer(obj: Arc<KafkaConnector>, ctx: &Context) -> Result<Action
 /// with the error's stable reason and a masked message) and a Warning Event. Writing the
 /// condition may fail too (the apiserver is what failed): that is only logged.
 async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
-    let secrets = desired_config(&obj.spec, &obj.connector_name());
-    let message = mask(&e.to_string(), &secrets);
+    let masks = Masks::of_config(&desired_config(&obj.spec, &obj.connector_name()));
+    let message = masks.apply(&e.to_string());
     publish(ctx, obj, Note::failure(e, "Reconcile", message.clone())).await;
     let prev = ctx.statuses.last(obj);
     let status = KafkaConnectorStatus {
@@ -107,9 +107,9 @@ async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
         message,
         refused: matches!(e, Error::Rejected(_)),
     };
-    let end = Ending::new(&prev, None, &secrets, Some(finding));
+    let end = Ending::new(&prev, None, &masks, Some(finding));
     if let Err(write) = conclude(obj, ctx, status, end).await {
-        let error = mask(&write.to_string(), &secrets);
+        let error = masks.apply(&write.to_string());
         tracing::debug!(%error, "could not write the failure to status");
     }
 }
@@ -133,12 +133,30 @@ pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, _ctx: Arc<Context>) -
 
 /// fetch → decide → act → one status write.
 async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
+    if obj.reconciliation_paused() {
+        // Hands off: nothing read from or written to Connect; status says why.
+        let prev = ctx.statuses.last(obj);
+        let status = carried_over(obj, &obj.connector_name(), &prev);
+        let masks = Masks::default();
+        let end = Ending::new(&prev, None, &masks, Some(Finding::ReconciliationPaused));
+        return conclude(obj, ctx, status, end).await.map(Action::requeue);
+    }
+    let snapshot = fetch::gather(obj, ctx).await?;
+    let masks = snapshot.masks.clone();
+    // Connect's errors may echo a value that came from a Secret: hide it before anyone sees.
+    act_on(obj, ctx, snapshot)
+        .await
+        .map_err(|e| e.masked(&masks))
+}
+
+async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Result<Action> {
     let Snapshot {
         name,
         desired,
+        masks,
         prev,
         seen,
-    } = fetch::gather(obj, ctx).await?;
+    } = snapshot;
     let mut status = carried_over(obj, &name, &prev);
     let (handle, live, capabilities) = match seen {
         Seen::Live {
@@ -151,13 +169,13 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
                 publish(ctx, obj, note).await;
             }
             status.validation_errors = blocked.validation_errors;
-            let end = Ending::new(&prev, None, &desired, Some(blocked.finding));
+            let end = Ending::new(&prev, None, &masks, Some(blocked.finding));
             return conclude(obj, ctx, status, end).await.map(Action::requeue);
         }
     };
     let plan = decide::decide(&DecideInput {
         spec: &obj.spec,
-        connector_name: &name,
+        desired: &desired,
         live: live.as_ref(),
         status: &prev,
         now: jiff::Timestamp::now(),
@@ -169,7 +187,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         let end = Ending::new(
             &prev,
             live.as_ref(),
-            &desired,
+            &masks,
             Some(Finding::Unsupported { message }),
         );
         return conclude(obj, ctx, status, end).await.map(Action::requeue);
@@ -180,12 +198,13 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         handle: &handle,
         name: &name,
         desired: &desired,
+        masks: &masks,
         status,
         acted: false,
         in_flight: None,
     };
     if let Some(invalid) = run.config(&plan.config, &obj.spec.class).await? {
-        let end = Ending::new(&prev, live.as_ref(), &desired, Some(invalid));
+        let end = Ending::new(&prev, live.as_ref(), &masks, Some(invalid));
         return conclude(obj, ctx, run.status, end)
             .await
             .map(Action::requeue);
@@ -200,7 +219,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     let live = run.read_back(live).await;
     run.topics(live.as_ref(), &prev).await;
     let finding = run.finding(&plan.auto_restart);
-    let end = Ending::new(&prev, live.as_ref(), &desired, finding);
+    let end = Ending::new(&prev, live.as_ref(), &masks, finding);
     let requeue = conclude(obj, ctx, run.status, end).await?;
     // An auto-restart due (or a count to reset) later: come back then, if that is sooner.
     let wait = plan.auto_restart.wait_seconds.map(Duration::from_secs);
@@ -220,6 +239,12 @@ fn carried_over(
         last_restart_id: prev.last_restart_id.clone(),
         auto_restart: prev.auto_restart.clone(),
         topics: prev.topics.clone(),
+        // The scale subresource's selector: nothing carries it, HPA and KEDA need one.
+        selector: obj
+            .metadata
+            .uid
+            .as_ref()
+            .map(|uid| format!("kafkaconnect.dev/kafkaconnector-uid={uid}")),
         ..Default::default()
     }
 }
@@ -228,7 +253,7 @@ fn carried_over(
 struct Ending<'a> {
     prev: &'a KafkaConnectorStatus,
     live: Option<&'a Live>,
-    secrets: &'a BTreeMap<String, String>,
+    masks: &'a Masks,
     finding: Option<Finding>,
 }
 
@@ -236,13 +261,13 @@ impl<'a> Ending<'a> {
     fn new(
         prev: &'a KafkaConnectorStatus,
         live: Option<&'a Live>,
-        secrets: &'a BTreeMap<String, String>,
+        masks: &'a Masks,
         finding: Option<Finding>,
     ) -> Self {
         Self {
             prev,
             live,
-            secrets,
+            masks,
             finding,
         }
     }
@@ -257,7 +282,7 @@ async fn conclude(
     end: Ending<'_>,
 ) -> Result<Duration> {
     if end.live.is_some() || end.finding.is_none() {
-        status::apply_live(&mut st, end.live, end.secrets);
+        status::apply_live(&mut st, end.live, end.masks);
     } else {
         // We could not look, or found nothing to show: keep the last known view.
         status::keep_view(&mut st, end.prev);
@@ -269,7 +294,7 @@ async fn conclude(
         finding: end.finding.as_ref(),
         idle: ctx.config.resync,
     });
-    v.message = mask(&v.message, end.secrets);
+    v.message = end.masks.apply(&v.message);
     status::set_conditions(&mut st, &v, obj.metadata.generation);
     write_connector_status(&ctx.client, &ctx.statuses, obj, &st).await?;
     Ok(v.requeue)

@@ -1,13 +1,11 @@
 //! Builds a KafkaConnector's status from what Connect reports and from the verdict, with
 //! secrets masked. Writing it is `status_writer`'s job.
 
-use std::collections::BTreeMap;
-
 use super::live::Live;
 use super::verdict::Verdict;
 use crate::api::conditions::{self, READY, RECONCILING, STALLED, condition};
 use crate::api::connector::{KafkaConnectorStatus, TaskStatus};
-use crate::mask::mask;
+use crate::mask::Masks;
 use crate::vocabulary::{ConnectState, Reason};
 
 /// Longest trace kept in status; the full one stays in Connect's logs and REST API.
@@ -30,13 +28,9 @@ pub fn trim_trace(trace: &str) -> String {
 }
 
 /// Copies Connect's view into `status` (state, worker, tasks, trace), masked.
-pub fn apply_live(
-    status: &mut KafkaConnectorStatus,
-    live: Option<&Live>,
-    secrets: &BTreeMap<String, String>,
-) {
+pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, masks: &Masks) {
     let st = live.and_then(|l| l.status.as_ref());
-    let trace = |t: Option<&str>| t.map(|t| mask(&trim_trace(t), secrets));
+    let trace = |t: Option<&str>| t.map(|t| masks.apply(&trim_trace(t)));
     status.state = st.map(|s| s.connector.state.to_string());
     status.worker_id = st.and_then(|s| s.connector.worker_id.clone());
     status.trace = st.and_then(|s| trace(s.connector.trace.as_deref()));
@@ -53,14 +47,12 @@ pub fn apply_live(
                 .collect()
         })
         .unwrap_or_default();
-    status.tasks_ready = st.map(|s| {
-        let running = s
-            .tasks
-            .iter()
-            .filter(|t| t.state == ConnectState::Running)
-            .count();
-        format!("{running}/{}", s.tasks.len())
-    });
+    let running = |s: &crate::connect::types::ConnectorStateInfo| {
+        let n = s.tasks.iter().filter(|t| t.state == ConnectState::Running);
+        n.count()
+    };
+    status.tasks_ready = st.map(|s| format!("{}/{}", running(s), s.tasks.len()));
+    status.tasks_running = st.map(|s| running(s) as i32);
 }
 
 /// Keeps the last known view of Connect (when this reconcile could not look).
@@ -70,6 +62,7 @@ pub fn keep_view(status: &mut KafkaConnectorStatus, prev: &KafkaConnectorStatus)
     status.trace = prev.trace.clone();
     status.tasks = prev.tasks.clone();
     status.tasks_ready = prev.tasks_ready.clone();
+    status.tasks_running = prev.tasks_running;
 }
 
 /// The three kstatus conditions from one verdict (transition times kept where unchanged).

@@ -7,15 +7,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::live::{Live, settled_in};
-use crate::api::connector::DesiredState;
+use crate::api::connector::{DesiredState, PAUSE_RECONCILIATION};
 use crate::vocabulary::{ConnectState, Reason};
 
 /// Look again soon: something is in flight (tasks starting, a transition not yet confirmed).
 pub const SOON: Duration = Duration::from_secs(3);
 /// Connect could not be read: look again after a few polls' worth.
 const UNREADABLE: Duration = Duration::from_secs(9);
-/// The KafkaConnectCluster or something it names is missing: someone must create it.
-const CLUSTER_SETUP: Duration = Duration::from_secs(15);
+/// Something the connector or its cluster names is missing: someone must create it.
+const MISSING: Duration = Duration::from_secs(15);
 /// The owner may go away without waking us.
 const CONFLICT: Duration = Duration::from_secs(30);
 /// Connect refused the config: the spec must change (which wakes us anyway).
@@ -32,9 +32,9 @@ const INVALID_CONFIG: Duration = Duration::from_secs(60);
 pub enum Finding {
     /// `spec.config` holds what the schema could not refuse (see `status.validationErrors`).
     InvalidSpec,
-    /// The KafkaConnectCluster, or a Secret, ConfigMap or TLS material it names, is missing
-    /// or unusable.
-    ClusterSetup { reason: Reason, message: String },
+    /// The KafkaConnectCluster, or a Secret, ConfigMap or TLS material it or `configFrom`
+    /// names, is missing or unusable.
+    Missing { reason: Reason, message: String },
     /// Another KafkaConnector owns this connector.
     Conflict {
         connector: String,
@@ -45,6 +45,8 @@ pub enum Finding {
     Unreadable { reason: Reason, message: String },
     /// Connect's validation refused the desired config; nothing was written.
     InvalidConfig { errors: usize },
+    /// The pause-reconciliation annotation is set: nothing is read or written.
+    ReconciliationPaused,
     /// The spec asks for what this worker's version cannot do; nothing was written.
     Unsupported { message: String },
     /// `autoRestart.maxRestarts` is reached while the connector is FAILED.
@@ -109,9 +111,7 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
             true,
             idle,
         ),
-        Finding::ClusterSetup { reason, message } => {
-            not_ready(*reason, message.clone(), false, CLUSTER_SETUP)
-        }
+        Finding::Missing { reason, message } => not_ready(*reason, message.clone(), false, MISSING),
         Finding::Conflict {
             connector,
             url,
@@ -133,6 +133,16 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
             true,
             INVALID_CONFIG,
         ),
+        Finding::ReconciliationPaused => Verdict {
+            ready: false,
+            reason: Reason::ReconciliationPaused,
+            message: format!(
+                "reconciliation is paused by the annotation {PAUSE_RECONCILIATION}=true: nothing is written to Connect until it is removed"
+            ),
+            reconciling: false,
+            stalled: false,
+            requeue: idle,
+        },
         Finding::Unsupported { message } => {
             not_ready(Reason::Unsupported, message.clone(), true, idle)
         }

@@ -1,0 +1,185 @@
+//! Config values from Kubernetes Secrets and ConfigMaps (`spec.configFrom`) on the real
+//! stack: written to Connect resolved, re-applied at once when the Secret rotates (with an
+//! Event naming the Secret), a missing Secret is a condition and nothing is written, and the
+//! Secret's values never reach status, Events or the operator's log whatever their key.
+//! Connect's own `${file:...}` placeholders stay as they are.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Scenario, condition, condition_reason, eventually, healthy_mock, is_ready};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::{Value, json};
+
+async fn apply_secret(s: &Scenario, name: &str, data: Value) {
+    let obj = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": data});
+    s.secrets()
+        .patch(
+            name,
+            &PatchParams::apply("kco-tests").force(),
+            &Patch::Apply(&obj),
+        )
+        .await
+        .unwrap();
+}
+
+/// Everything the operator wrote about the scenario: statuses, Event notes, its log.
+async fn everything_written(s: &Scenario, name: &str) -> String {
+    let obj = s.connectors.get(name).await.unwrap();
+    let events: Vec<String> = s
+        .events()
+        .await
+        .into_iter()
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect();
+    format!(
+        "{}\n{}\n{}",
+        serde_json::to_string(&obj.status).unwrap(),
+        events.join("\n"),
+        s.operator.logs()
+    )
+}
+
+#[tokio::test]
+async fn values_from_a_secret_are_written_rotated_and_never_shown() {
+    let s = Scenario::new("e2e-secretvals", &[]).await;
+    let name = s.unique("from-secret");
+    // Distinctive values, and keys that do not look secret: masked because of where they come from.
+    let (first, second) = (
+        format!("sentinel-one-{}", s.ns),
+        format!("sentinel-two-{}", s.ns),
+    );
+    apply_secret(&s, "creds", json!({"user": first})).await;
+    let cms: Api<ConfigMap> = Api::namespaced(s.client.clone(), &s.ns);
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}});
+    cms.patch(
+        "settings",
+        &PatchParams::apply("kco-tests").force(),
+        &Patch::Apply(&cm),
+    )
+    .await
+    .unwrap();
+    let mut spec = healthy_mock(&name);
+    spec["configFrom"] = json!([
+        {"key": "connection.user", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "user"}}},
+        {"key": "mode.setting", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "mode"}}},
+    ]);
+    s.apply("vals", spec).await;
+    s.wait_ready("vals").await;
+    let config = s.connect.config(&name).await;
+    assert_eq!(
+        config["connection.user"],
+        first.as_str(),
+        "resolved value in Connect"
+    );
+    assert_eq!(config["mode.setting"], "fast");
+
+    // Rotation: the new value reaches Connect without touching the KafkaConnector.
+    apply_secret(&s, "creds", json!({"user": second})).await;
+    eventually(
+        "the rotated value in Connect",
+        Duration::from_secs(20),
+        || async {
+            (s.connect.config(&name).await["connection.user"] == second.as_str()).then_some(())
+        },
+    )
+    .await;
+    let notes: Vec<String> = s.events().await.into_iter().map(|(_, n)| n).collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("connection.user from Secret creds")),
+        "an Event names the Secret: {notes:?}"
+    );
+    s.wait_ready("vals").await;
+
+    // A Secret that goes away: a condition, and Connect keeps what it had.
+    s.secrets()
+        .delete("creds", &DeleteParams::default())
+        .await
+        .unwrap();
+    s.poke("vals", "after-delete").await;
+    let obj = s
+        .wait("vals", "MissingReference", |o| {
+            condition_reason(o, "Ready") == Some("MissingReference")
+        })
+        .await;
+    let msg = &condition(&obj, "Ready").unwrap().message;
+    assert!(msg.contains("Secret creds not found"), "{msg}");
+    assert_eq!(
+        s.connect.config(&name).await["connection.user"],
+        second.as_str()
+    );
+
+    let written = everything_written(&s, "vals").await;
+    for sentinel in [&first, &second] {
+        assert!(!written.contains(sentinel.as_str()), "{sentinel} leaked");
+    }
+}
+
+/// A value Connect resolves itself through its config provider stays a placeholder: it is
+/// what Connect stores, so nothing is ever rewritten while idle.
+#[tokio::test]
+async fn connect_config_provider_placeholders_stay_as_they_are() {
+    let s = Scenario::new("e2e-placeholder", &[]).await;
+    let name = s.unique("placeholder");
+    let placeholder = "${file:/nonexistent/secrets.properties:password}";
+    let mut spec = healthy_mock(&name);
+    spec["config"]["connection.password"] = json!(placeholder);
+    s.apply("ph", spec).await;
+    s.wait_ready("ph").await;
+    assert_eq!(
+        s.connect.config(&name).await["connection.password"],
+        placeholder
+    );
+    // Idle for several polls (2 s each in tests): no config write, still Ready.
+    let puts = || async {
+        s.operator
+            .metric("kco_connect_requests_total", "endpoint=\"put_config\"")
+            .await
+            .unwrap_or_default()
+    };
+    let before = puts().await;
+    s.poke("ph", "1").await;
+    tokio::time::sleep(Duration::from_secs(7)).await; // the idle window being measured
+    assert_eq!(puts().await, before, "no config PUT while idle");
+    assert!(is_ready(&s.connectors.get("ph").await.unwrap()));
+}
+
+#[tokio::test]
+async fn a_key_in_both_config_and_config_from_is_reported() {
+    let s = Scenario::new("e2e-cfgdup", &[]).await;
+    let name = s.unique("dup");
+    let mut spec = healthy_mock(&name);
+    spec["config"]["connection.user"] = json!("plain");
+    spec["configFrom"] = json!([{"key": "connection.user",
+        "valueFrom": {"secretKeyRef": {"name": "nope", "key": "user"}}}]);
+    s.apply("dup", spec).await;
+    let obj = s
+        .wait("dup", "InvalidSpec", |o| {
+            condition_reason(o, "Ready") == Some("InvalidSpec")
+        })
+        .await;
+    let errors = &obj.status.unwrap().validation_errors;
+    assert!(
+        errors.iter().any(|e| e.key == "connection.user"),
+        "{errors:?}"
+    );
+    assert!(s.connect.status(&name).await.is_none(), "nothing created");
+    // The schema refuses what it can say: both sources at once, a reserved key.
+    let bad = json!({"clusterRef": {"name": "local"}, "class": common::MOCK, "configFrom": [
+        {"key": "tasks.max", "valueFrom": {"configMapKeyRef": {"name": "m", "key": "k"}}}]});
+    let err = s.try_apply("bad1", bad).await.unwrap_err().to_string();
+    assert!(err.contains("configFrom cannot set"), "{err}");
+    let both = json!({"clusterRef": {"name": "local"}, "class": common::MOCK, "configFrom": [
+        {"key": "a", "valueFrom": {"configMapKeyRef": {"name": "m", "key": "k"},
+                                   "secretKeyRef": {"name": "s", "key": "k"}}}]});
+    let err = s.try_apply("bad2", both).await.unwrap_err().to_string();
+    assert!(
+        err.contains("exactly one of secretKeyRef or configMapKeyRef"),
+        "{err}"
+    );
+}
