@@ -1,0 +1,143 @@
+//! The controls users of other operators ask for, on the real stack: `kubectl scale` through
+//! the scale subresource (tasksMax), the pause-reconciliation annotation, and the cluster's
+//! connector counts (`kubectl get kcc` CONNECTORS) following within a poll.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Scenario, condition_reason, env, eventually, healthy_mock, is_ready, is_ready_in};
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+
+const VERIFIABLE: &str = "org.apache.kafka.connect.tools.VerifiableSourceConnector";
+
+fn kubectl(args: &[&str]) -> String {
+    common::run(&env("KUBECTL"), args, None)
+}
+
+#[tokio::test]
+async fn kubectl_scale_sets_tasks_max_and_status_counts_running_tasks() {
+    let s = Scenario::new("e2e-scale", &[]).await;
+    let name = s.unique("scaled");
+    let spec = json!({"connectorName": name, "class": VERIFIABLE, "tasksMax": 1,
+        "config": {"topic": s.unique("scaled"), "throughput": 1}});
+    s.apply("scaled", spec).await;
+    s.wait("scaled", "1 task running", |o| {
+        is_ready(o) && o.status.as_ref().and_then(|st| st.tasks_running) == Some(1)
+    })
+    .await;
+
+    kubectl(&["scale", "kctr", "scaled", "-n", &s.ns, "--replicas=3"]);
+    s.wait("scaled", "3 tasks running", |o| {
+        is_ready(o) && o.status.as_ref().and_then(|st| st.tasks_running) == Some(3)
+    })
+    .await;
+    assert_eq!(s.connect.config(&name).await["tasks.max"], "3");
+    let scale: serde_json::Value = serde_json::from_str(&kubectl(&[
+        "get",
+        "kctr",
+        "scaled",
+        "-n",
+        &s.ns,
+        "--subresource=scale",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(scale["spec"]["replicas"], 3, "{scale}");
+    assert_eq!(scale["status"]["replicas"], 3, "{scale}");
+    assert!(
+        scale["status"]["selector"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("kafkaconnect.dev/")),
+        "{scale}"
+    );
+}
+
+async fn annotate(s: &Scenario, value: Option<&str>) {
+    let patch =
+        json!({"metadata": {"annotations": {"kafkaconnect.dev/pause-reconciliation": value}}});
+    s.connectors
+        .patch("off", &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_pause_reconciliation_annotation_keeps_hands_off_until_removed() {
+    let s = Scenario::new("e2e-pausercl", &[]).await;
+    let name = s.unique("hands-off");
+    let mut spec = healthy_mock(&name);
+    s.apply("off", spec.clone()).await;
+    s.wait_ready("off").await;
+    annotate(&s, Some("true")).await;
+    // A spec change and an out-of-band edit while paused: the operator notes the new
+    // generation and writes nothing.
+    spec["state"] = json!("paused");
+    let generation = s.apply("off", spec).await.metadata.generation;
+    let mut config = s.connect.config(&name).await;
+    config["added.out.of.band"] = json!("1");
+    let (code, _) = s
+        .connect
+        .call(
+            reqwest::Method::PUT,
+            &format!("/connectors/{name}/config"),
+            Some(config),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let obj = s
+        .wait("off", "ReconciliationPaused at the new generation", |o| {
+            o.status.as_ref().and_then(|st| st.observed_generation) == generation
+                && condition_reason(o, "Ready") == Some("ReconciliationPaused")
+        })
+        .await;
+    assert_eq!(
+        common::condition(&obj, "Stalled").map(|c| c.status.as_str()),
+        Some("False")
+    );
+    let live = s.connect.status(&name).await.unwrap();
+    // RUNNING, or UNASSIGNED while Connect restarts it after the direct config PUT.
+    assert_ne!(
+        live["connector"]["state"], "PAUSED",
+        "not paused while hands off"
+    );
+    assert_eq!(s.connect.config(&name).await["added.out.of.band"], "1");
+
+    annotate(&s, None).await;
+    s.wait("off", "PAUSED once the annotation is gone", |o| {
+        is_ready_in(o, "PAUSED")
+    })
+    .await;
+    // Reverted within a poll of the operator seeing it (the edit may postdate the last poll).
+    eventually(
+        "the out-of-band key reverted",
+        Duration::from_secs(10),
+        || async {
+            let config = s.connect.config(&name).await;
+            config.get("added.out.of.band").is_none().then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_clusters_connector_counts_follow_within_a_poll() {
+    let s = Scenario::new("e2e-counts", &[]).await;
+    let names = [s.unique("count-a"), s.unique("count-b")];
+    for (obj, name) in ["ca", "cb"].iter().zip(&names) {
+        s.apply(obj, healthy_mock(name)).await;
+    }
+    for obj in ["ca", "cb"] {
+        s.wait_ready(obj).await;
+    }
+    // The cluster refresh is a minute by default: the count must come from the poller's
+    // wake-up (2 s in tests), not from that refresh.
+    eventually("managed count 2", Duration::from_secs(10), || async {
+        let cluster = s.clusters.get("local").await.ok()?;
+        let counts = cluster.status?.connectors?;
+        (counts.managed == 2).then_some(())
+    })
+    .await;
+}
