@@ -95,9 +95,57 @@ pub struct KafkaConnectorSpec {
     /// A GitOps-safe restart trigger: each new `id` restarts the connector once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<RestartRequest>,
+    /// A GitOps-safe offsets request: each new `id` is served once (Connect 3.6+). The
+    /// operator stops the connector, resets or alters its offsets, then restores `state`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<OffsetsRequest>,
     /// What deleting this object does to the connector (default Delete).
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+}
+
+/// Reset all offsets, or alter them to given values (inline or from a ConfigMap).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("[self.reset, has(self.alter), has(self.alterFrom)].filter(x, x).size() == 1").message("offsets takes exactly one of reset: true, alter or alterFrom"))]
+pub struct OffsetsRequest {
+    /// Any new value serves the request once; `status.offsets.lastRequestId` records it.
+    #[x_kube(validation = Rule::new("self.size() > 0").message("offsets.id must not be empty"))]
+    #[schemars(length(max = 253))]
+    pub id: String,
+    /// Delete every committed offset: a source starts over, a sink re-reads from its
+    /// consumer's reset policy.
+    #[serde(default)]
+    pub reset: bool,
+    /// Offsets to write, as Connect's `PATCH .../offsets` takes them: a source connector's
+    /// own partition and offset maps (FileStreamSource: `{filename}` and `{position}`), a
+    /// sink's `{kafka_topic, kafka_partition}` and `{kafka_offset}`; a `null` offset removes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1000))]
+    pub alter: Option<Vec<OffsetEntry>>,
+    /// The same list as JSON in a ConfigMap key, for large sets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alter_from: Option<KeyRef>,
+}
+
+/// One partition's offset.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+pub struct OffsetEntry {
+    /// The partition, in the connector's terms.
+    #[schemars(schema_with = "any_object")]
+    pub partition: serde_json::Map<String, serde_json::Value>,
+    /// The offset to store, in the connector's terms; `null` removes it.
+    #[serde(default)]
+    #[schemars(schema_with = "any_object_or_null")]
+    pub offset: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn any_object(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+}
+
+fn any_object_or_null(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "object", "nullable": true, "x-kubernetes-preserve-unknown-fields": true})
 }
 
 /// Values may be strings, numbers or booleans, which a structural schema cannot express
@@ -320,6 +368,30 @@ pub struct KafkaConnectorStatus {
     /// Why Connect (or the operator) refused the config, per key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validation_errors: Vec<ValidationError>,
+    /// The last offsets request served, and the offsets Connect had right after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<OffsetsStatus>,
+}
+
+/// The outcome of the last `spec.offsets` request.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetsStatus {
+    /// The last `spec.offsets.id` served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_request_id: Option<String>,
+    /// Reset, Altered, NothingToReset, or Failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// Connect's message about the request (secrets masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The offsets Connect reported right after the request, at most 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub current: Vec<OffsetEntry>,
+    /// How many offsets Connect reported in all (more than `current` holds when truncated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u32>,
 }
 
 /// One task as Connect reports it.

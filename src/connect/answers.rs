@@ -47,6 +47,11 @@ fn is_config_500(message: &str) -> bool {
         "ConfigException",
         "must specify",
         "contains no connector type",
+        // A request body Connect parses strictly: an unknown field is refused every time.
+        "Unrecognized field",
+        "not marked as ignorable",
+        // A connector refusing offsets it cannot take (e.g. FileStreamSource's position).
+        "is expected to be",
     ]
     .iter()
     .any(|m| message.contains(m))
@@ -101,6 +106,20 @@ mod tests {
             Error::Rejected(_)
         ));
         assert!(matches!(err(500, "boom"), Error::Unavailable(_)));
+        assert!(matches!(
+            err(
+                500,
+                "Unrecognized field \"initial_offsets\" (class CreateConnectorRequest), not marked as ignorable"
+            ),
+            Error::Rejected(_)
+        ));
+        assert!(matches!(
+            err(
+                500,
+                "The value for the 'position' key in the offset is expected to be a Long value"
+            ),
+            Error::Rejected(_)
+        ));
         assert!(matches!(err(401, ""), Error::Unauthorized(401)));
         assert!(matches!(
             err(400, "Connector configuration is invalid"),

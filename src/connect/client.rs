@@ -249,6 +249,31 @@ impl ConnectClient {
         self.json("validate", Method::PUT, url, Some(&body)).await
     }
 
+    /// `GET /connectors/{name}/offsets` (Connect 3.6+).
+    pub async fn offsets(&self, name: &str) -> Result<ConnectorOffsets> {
+        let url = self.url(&["connectors", name, "offsets"]);
+        self.json("get_offsets", Method::GET, url, None).await
+    }
+
+    /// `PATCH /connectors/{name}/offsets`: the connector must be STOPPED. Returns Connect's message.
+    pub async fn alter_offsets(&self, name: &str, offsets: &ConnectorOffsets) -> Result<String> {
+        let url = self.url(&["connectors", name, "offsets"]);
+        let body = serde_json::to_value(offsets)?;
+        let answer: MessageBody = self
+            .json("alter_offsets", Method::PATCH, url, Some(&body))
+            .await?;
+        Ok(answer.message.unwrap_or_default())
+    }
+
+    /// `DELETE /connectors/{name}/offsets`: the connector must be STOPPED. Returns Connect's message.
+    pub async fn reset_offsets(&self, name: &str) -> Result<String> {
+        let url = self.url(&["connectors", name, "offsets"]);
+        let answer: MessageBody = self
+            .json("reset_offsets", Method::DELETE, url, None)
+            .await?;
+        Ok(answer.message.unwrap_or_default())
+    }
+
     /// `GET /connectors/{name}/topics`. A worker with topic tracking disabled answers 403:
     /// that is "no topics known", not an authorisation failure.
     pub async fn topics(&self, name: &str) -> Result<Vec<String>> {

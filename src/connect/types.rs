@@ -126,6 +126,28 @@ pub struct CreateConnectorRequest<'a> {
     pub initial_state: Option<&'a str>,
 }
 
+/// `GET/PATCH /connectors/{c}/offsets` (Connect 3.6+).
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+pub struct ConnectorOffsets {
+    #[serde(default, deserialize_with = "nullable")]
+    pub offsets: Vec<ConnectorOffset>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+pub struct ConnectorOffset {
+    #[serde(default, deserialize_with = "nullable")]
+    pub partition: serde_json::Map<String, serde_json::Value>,
+    /// `null` in a PATCH removes the partition's offset.
+    pub offset: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `{message}` answers (offsets alter and reset).
+#[derive(Deserialize, Clone, Debug, Default)]
+pub struct MessageBody {
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
 #[derive(Deserialize, Clone, Debug)]
 pub struct TopicsEntry {
     #[serde(default, deserialize_with = "nullable")]

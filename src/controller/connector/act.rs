@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use super::decide::StateAction;
 use super::live::settled_in;
 use crate::api::connector::ValidationError;
-use crate::connect::types::ConfigInfos;
+use crate::connect::types::{ConfigInfos, ConnectorOffsets};
 use crate::connect::{ConnectClient, RestartOptions};
 use crate::controller::events::Note;
 use crate::error::{Error, Result};
@@ -194,6 +194,82 @@ pub async fn task_restarted(client: &ConnectClient, name: &str, id: &str, task: 
         .unwrap_or_default();
     let text = format!("restarted task {task} of {name} (restart id {id}), now {state}");
     Note::normal(EventReason::Restarted, "RestartTask", text)
+}
+
+/// Stops the connector unless Connect already shows it STOPPED without tasks (offsets change
+/// only then), waiting up to `confirm`. Returns the Event of a stop, and whether it is stopped.
+pub async fn ensure_stopped(
+    client: &ConnectClient,
+    name: &str,
+    confirm: Duration,
+) -> Result<(Option<Note>, bool)> {
+    if let Ok(s) = client.status(name).await
+        && settled_in(&s, &ConnectState::Stopped)
+    {
+        return Ok((None, true));
+    }
+    let (note, confirmed) = change_state(client, name, StateAction::Stop, confirm).await?;
+    Ok((Some(note), confirmed))
+}
+
+/// What serving an offsets request did: the Event, the result word for status, Connect's
+/// message, and the offsets Connect reports after it.
+pub struct OffsetsChanged {
+    pub note: Note,
+    pub result: &'static str,
+    pub message: Option<String>,
+    pub current: Option<ConnectorOffsets>,
+}
+
+/// `DELETE .../offsets` (reset) or `PATCH .../offsets` (alter) of a STOPPED connector. A
+/// refusal (400: an empty list, offsets the connector cannot take) is reported, not retried.
+pub async fn change_offsets(
+    client: &ConnectClient,
+    name: &str,
+    id: &str,
+    alter: Option<&ConnectorOffsets>,
+    masks: &Masks,
+) -> Result<OffsetsChanged> {
+    let answer = match alter {
+        None => client.reset_offsets(name).await,
+        Some(body) => client.alter_offsets(name, body).await,
+    };
+    let (verb, result) = match alter {
+        None => ("reset", "Reset"),
+        Some(_) => ("altered", "Altered"),
+    };
+    let (note, result, message) = match answer {
+        Ok(msg) => {
+            let text = format!("{verb} the offsets of connector {name} (request {id})");
+            let reason = match alter {
+                None => EventReason::OffsetsReset,
+                Some(_) => EventReason::OffsetsAltered,
+            };
+            (
+                Note::normal(reason, "Offsets", text),
+                result,
+                masks.apply(&msg),
+            )
+        }
+        Err(Error::Rejected(msg)) => {
+            let msg = masks.apply(&first_line(&msg));
+            let text = format!("offsets request {id} for connector {name} refused: {msg}");
+            (
+                Note::warning(EventReason::OffsetsFailed, "Offsets", text),
+                "Failed",
+                msg,
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    let current = client.offsets(name).await.ok();
+    let message = Some(message).filter(|m| !m.is_empty());
+    Ok(OffsetsChanged {
+        note,
+        result,
+        message,
+        current,
+    })
 }
 
 /// Restarts the FAILED connector or tasks; `count` is this restart's number.

@@ -12,11 +12,12 @@ use super::auto_restart::AutoRestartPlan;
 use super::decide::{ConfigAction, RestartAction, StateAction};
 use super::fetch::read_connector;
 use super::live::Live;
+use super::offsets::{self, OffsetsAction};
 use super::verdict::Finding;
 use crate::api::KafkaConnector;
 use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus};
 use crate::connect::RestartOptions;
-use crate::connect::types::{ConnectorInfo, ConnectorTaskId, ExpandedConnector};
+use crate::connect::types::{ConnectorInfo, ConnectorOffsets, ConnectorTaskId, ExpandedConnector};
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
@@ -38,6 +39,8 @@ pub struct Acting<'a> {
     pub acted: bool,
     /// Why the reconcile must look again soon, if it must.
     pub in_flight: Option<String>,
+    /// An offsets request could not stop the connector yet: leave its state alone.
+    pub hold_state: bool,
 }
 
 impl Acting<'_> {
@@ -45,12 +48,14 @@ impl Acting<'_> {
         publish(self.ctx, self.obj, note).await;
     }
 
-    /// Writes the restart bookkeeping (served id, auto-restart count) at once, on top of the
-    /// status last written, so that it survives a failure later in this reconcile.
+    /// Writes the bookkeeping of what must be served once (restart id, auto-restart count,
+    /// offsets request) at once, on top of the status last written, so that it survives a
+    /// failure later in this reconcile.
     async fn record_restarts(&self) -> Result<()> {
         let mut kept = self.ctx.statuses.last(self.obj);
         kept.last_restart_id = self.status.last_restart_id.clone();
         kept.auto_restart = self.status.auto_restart.clone();
+        kept.offsets = self.status.offsets.clone();
         write_connector_status(&self.ctx.client, &self.ctx.statuses, self.obj, &kept).await?;
         Ok(())
     }
@@ -121,6 +126,45 @@ impl Acting<'_> {
             why.push_str(&format!("; {}", sources.join(", ")));
         }
         why
+    }
+
+    /// Serves an offsets request once: stop (confirmed), reset or alter, record. A stop not
+    /// confirmed yet leaves the request pending and the state alone; the next reconcile goes on.
+    pub async fn offsets(
+        &mut self,
+        action: &OffsetsAction,
+        alter: Option<&ConnectorOffsets>,
+    ) -> Result<()> {
+        let (client, id) = (&self.handle.client, action.id());
+        if let OffsetsAction::NothingToReset { id } = action {
+            self.status.offsets = Some(offsets::served(id, "NothingToReset", None, None));
+            return Ok(());
+        }
+        let budget = self.ctx.config.timeouts.confirm;
+        let (stop, stopped) = act::ensure_stopped(client, self.name, budget).await?;
+        if let Some(note) = stop {
+            self.publish(note).await;
+            self.acted = true;
+        }
+        if !stopped {
+            self.hold_state = true;
+            let why = format!(
+                "waiting for connector {} to stop before offsets request {id}",
+                self.name
+            );
+            self.in_flight = Some(why);
+            return Ok(());
+        }
+        let alter = match action {
+            OffsetsAction::Alter { .. } => Some(alter.cloned().unwrap_or_default()),
+            _ => None,
+        };
+        let done = act::change_offsets(client, self.name, id, alter.as_ref(), self.masks).await?;
+        self.status.offsets = Some(offsets::served(id, done.result, done.message, done.current));
+        self.record_restarts().await?;
+        self.publish(done.note).await;
+        self.acted = true;
+        Ok(())
     }
 
     pub async fn change_state(&mut self, action: StateAction) -> Result<()> {

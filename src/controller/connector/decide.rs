@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auto_restart::{AutoRestartPlan, auto_restart_plan};
 use super::live::Live;
+use super::offsets::{self, OffsetsAction};
 use crate::api::connector::{DesiredState, KafkaConnectorSpec, KafkaConnectorStatus};
 use crate::connect::Capabilities;
 use crate::vocabulary::ConnectState;
@@ -101,6 +102,8 @@ pub struct Plan {
     pub state: Option<StateAction>,
     #[serde(default)]
     pub restart: Option<RestartAction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<OffsetsAction>,
     #[serde(default)]
     pub auto_restart: AutoRestartPlan,
 }
@@ -161,18 +164,29 @@ pub struct DecideInput<'a> {
 }
 
 pub fn decide(input: &DecideInput<'_>) -> Plan {
-    if let Some(why) = unsupported(input.spec, input.capabilities) {
+    if let Some(why) = unsupported(input) {
         return Plan {
             unsupported: Some(why),
             config: ConfigAction::None,
             state: None,
             restart: None,
+            offsets: None,
             auto_restart: AutoRestartPlan::default(),
         };
     }
-    let config = config_action(input);
+    let mut config = config_action(input);
     let creating = matches!(config, ConfigAction::Create { .. });
+    let offsets = offsets::action(input.spec, input.status, creating);
+    let stopping = offsets.as_ref().is_some_and(OffsetsAction::stops);
+    if let (ConfigAction::Create { initial_state }, true) = (&mut config, stopping) {
+        // Seeding offsets: created STOPPED (where the worker takes it), altered, then started.
+        if initial_state.is_some() {
+            *initial_state = Some(ConnectState::Stopped);
+        }
+    }
     let state = match (&config, input.live.and_then(Live::state)) {
+        // Serving offsets leaves the connector STOPPED: restore the desired state after.
+        _ if stopping => state_action(input.spec.state, &ConnectState::Stopped),
         // Created in the desired state where the worker takes `initial_state`, else RUNNING.
         (ConfigAction::Create { initial_state }, _) => match initial_state {
             Some(_) => None,
@@ -202,12 +216,14 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         config,
         state,
         restart,
+        offsets,
         auto_restart,
     }
 }
 
 /// What the spec asks for that this worker's version cannot do, said so a user can act.
-fn unsupported(spec: &KafkaConnectorSpec, caps: Capabilities) -> Option<String> {
+fn unsupported(input: &DecideInput<'_>) -> Option<String> {
+    let (spec, caps) = (input.spec, input.capabilities);
     let needs = |what: &str, version: &str| {
         Some(format!(
             "{what} needs Kafka Connect {version} or later; this cluster runs {caps}"
@@ -215,6 +231,9 @@ fn unsupported(spec: &KafkaConnectorSpec, caps: Capabilities) -> Option<String> 
     };
     if spec.state == DesiredState::Stopped && !caps.stop() {
         return needs("state: stopped", "3.5");
+    }
+    if offsets::pending(spec, input.status).is_some() && !caps.offsets() {
+        return needs("spec.offsets", "3.6");
     }
     if spec.version.is_some() && !caps.plugin_version() {
         return needs("spec.version (connector.plugin.version)", "4.1");

@@ -12,9 +12,11 @@ use kube::runtime::reflector::ObjectRef;
 use super::config_values::{self, ConfigValues};
 use super::decide::desired_config;
 use super::live::Live;
+use super::offsets;
 use super::verdict::Finding;
 use crate::api::connector::{KafkaConnectorStatus, ValidationError, spec_errors};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
+use crate::connect::types::ConnectorOffsets;
 use crate::connect::{Capabilities, ConnectClient};
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
@@ -31,6 +33,8 @@ pub struct Snapshot {
     pub desired: BTreeMap<String, String>,
     /// What to hide in everything written: secret-like config values and Secret values.
     pub masks: Masks,
+    /// The offsets of a pending alter request (inline or from its ConfigMap).
+    pub alter_offsets: Option<ConnectorOffsets>,
     /// The status we last wrote (see `StatusMemory`), else the object's.
     pub prev: KafkaConnectorStatus,
     pub seen: Seen,
@@ -71,11 +75,13 @@ pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
     let prev = ctx.statuses.last(obj);
     let mut desired = desired_config(&obj.spec, &name);
     let mut masks = Masks::of_config(&desired);
-    let seen = match inputs(obj, ctx).await? {
+    let mut alter_offsets = None;
+    let seen = match inputs(obj, ctx, &prev).await? {
         Err(blocked) => Seen::Blocked(blocked),
-        Ok(values) => {
+        Ok((values, offsets)) => {
             desired.extend(values.values);
             masks = Masks::of_config(&desired).with(values.secret);
+            alter_offsets = offsets;
             look(obj, ctx, &name, &masks).await?
         }
     };
@@ -83,6 +89,7 @@ pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
         name,
         desired,
         masks,
+        alter_offsets,
         prev,
         seen,
     })
@@ -93,7 +100,8 @@ pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
 async fn inputs(
     obj: &KafkaConnector,
     ctx: &Context,
-) -> Result<std::result::Result<ConfigValues, Blocked>> {
+    prev: &KafkaConnectorStatus,
+) -> Result<std::result::Result<(ConfigValues, Option<ConnectorOffsets>), Blocked>> {
     let errors = spec_errors(&obj.spec);
     if !errors.is_empty() {
         return Ok(Err(Blocked {
@@ -102,8 +110,16 @@ async fn inputs(
         }));
     }
     let ns = obj.namespace().unwrap_or_default();
-    match config_values::resolve(&ctx.client, &ns, &obj.spec.config_from).await {
-        Ok(values) => Ok(Ok(values)),
+    let read = async {
+        let values = config_values::resolve(&ctx.client, &ns, &obj.spec.config_from).await?;
+        let offsets = match offsets::pending(&obj.spec, prev) {
+            Some(r) if !r.reset => Some(config_values::alter_offsets(&ctx.client, &ns, r).await?),
+            _ => None,
+        };
+        Ok::<_, Error>((values, offsets))
+    };
+    match read.await {
+        Ok(found) => Ok(Ok(found)),
         Err(e) if e.is_missing_setup() => Ok(Err(Blocked::by(Finding::Missing {
             reason: e.reason(),
             message: e.to_string(),

@@ -12,6 +12,7 @@ mod config_values;
 pub mod decide;
 mod fetch;
 pub mod live;
+mod offsets;
 mod status;
 pub mod verdict;
 
@@ -154,6 +155,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         name,
         desired,
         masks,
+        alter_offsets,
         prev,
         seen,
     } = snapshot;
@@ -202,6 +204,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         status,
         acted: false,
         in_flight: None,
+        hold_state: false,
     };
     if let Some(invalid) = run.config(&plan.config, &obj.spec.class).await? {
         let end = Ending::new(&prev, live.as_ref(), &masks, Some(invalid));
@@ -209,7 +212,10 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
             .await
             .map(Action::requeue);
     }
-    if let Some(action) = plan.state {
+    if let Some(action) = &plan.offsets {
+        run.offsets(action, alter_offsets.as_ref()).await?;
+    }
+    if let Some(action) = plan.state.filter(|_| !run.hold_state) {
         run.change_state(action).await?;
     }
     if let Some(restart) = &plan.restart {
@@ -239,6 +245,7 @@ fn carried_over(
         last_restart_id: prev.last_restart_id.clone(),
         auto_restart: prev.auto_restart.clone(),
         topics: prev.topics.clone(),
+        offsets: prev.offsets.clone(),
         // The scale subresource's selector: nothing carries it, HPA and KEDA need one.
         selector: obj
             .metadata

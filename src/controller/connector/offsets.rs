@@ -1,0 +1,128 @@
+//! `spec.offsets` (pure): whether a request is pending, what serving it takes, and how its
+//! outcome reads in status. Connect changes offsets only of a STOPPED connector without
+//! tasks, so serving a request stops the connector first; the plan's state action then
+//! restores `spec.state`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::connector::{KafkaConnectorSpec, KafkaConnectorStatus, OffsetEntry, OffsetsStatus};
+use crate::connect::types::{ConnectorOffset, ConnectorOffsets};
+
+/// At most this many offsets are kept in status; `total` says how many Connect reported.
+pub const STATUS_MAX_OFFSETS: usize = 20;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "action"
+)]
+pub enum OffsetsAction {
+    /// Stop if needed, then `DELETE .../offsets`.
+    Reset { id: String },
+    /// Stop if needed, then `PATCH .../offsets`.
+    Alter { id: String },
+    /// A reset of a connector created in this reconcile: nothing to reset, served as is.
+    NothingToReset { id: String },
+}
+
+impl OffsetsAction {
+    pub fn id(&self) -> &str {
+        match self {
+            OffsetsAction::Reset { id }
+            | OffsetsAction::Alter { id }
+            | OffsetsAction::NothingToReset { id } => id,
+        }
+    }
+
+    /// Whether serving it stops the connector.
+    pub fn stops(&self) -> bool {
+        !matches!(self, OffsetsAction::NothingToReset { .. })
+    }
+}
+
+/// The request in the spec whose id was not served yet.
+pub fn pending<'a>(
+    spec: &'a KafkaConnectorSpec,
+    status: &KafkaConnectorStatus,
+) -> Option<&'a crate::api::connector::OffsetsRequest> {
+    let request = spec.offsets.as_ref()?;
+    let served = status
+        .offsets
+        .as_ref()
+        .and_then(|o| o.last_request_id.as_deref());
+    (served != Some(request.id.as_str())).then_some(request)
+}
+
+pub fn action(
+    spec: &KafkaConnectorSpec,
+    status: &KafkaConnectorStatus,
+    creating: bool,
+) -> Option<OffsetsAction> {
+    let request = pending(spec, status)?;
+    let id = request.id.clone();
+    Some(match (request.reset, creating) {
+        (true, true) => OffsetsAction::NothingToReset { id },
+        (true, false) => OffsetsAction::Reset { id },
+        (false, _) => OffsetsAction::Alter { id },
+    })
+}
+
+/// Connect's offsets as status shows them: the first `STATUS_MAX_OFFSETS`, and the total.
+pub fn served(
+    id: &str,
+    result: &str,
+    message: Option<String>,
+    current: Option<ConnectorOffsets>,
+) -> OffsetsStatus {
+    let all = current.map(|c| c.offsets);
+    OffsetsStatus {
+        last_request_id: Some(id.to_string()),
+        result: Some(result.to_string()),
+        message,
+        total: all.as_ref().map(|a| a.len() as u32),
+        current: all
+            .unwrap_or_default()
+            .into_iter()
+            .take(STATUS_MAX_OFFSETS)
+            .map(|o| OffsetEntry {
+                partition: o.partition,
+                offset: o.offset,
+            })
+            .collect(),
+    }
+}
+
+/// The body of an alter request, from the spec's entries.
+pub fn alter_body(entries: &[OffsetEntry]) -> ConnectorOffsets {
+    ConnectorOffsets {
+        offsets: entries
+            .iter()
+            .map(|e| ConnectorOffset {
+                partition: e.partition.clone(),
+                offset: e.offset.clone(),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_keeps_twenty_offsets_and_the_total() {
+        let many = ConnectorOffsets {
+            offsets: (0..25)
+                .map(|i| ConnectorOffset {
+                    partition: serde_json::Map::from_iter([("p".into(), i.into())]),
+                    offset: None,
+                })
+                .collect(),
+        };
+        let st = served("r1", "Altered", None, Some(many));
+        assert_eq!(st.current.len(), STATUS_MAX_OFFSETS);
+        assert_eq!(st.total, Some(25));
+        assert_eq!(st.last_request_id.as_deref(), Some("r1"));
+    }
+}
