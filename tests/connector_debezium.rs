@@ -288,9 +288,6 @@ async fn an_edited_debezium_connector_is_reverted_and_a_delete_removes_it() {
 }
 
 #[tokio::test]
-#[ignore = "operator bug: an idle Ready connector is reconciled only every --resync (5 min), so a \
-            --topics-refresh shorter than --resync has no effect and a topic created after the last \
-            status change (Debezium creates its topics lazily) stays out of status.topics until then"]
 async fn the_topics_of_an_idle_connector_are_re_read_every_topics_refresh() {
     let s = Scenario::new("dbz-topics", &["--topics-refresh", "2s"]).await;
     let db = PgObjects::create(&s.ns).await;

@@ -229,7 +229,14 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     let requeue = conclude(obj, ctx, run.status, end).await?;
     // An auto-restart due (or a count to reset) later: come back then, if that is sooner.
     let wait = plan.auto_restart.wait_seconds.map(Duration::from_secs);
-    Ok(Action::requeue(wait.map_or(requeue, |w| w.min(requeue))))
+    let mut requeue = wait.map_or(requeue, |w| w.min(requeue));
+    // Topics appear without any status change (Debezium creates them lazily): an idle
+    // connector is looked at again when its topics are due, not only at the resync.
+    let topics = ctx.config.topics_refresh;
+    if !topics.is_zero() {
+        requeue = requeue.min(topics);
+    }
+    Ok(Action::requeue(requeue))
 }
 
 /// What status keeps from the last one written, whatever this reconcile sees.
