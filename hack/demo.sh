@@ -49,6 +49,10 @@ Try it (the environment: source target/stack/env):
   resume:   \$KUBECTL -n demo patch kctr demo-source --type merge -p '{"spec":{"state":"running"}}'
   restart:  \$KUBECTL -n demo patch kctr demo-source --type merge -p '{"spec":{"restart":{"id":"'\$(date +%s)'","includeTasks":true}}}'
   run the paused one: \$KUBECTL -n demo patch kctr demo-paused --type merge -p '{"spec":{"state":"running"}}'
+  scale:    \$KUBECTL -n demo scale kctr demo-source --replicas=3
+  offsets:  \$KUBECTL -n demo patch kctr demo-lines --type merge -p '{"spec":{"offsets":{"id":"'\$(date +%s)'","reset":true}}}'
+  rotate:   \$KUBECTL -n demo patch secret demo-db-credentials -p '{"stringData":{"user":"rotated"}}'   (re-applied at once)
+  hands off: \$KUBECTL -n demo annotate kctr demo-sink kafkaconnect.dev/pause-reconciliation=true
   delete:   \$KUBECTL -n demo delete kctr demo-sink      (the finalizer deletes it from Connect first)
   watch:    \$KUBECTL -n demo get kctr -w     events: \$KUBECTL -n demo get events
   drift:    curl -X PUT -H 'Content-Type: application/json' \$CONNECT_URL/connectors/demo-source/pause   (reverted within seconds)

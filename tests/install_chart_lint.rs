@@ -1,6 +1,6 @@
 //! The install artefacts are well-formed: `helm lint --strict` passes, and the apiserver
 //! accepts (server-side dry run) the chart rendered with defaults and with replicas and a
-//! PodDisruptionBudget, and the `deploy/` kustomization.
+//! PodDisruptionBudget, the `deploy/` kustomization, and every manifest of `examples/`.
 
 mod common;
 
@@ -59,5 +59,24 @@ async fn helm_lint_and_server_side_dry_runs_of_the_chart_and_the_manifests_pass(
             "deploy",
         ],
         None,
+    );
+    // examples/ (what `make demo` applies): every manifest passes the CRDs' schema and CEL.
+    common::install_operator_crds(&client).await;
+    let examples = common::namespace(&client, "examples-dry-run").await;
+    let out = run(
+        &kubectl,
+        &[
+            "apply",
+            "--dry-run=server",
+            "-n",
+            &examples,
+            "-f",
+            "examples/",
+        ],
+        None,
+    );
+    assert!(
+        out.contains("demo-secret-values") && out.contains("demo-lines"),
+        "{out}"
     );
 }
