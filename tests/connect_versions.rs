@@ -118,7 +118,31 @@ async fn lifecycle(url: &str, version: &str) {
         created.1
     );
 
-    for (obj, connector) in [("life", &name), ("paused", &paused)] {
+    // Created stopped: from 3.7 with initial_state, 3.5-3.6 created then stopped, before
+    // 3.5 refused with nothing created. Offsets need 3.6.
+    let stopped = s.unique("stopped");
+    let offsets = json!({"state": "stopped", "offsets": {"id": "o1", "reset": true}});
+    s.apply("stopped", file_source(&s, &stopped, offsets)).await;
+    if caps.offsets() {
+        s.wait("stopped", "STOPPED", |o| is_ready_in(o, "STOPPED"))
+            .await;
+        let live = connect.status(&stopped).await.expect("created");
+        assert_eq!(live["connector"]["state"], "STOPPED");
+    } else {
+        let obj = s
+            .wait("stopped", "Unsupported", |o| {
+                condition_reason(o, "Ready") == Some("Unsupported")
+            })
+            .await;
+        let msg = &common::condition(&obj, "Ready").unwrap().message;
+        assert!(
+            msg.contains("3.") && msg.contains(version.rsplit_once('.').unwrap().0),
+            "{msg}"
+        );
+        assert!(connect.status(&stopped).await.is_none(), "nothing created");
+    }
+
+    for (obj, connector) in [("life", &name), ("paused", &paused), ("stopped", &stopped)] {
         s.delete_and_wait(obj).await;
         connect
             .wait_deleted(connector, "the connector deleted from Connect")

@@ -144,6 +144,37 @@ async fn offsets_seeded_at_creation_skip_lines() {
     );
 }
 
+/// A large set lives in a ConfigMap; here the `{"offsets": [...]}` shape `GET .../offsets`
+/// answers, so a saved answer can be replayed.
+#[tokio::test]
+async fn offsets_from_a_config_map_are_applied() {
+    let s = Scenario::new("e2e-offcm", &[]).await;
+    let p = Pipeline::new(&s, &["skip-1", "keep-2"]);
+    s.apply("sink", p.sink_spec(json!({}))).await;
+    let saved = json!({"offsets": [{"partition": {"filename": p.input.to_string_lossy()},
+        "offset": {"position": "skip-1\n".len()}}]});
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "saved-offsets"},
+        "data": {"offsets.json": saved.to_string()}});
+    let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(s.client.clone(), &s.ns);
+    cms.patch(
+        "saved-offsets",
+        &kube::api::PatchParams::apply("kco-tests"),
+        &kube::api::Patch::Apply(&cm),
+    )
+    .await
+    .unwrap();
+    let from = json!({"offsets": {"id": "from-cm",
+        "alterFrom": {"name": "saved-offsets", "key": "offsets.json"}}});
+    s.apply("source", p.source_spec(from)).await;
+    s.wait("source", "altered from the ConfigMap and RUNNING", |o| {
+        offsets_result(o) == Some(("from-cm".into(), "Altered".into())) && is_ready_in(o, "RUNNING")
+    })
+    .await;
+    let lines = p.wait_output("the kept line", |l| !l.is_empty()).await;
+    assert_eq!(lines, ["keep-2"]);
+}
+
 #[tokio::test]
 async fn rewinding_the_sink_redelivers() {
     let s = Scenario::new("e2e-offsink", &[]).await;
