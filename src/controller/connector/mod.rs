@@ -227,16 +227,19 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     let finding = run.finding(&plan.auto_restart);
     let end = Ending::new(&prev, live.as_ref(), &masks, finding);
     let requeue = conclude(obj, ctx, run.status, end).await?;
-    // An auto-restart due (or a count to reset) later: come back then, if that is sooner.
+    Ok(Action::requeue(sooner(requeue, &plan, ctx)))
+}
+
+/// The verdict's requeue, or sooner: when an auto-restart is due (or its count resets), and
+/// when topics are due — they appear without any status change (Debezium creates them
+/// lazily), so an idle connector is looked at again then, not only at the resync.
+fn sooner(requeue: Duration, plan: &decide::Plan, ctx: &Context) -> Duration {
     let wait = plan.auto_restart.wait_seconds.map(Duration::from_secs);
-    let mut requeue = wait.map_or(requeue, |w| w.min(requeue));
-    // Topics appear without any status change (Debezium creates them lazily): an idle
-    // connector is looked at again when its topics are due, not only at the resync.
-    let topics = ctx.config.topics_refresh;
-    if !topics.is_zero() {
-        requeue = requeue.min(topics);
+    let requeue = wait.map_or(requeue, |w| w.min(requeue));
+    match ctx.config.topics_refresh {
+        topics if topics.is_zero() => requeue,
+        topics => requeue.min(topics),
     }
-    Ok(Action::requeue(requeue))
 }
 
 /// What status keeps from the last one written, whatever this reconcile sees.

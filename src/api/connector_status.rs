@@ -1,0 +1,125 @@
+//! A KafkaConnector's status: what Connect shows for the connector, and how far the
+//! operator got (conditions, served requests, refusals).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use serde::{Deserialize, Serialize};
+
+use super::connector::OffsetEntry;
+
+/// What Connect shows for the connector, and how far the operator got.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaConnectorStatus {
+    /// The metadata.generation this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Ready, Reconciling and Stalled (kstatus), each with a reason and a message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The connector's name in Connect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_name: Option<String>,
+    /// The connector's state as Connect reports it (RUNNING, PAUSED, STOPPED, FAILED, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The worker running the connector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
+    /// The connector's error trace when FAILED (trimmed, secrets masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// Each task as Connect reports it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<TaskStatus>,
+    /// Running tasks out of all tasks, e.g. "2/2".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_ready: Option<String>,
+    /// Tasks RUNNING: the scale subresource's replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_running: Option<i32>,
+    /// The scale subresource's label selector (HPA and KEDA read it; no Pods carry it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// Topics the connector used, as Connect tracks them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+    /// Automatic restarts since the connector was last healthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_restart: Option<AutoRestartStatus>,
+    /// The last `spec.restart.id` served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_restart_id: Option<String>,
+    /// Why Connect (or the operator) refused the config, per key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation_errors: Vec<ValidationError>,
+    /// The last offsets request served, and the offsets Connect had right after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<OffsetsStatus>,
+}
+
+/// The outcome of the last `spec.offsets` request.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetsStatus {
+    /// The last `spec.offsets.id` served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_request_id: Option<String>,
+    /// Reset, Altered, NothingToReset, or Failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// Connect's message about the request (secrets masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The offsets Connect reported right after the request, at most 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub current: Vec<OffsetEntry>,
+    /// How many offsets Connect reported in all (more than `current` holds when truncated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u32>,
+}
+
+/// One task as Connect reports it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskStatus {
+    /// Task number.
+    pub id: i32,
+    /// RUNNING, PAUSED, FAILED, UNASSIGNED, RESTARTING...
+    pub state: String,
+    /// The worker running the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker_id: Option<String>,
+    /// The task's error trace when FAILED (trimmed, secrets masked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+/// Automatic restarts so far.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoRestartStatus {
+    /// Restarts since the connector was last healthy for the whole last backoff.
+    pub count: i32,
+    /// When the last automatic restart happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_restart_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+}
+
+/// One refused config key.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+pub struct ValidationError {
+    /// The config key (or `class`, `config`).
+    pub key: String,
+    /// Why, in Connect's words (secrets masked).
+    pub message: String,
+}
+
+impl crate::api::conditions::Conditioned for KafkaConnectorStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+
+    fn conditions_mut(&mut self) -> &mut Vec<Condition> {
+        &mut self.conditions
+    }
+}
