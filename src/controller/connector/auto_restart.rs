@@ -6,9 +6,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::decide::DecideInput;
 use super::live::Live;
-use crate::api::connector::DesiredState;
+use crate::api::connector::{DesiredState, KafkaConnectorSpec, KafkaConnectorStatus};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -34,41 +33,45 @@ pub fn auto_restart_backoff(count: i32, base: Duration) -> Duration {
     base.saturating_mul((n * n + n).min(60) as u32)
 }
 
-pub fn auto_restart_plan(input: &DecideInput<'_>, live: &Live) -> AutoRestartPlan {
-    let enabled = input.spec.auto_restart.as_ref().is_some_and(|a| a.enabled);
-    let prev = input.status.auto_restart.clone().unwrap_or_default();
+/// When to restart, wait, give up or forget, from the spec, the count in status and `now`
+/// (`base`: `--auto-restart-base`).
+pub fn auto_restart_plan(
+    spec: &KafkaConnectorSpec,
+    status: &KafkaConnectorStatus,
+    live: &Live,
+    now: Timestamp,
+    base: Duration,
+) -> AutoRestartPlan {
+    let enabled = spec.auto_restart.as_ref().is_some_and(|a| a.enabled);
+    let prev = status.auto_restart.clone().unwrap_or_default();
     let last = prev.last_restart_time.as_ref().map(|t| t.0);
     let since_last = |now: Timestamp| {
         last.map(|l| Duration::try_from(now.duration_since(l)).unwrap_or(Duration::ZERO))
     };
     let mut plan = AutoRestartPlan::default();
     if live.healthy() {
-        let backoff = auto_restart_backoff(prev.count, input.auto_restart_base);
-        plan.reset = prev.count > 0 && since_last(input.now).is_none_or(|s| s >= backoff);
+        let backoff = auto_restart_backoff(prev.count, base);
+        plan.reset = prev.count > 0 && since_last(now).is_none_or(|s| s >= backoff);
         if prev.count > 0 && !plan.reset {
             plan.wait_seconds = Some(
-                (backoff - since_last(input.now).unwrap_or_default())
+                (backoff - since_last(now).unwrap_or_default())
                     .as_secs()
                     .max(1),
             );
         }
         return plan;
     }
-    if !enabled || !live.any_failed() || input.spec.state != DesiredState::Running {
+    if !enabled || !live.any_failed() || spec.state != DesiredState::Running {
         return plan;
     }
-    if let Some(max) = input
-        .spec
-        .auto_restart
-        .as_ref()
-        .and_then(|a| a.max_restarts)
+    if let Some(max) = spec.auto_restart.as_ref().and_then(|a| a.max_restarts)
         && prev.count >= max
     {
         plan.exhausted = true;
         return plan;
     }
-    let backoff = auto_restart_backoff(prev.count, input.auto_restart_base);
-    match since_last(input.now) {
+    let backoff = auto_restart_backoff(prev.count, base);
+    match since_last(now) {
         Some(elapsed) if elapsed < backoff => {
             plan.wait_seconds = Some((backoff - elapsed).as_secs().max(1));
         }

@@ -207,7 +207,13 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
                 }
             ) && restart.is_none() =>
         {
-            auto_restart_plan(input, live)
+            auto_restart_plan(
+                input.spec,
+                input.status,
+                live,
+                input.now,
+                input.auto_restart_base,
+            )
         }
         _ => AutoRestartPlan::default(),
     };
