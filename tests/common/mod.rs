@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 mod connect;
+mod emulator;
 mod operator;
 mod postgres;
 mod scenario;
@@ -14,6 +15,8 @@ mod spec;
 // Each test binary uses some of these: the rest are unused there.
 #[allow(unused_imports)]
 pub use connect::Connect;
+#[allow(unused_imports)]
+pub use emulator::{Emulator, emulator_binary};
 #[allow(unused_imports)]
 pub use operator::{Operator, free_port};
 #[allow(unused_imports)]
