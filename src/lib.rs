@@ -35,7 +35,10 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     }
     tracing::info!(?config, "starting kafka-connect-operator");
     let health = std::sync::Arc::new(telemetry::health::Health::new(health_deadline));
-    tokio::spawn(telemetry::server::serve(args.http_addr, health.clone()));
+    let listener = telemetry::server::bind(args.http_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot bind the HTTP server to {}: {e}", args.http_addr))?;
+    tokio::spawn(telemetry::server::serve(listener, health.clone()));
 
     crds_established(&client).await?;
     if args.leader_election {

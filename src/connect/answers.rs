@@ -9,12 +9,27 @@ use crate::error::Error;
 /// Maps a non-2xx answer to the error kinds the reconciler acts on
 /// (see `shared/reference/connect-rest-api.md` for where each comes from).
 pub(super) fn classify(status: StatusCode, body: &[u8]) -> Error {
-    let message = serde_json::from_slice::<ErrorBody>(body)
+    let connects = serde_json::from_slice::<ErrorBody>(body)
         .ok()
+        .filter(|b| b.error_code.is_some() || b.message.is_some());
+    let is_connects = connects.is_some();
+    let message = connects
         .and_then(|b| b.message)
         .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect());
     match status.as_u16() {
-        404 => Error::NotFound(message),
+        404 if is_connects => Error::NotFound(message),
+        // A proxy's or ingress's page, or Jetty before the worker registered its resources:
+        // it says nothing about the connector, so it must never read as "absent".
+        404 => Error::Unavailable(format!(
+            "HTTP 404 without Connect's error body (a proxy path, or a worker still starting): {message}"
+        )),
+        // Following would re-send the request, credentials and config included, elsewhere.
+        code @ 300..=399 => Error::Unexpected {
+            status: code,
+            message:
+                "redirects are not followed: point the KafkaConnectCluster url at the final address"
+                    .into(),
+        },
         409 if message.contains("already exists") => Error::AlreadyExists(message),
         409 => Error::Rebalancing(message),
         401 | 403 => Error::Unauthorized(status.as_u16()),
@@ -106,6 +121,13 @@ mod tests {
             Error::Rejected(_)
         ));
         assert!(matches!(err(500, "boom"), Error::Unavailable(_)));
+        let html = classify(StatusCode::NOT_FOUND, b"<html>Not Found</html>");
+        assert!(matches!(html, Error::Unavailable(_)), "{html:?}");
+        let moved = classify(StatusCode::TEMPORARY_REDIRECT, b"");
+        assert!(
+            matches!(moved, Error::Unexpected { status: 307, .. }),
+            "{moved:?}"
+        );
         assert!(matches!(
             err(
                 500,

@@ -57,6 +57,8 @@ impl ClientSettings {
 
     pub fn build(&self) -> Result<ConnectClient> {
         let mut builder = reqwest::Client::builder()
+            // A redirect would re-send credentials and configs to another address.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(60))

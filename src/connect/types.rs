@@ -154,8 +154,12 @@ pub struct TopicsEntry {
     pub topics: Vec<String>,
 }
 
+/// Connect's error body, `{"error_code": 404, "message": "..."}`: what tells Connect's own
+/// errors from a proxy's.
 #[derive(Deserialize, Clone, Debug)]
 pub struct ErrorBody {
+    #[serde(default)]
+    pub error_code: Option<u16>,
     #[serde(default)]
     pub message: Option<String>,
 }

@@ -7,7 +7,13 @@ use axum::{Router, http::StatusCode, routing::get};
 
 use super::health::Health;
 
-pub async fn serve(addr: SocketAddr, health: Arc<Health>) {
+/// Binds the server's address: failing to is fatal for the caller (an operator without probes
+/// or metrics would be restarted by nobody and watched by nothing).
+pub async fn bind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr).await
+}
+
+pub async fn serve(listener: tokio::net::TcpListener, health: Arc<Health>) {
     let live = health.clone();
     let app = Router::new()
         .route(
@@ -44,12 +50,7 @@ pub async fn serve(addr: SocketAddr, health: Arc<Health>) {
                 }
             }),
         );
-    match tokio::net::TcpListener::bind(addr).await {
-        Ok(listener) => {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "HTTP server stopped");
-            }
-        }
-        Err(e) => tracing::error!(error = %e, %addr, "cannot bind the HTTP server"),
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!(error = %e, "HTTP server stopped");
     }
 }
