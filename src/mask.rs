@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 /// Key fragments whose values are treated as secrets wherever the operator writes text.
-const SECRET_KEY_HINTS: [&str; 10] = [
+const SECRET_KEY_HINTS: [&str; 14] = [
     "password",
     "secret",
     "token",
@@ -13,6 +13,10 @@ const SECRET_KEY_HINTS: [&str; 10] = [
     "jaas",
     "apikey",
     "api.key",
+    "api_key",
+    "keyfile",
+    "private_key",
+    "private.key",
     "user.info",
     "userinfo",
     "passphrase",
@@ -24,7 +28,36 @@ pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     SECRET_KEY_HINTS.iter().any(|h| k.contains(h))
         || k.ends_with(".key")
+        || k.ends_with("_key")
         || k.ends_with("key.password")
+}
+
+/// Keys whose values may carry credentials inside a URL or a connection string
+/// (`jdbc:postgresql://user:pw@host/db`, `mongodb://user:pw@host`).
+fn is_connection_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.ends_with("connection.url")
+        || k.ends_with("connection.uri")
+        || k.ends_with("connection.string")
+        || k.ends_with(".url")
+        || k.ends_with(".uri")
+}
+
+/// The `user:password` of a URL's user-info (`scheme://user:password@host`), if any.
+fn url_credentials(value: &str) -> Option<String> {
+    let rest = &value[value.find("://")? + 3..];
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    Some(userinfo.to_string())
+}
+
+/// Header values that carry credentials (`Authorization: Basic ...`) in a header config.
+fn authorization_value(value: &str) -> Option<String> {
+    let lower = value.to_ascii_lowercase();
+    let at = lower.find("authorization")?;
+    let rest = value[at + "authorization".len()..].trim_start_matches([':', ' ', '=']);
+    let token: String = rest.split([',', ';', '\n']).next()?.trim().to_string();
+    (!token.is_empty()).then_some(token)
 }
 
 /// The values to hide in every text the operator writes: those of secret-like keys of a
@@ -38,11 +71,20 @@ impl Masks {
     const MIN_LEN: usize = 3;
 
     pub fn of_config(config: &BTreeMap<String, String>) -> Self {
-        let values = config
-            .iter()
+        let mut values = Vec::new();
+        for (k, v) in config {
             // A `${provider:...}` placeholder is not the secret, only where it lives.
-            .filter(|(k, v)| is_secret_key(k) && !v.starts_with("${"))
-            .map(|(_, v)| v.clone());
+            if v.starts_with("${") {
+                continue;
+            }
+            if is_secret_key(k) {
+                values.push(v.clone());
+            }
+            if is_connection_key(k) {
+                values.extend(url_credentials(v));
+            }
+            values.extend(authorization_value(v));
+        }
         Self::default().with(values)
     }
 
@@ -53,6 +95,12 @@ impl Masks {
         self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
         self.0.dedup();
         self
+    }
+
+    /// Both sets: e.g. the desired config's secrets and the live config's (an error after a
+    /// password change may echo the old one).
+    pub fn and(self, other: &Masks) -> Self {
+        self.with(other.0.iter().cloned())
     }
 
     pub fn apply(&self, text: &str) -> String {
@@ -97,6 +145,49 @@ mod tests {
         assert_eq!(
             masks.apply("login failed for app-user (ab)"),
             "login failed for [hidden] (ab)"
+        );
+    }
+
+    #[test]
+    fn credentials_in_urls_keys_and_headers_are_masked() {
+        let config: BTreeMap<String, String> = [
+            (
+                "connection.url",
+                "jdbc:postgresql://app:url-sentinel@db:5432/orders",
+            ),
+            (
+                "mongodb.connection.string",
+                "mongodb://svc:mongo-sentinel@m1,m2/db",
+            ),
+            ("gcs.credentials_key", "key-sentinel"),
+            ("sftp.private_key", "pk-sentinel"),
+            ("aws.api_key", "api-sentinel"),
+            ("ssl.keyfile", "file-sentinel"),
+            (
+                "headers",
+                "Authorization: Bearer header-sentinel, X-Other: 1",
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let masks = Masks::of_config(&config);
+        let text = config.values().cloned().collect::<Vec<_>>().join(" | ");
+        let masked = masks.apply(&text);
+        for sentinel in [
+            "url-sentinel",
+            "mongo-sentinel",
+            "key-sentinel",
+            "pk-sentinel",
+            "api-sentinel",
+            "file-sentinel",
+            "header-sentinel",
+        ] {
+            assert!(!masked.contains(sentinel), "{sentinel} in {masked}");
+        }
+        assert!(
+            masked.contains("@db:5432/orders"),
+            "the host stays readable: {masked}"
         );
     }
 }

@@ -111,3 +111,29 @@ async fn metrics_events_and_json_logs_describe_a_scenario() {
         "the span names the object (its own \"name\" is the span name)"
     );
 }
+
+/// A KafkaConnectCluster that goes away takes its `kco_connectors` series with it.
+#[tokio::test]
+async fn the_connectors_gauge_of_a_deleted_cluster_goes_away() {
+    let s = Scenario::new("obs-stale", &[]).await;
+    let name = s.unique("g");
+    s.apply("g", common::healthy_mock(&name)).await;
+    s.wait_ready("g").await;
+    let series = format!("kco_connectors{{namespace=\"{}\",cluster=\"local\"", s.ns);
+    let has_series = || async {
+        let (_, text) = s.operator.get("/metrics").await.unwrap_or_default();
+        text.lines().any(|l| l.starts_with(&series))
+    };
+    common::eventually("the gauge series", Duration::from_secs(20), || async {
+        has_series().await.then_some(())
+    })
+    .await;
+    s.clusters
+        .delete("local", &Default::default())
+        .await
+        .unwrap();
+    common::eventually("no gauge series", Duration::from_secs(20), || async {
+        (!has_series().await).then_some(())
+    })
+    .await;
+}

@@ -189,6 +189,19 @@ impl ClusterHandle {
     }
 }
 
+/// Drops the `kco_connectors` series of a KafkaConnectCluster that is gone, so dashboards and
+/// alerts do not keep counting its last poll forever.
+pub(super) fn forget_state_counts(key: &ClusterKey) {
+    for state in ConnectState::KNOWN {
+        let labels = metrics::StateLabels {
+            namespace: key.0.clone(),
+            cluster: key.1.clone(),
+            state: state.as_str().into(),
+        };
+        metrics::METRICS.connectors.remove(&labels);
+    }
+}
+
 impl Drop for ClusterHandle {
     fn drop(&mut self) {
         if let Some(p) = self.poller.lock().expect("poller lock").take() {

@@ -88,8 +88,10 @@ impl ClusterRegistry {
         Ok(handle)
     }
 
+    /// The KafkaConnectCluster is gone: its handle, poller and metric series go too.
     pub fn remove(&self, key: &ClusterKey) {
         self.handles.lock().expect("handles lock").remove(key);
+        super::cluster_handle::forget_state_counts(key);
     }
 
     pub fn stop_all(&self) {

@@ -82,7 +82,13 @@ pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
             desired.extend(values.values);
             masks = Masks::of_config(&desired).with(values.secret);
             alter_offsets = offsets;
-            look(obj, ctx, &name, &masks).await?
+            let seen = look(obj, ctx, &name, &masks).await?;
+            // What Connect stores may hold older secrets (before a password change): an
+            // error echoing one must not show it either.
+            if let Seen::Live { live: Some(l), .. } = &seen {
+                masks = masks.and(&Masks::of_config(&l.config));
+            }
+            seen
         }
     };
     Ok(Snapshot {

@@ -30,7 +30,8 @@ pub fn trim_trace(trace: &str) -> String {
 /// Copies Connect's view into `status` (state, worker, tasks, trace), masked.
 pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, masks: &Masks) {
     let st = live.and_then(|l| l.status.as_ref());
-    let trace = |t: Option<&str>| t.map(|t| masks.apply(&trim_trace(t)));
+    // Masked before trimmed: a cut could leave half a secret that no longer matches.
+    let trace = |t: Option<&str>| t.map(|t| trim_trace(&masks.apply(t)));
     status.state = st.map(|s| s.connector.state.to_string());
     status.worker_id = st.and_then(|s| s.connector.worker_id.clone());
     status.trace = st.and_then(|s| trace(s.connector.trace.as_deref()));
@@ -105,5 +106,23 @@ mod tests {
         assert!(t.lines().count() <= TRACE_MAX_LINES + 1);
         assert!(t.ends_with("..."));
         assert_eq!(trim_trace("short"), "short");
+    }
+
+    #[test]
+    fn traces_are_masked_before_they_are_trimmed() {
+        let secret = "hunter2-sentinel-value";
+        let trace = format!("{}{secret}", "x".repeat(TRACE_MAX_CHARS - 8));
+        let live: Live = serde_json::from_value(serde_json::json!({"config": {},
+            "status": {"name": "c", "connector": {"state": "FAILED", "trace": trace}}}))
+        .unwrap();
+        let masks = Masks::default().with([secret.to_string()]);
+        let mut st = KafkaConnectorStatus::default();
+        apply_live(&mut st, Some(&live), &masks);
+        let shown = st.trace.unwrap();
+        assert!(
+            !shown.contains("hunter2"),
+            "a cut secret leaked: ...{}",
+            &shown[shown.len() - 20..]
+        );
     }
 }
