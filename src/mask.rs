@@ -89,8 +89,15 @@ impl Masks {
     }
 
     pub fn with(mut self, values: impl IntoIterator<Item = String>) -> Self {
-        self.0
-            .extend(values.into_iter().filter(|v| v.len() >= Self::MIN_LEN));
+        // Connect trims values before it quotes them, and a message may hold one line of a
+        // multi-line value: hide those forms too.
+        let forms = values.into_iter().flat_map(|v| {
+            let mut forms: Vec<String> = v.lines().map(|l| l.trim().to_string()).collect();
+            forms.push(v.trim().to_string());
+            forms.push(v);
+            forms
+        });
+        self.0.extend(forms.filter(|v| v.len() >= Self::MIN_LEN));
         // Longest first, so a secret that contains another is replaced whole.
         self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
         self.0.dedup();
@@ -189,5 +196,14 @@ mod tests {
             masked.contains("@db:5432/orders"),
             "the host stays readable: {masked}"
         );
+    }
+
+    #[test]
+    fn trimmed_and_partial_lines_of_a_secret_are_masked() {
+        let masks =
+            Masks::default().with(["first-line-sentinel\nsecond-line-sentinel\n".to_string()]);
+        let text = "Invalid value first-line-sentinel; also second-line-sentinel";
+        let masked = masks.apply(text);
+        assert!(!masked.contains("sentinel"), "{masked}");
     }
 }

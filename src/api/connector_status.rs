@@ -64,7 +64,7 @@ pub struct OffsetsStatus {
     /// The last `spec.offsets.id` served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_request_id: Option<String>,
-    /// Reset, Altered, NothingToReset, or Failed.
+    /// Reset, Altered, or Failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
     /// Connect's message about the request (secrets masked).

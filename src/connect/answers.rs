@@ -65,8 +65,10 @@ fn is_config_500(message: &str) -> bool {
         // A request body Connect parses strictly: an unknown field is refused every time.
         "Unrecognized field",
         "not marked as ignorable",
-        // A connector refusing offsets it cannot take (e.g. FileStreamSource's position).
+        // A connector refusing offsets it cannot take (e.g. FileStreamSource's position), or
+        // any change of them.
         "is expected to be",
+        "doesn't support external modification of offsets",
     ]
     .iter()
     .any(|m| message.contains(m))

@@ -1,6 +1,6 @@
 //! What a Connect worker can do, from the version `GET /` reports. Apache Kafka versions are
 //! read as they are; Confluent Platform's (`7.6.0-ccs`, `8.0.1-ce`) map to the Apache Kafka
-//! release they ship (CP 7.x = AK 3.x, CP 8.x = AK 4.x). A version that cannot be read
+//! release they ship (CP 5.x = AK 2.x, CP 6.x = AK 2.6-2.8, CP 7.x = AK 3.x, CP 8.x = AK 4.x). A version that cannot be read
 //! enables everything, as the newest workers have it, and status says which version it saw.
 
 use std::fmt;
@@ -70,6 +70,8 @@ fn kafka_release(version: &str) -> Option<(u32, u32)> {
     let (major, minor) = (parts.next()??, parts.next()??);
     let confluent = suffix.starts_with("ccs") || suffix.starts_with("ce");
     match (confluent, major) {
+        (true, 5) => Some((2, minor)),
+        (true, 6) => Some((2, minor + 6)),
         (true, 7) => Some((3, minor)),
         (true, 8) => Some((4, minor)),
         (true, _) => None,

@@ -28,7 +28,7 @@ pub async fn validate(
         Err(Error::Rejected(msg)) => {
             return Ok(vec![ValidationError {
                 key: "class".into(),
-                message: masks.apply(&first_line(&msg)),
+                message: first_line(&masks.apply(&msg)),
             }]);
         }
         Err(e) => return Err(e),
@@ -252,7 +252,7 @@ pub async fn change_offsets(
             )
         }
         Err(Error::Rejected(msg)) => {
-            let msg = masks.apply(&first_line(&msg));
+            let msg = first_line(&masks.apply(&msg));
             let text = format!("offsets request {id} for connector {name} refused: {msg}");
             (
                 Note::warning(EventReason::OffsetsFailed, "Offsets", text),

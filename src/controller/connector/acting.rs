@@ -136,10 +136,6 @@ impl Acting<'_> {
         alter: Option<&ConnectorOffsets>,
     ) -> Result<()> {
         let (client, id) = (&self.handle.client, action.id());
-        if let OffsetsAction::NothingToReset { id } = action {
-            self.status.offsets = Some(offsets::served(id, "NothingToReset", None, None));
-            return Ok(());
-        }
         let budget = self.ctx.config.timeouts.confirm;
         let (stop, stopped) = act::ensure_stopped(client, self.name, budget).await?;
         if let Some(note) = stop {

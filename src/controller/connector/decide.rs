@@ -176,10 +176,11 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
     }
     let mut config = config_action(input);
     let creating = matches!(config, ConfigAction::Create { .. });
-    let offsets = offsets::action(input.spec, input.status, creating);
-    let stopping = offsets.as_ref().is_some_and(OffsetsAction::stops);
+    let offsets = offsets::action(input.spec, input.status);
+    let stopping = offsets.is_some();
     if let (ConfigAction::Create { initial_state }, true) = (&mut config, stopping) {
-        // Seeding offsets: created STOPPED (where the worker takes it), altered, then started.
+        // Offsets of a new connector: created STOPPED (where the worker takes it), reset or
+        // altered, then started.
         if initial_state.is_some() {
             *initial_state = Some(ConnectState::Stopped);
         }

@@ -86,7 +86,15 @@ pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
             // What Connect stores may hold older secrets (before a password change): an
             // error echoing one must not show it either.
             if let Seen::Live { live: Some(l), .. } = &seen {
-                masks = masks.and(&Masks::of_config(&l.config));
+                let from_secrets = obj
+                    .spec
+                    .config_from
+                    .iter()
+                    .filter(|f| f.value_from.secret_key_ref.is_some());
+                let old: Vec<String> = from_secrets
+                    .filter_map(|f| l.config.get(&f.key).cloned())
+                    .collect();
+                masks = masks.and(&Masks::of_config(&l.config)).with(old);
             }
             seen
         }

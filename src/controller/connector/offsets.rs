@@ -22,22 +22,13 @@ pub enum OffsetsAction {
     Reset { id: String },
     /// Stop if needed, then `PATCH .../offsets`.
     Alter { id: String },
-    /// A reset of a connector created in this reconcile: nothing to reset, served as is.
-    NothingToReset { id: String },
 }
 
 impl OffsetsAction {
     pub fn id(&self) -> &str {
         match self {
-            OffsetsAction::Reset { id }
-            | OffsetsAction::Alter { id }
-            | OffsetsAction::NothingToReset { id } => id,
+            OffsetsAction::Reset { id } | OffsetsAction::Alter { id } => id,
         }
-    }
-
-    /// Whether serving it stops the connector.
-    pub fn stops(&self) -> bool {
-        !matches!(self, OffsetsAction::NothingToReset { .. })
     }
 }
 
@@ -54,17 +45,15 @@ pub fn pending<'a>(
     (served != Some(request.id.as_str())).then_some(request)
 }
 
-pub fn action(
-    spec: &KafkaConnectorSpec,
-    status: &KafkaConnectorStatus,
-    creating: bool,
-) -> Option<OffsetsAction> {
+/// Connect keeps a connector's offsets after it is deleted (source offsets under its name,
+/// a sink's consumer group), so a reset applies to a connector created now as well: it is
+/// created STOPPED, reset, then started.
+pub fn action(spec: &KafkaConnectorSpec, status: &KafkaConnectorStatus) -> Option<OffsetsAction> {
     let request = pending(spec, status)?;
     let id = request.id.clone();
-    Some(match (request.reset, creating) {
-        (true, true) => OffsetsAction::NothingToReset { id },
-        (true, false) => OffsetsAction::Reset { id },
-        (false, _) => OffsetsAction::Alter { id },
+    Some(match request.reset {
+        true => OffsetsAction::Reset { id },
+        false => OffsetsAction::Alter { id },
     })
 }
 
