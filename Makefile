@@ -20,11 +20,11 @@ build:
 	cargo build --bins
 
 lint:
-	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
 
 unit:
-	cargo test --lib --bins
+	cargo test --workspace --lib --bins
 
 ## Integration tests only; expects `make stack-up` first.
 e2e:

@@ -5,9 +5,9 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-step "cargo fmt --check" cargo fmt --check || exit 1
-step "cargo clippy" cargo clippy --all-targets --quiet -- -D warnings || exit 1
-step "unit tests" cargo test --lib --bins || exit 1
+step "cargo fmt --check" cargo fmt --all --check || exit 1
+step "cargo clippy" cargo clippy --workspace --all-targets --quiet -- -D warnings || exit 1
+step "unit tests" cargo test --workspace --lib --bins || exit 1
 step "build the test binaries" cargo test --tests --no-run --quiet || exit 1
 
 cleanup() {
