@@ -284,3 +284,45 @@ async fn every_rule_of_the_chart_is_needed() {
     });
     futures::future::join_all(runs).await;
 }
+
+/// `deploy/` grants Lease access as the chart does: only in the operator's namespace, and
+/// only to its Lease by name (create aside, which cannot be restricted by name).
+#[test]
+fn deploy_grants_leases_only_in_its_namespace_and_by_name() {
+    let rendered = common::run(&env("KUBECTL"), &["kustomize", "deploy"], None);
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&rendered).unwrap();
+    let lease_rules = |doc: &Value| -> Vec<Value> {
+        doc["rules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                r["resources"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "leases"))
+            })
+            .cloned()
+            .collect()
+    };
+    for doc in docs.iter().filter(|d| d["kind"] == "ClusterRole") {
+        assert!(
+            lease_rules(doc).is_empty(),
+            "a ClusterRole grants Leases: {doc}"
+        );
+    }
+    let role = docs
+        .iter()
+        .find(|d| d["kind"] == "Role" && !lease_rules(d).is_empty())
+        .expect("a Role for the leader-election Lease");
+    assert_eq!(role["metadata"]["namespace"], "kafka-connect-operator");
+    for rule in lease_rules(role) {
+        let verbs = rule["verbs"].as_array().unwrap();
+        if verbs.iter().any(|v| v != "create") {
+            assert_eq!(
+                rule["resourceNames"],
+                json!(["kafka-connect-operator"]),
+                "{rule}"
+            );
+        }
+    }
+}
