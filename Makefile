@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 STACK := hack/stack.sh
 
-.PHONY: test demo lint unit e2e stack-up stack-down crds crds-check build tools
+.PHONY: test demo lint unit e2e stack-up stack-down crds crds-check build tools bench
 
 ## make test: lint, unit tests, then the real stack up, integration tests, stack down.
 test:
@@ -29,6 +29,10 @@ unit:
 ## Integration tests only; expects `make stack-up` first.
 e2e:
 	source target/stack/env && cargo test --tests -- --test-threads=4
+
+## make bench: the operator at scale against the emulator and the real workers (README "Performance").
+bench:
+	@hack/bench.sh
 
 stack-up:
 	@$(STACK) up
