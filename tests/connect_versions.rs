@@ -49,10 +49,23 @@ async fn lifecycle(url: &str, version: &str) {
     let connect = Connect::new(url);
     let root = connect.get("/").await.1;
     assert_eq!(root["version"], version, "{url} runs Connect {version}");
+    let name = running_then_stopped(&s, &connect, caps).await;
+    let paused = created_paused(&s, caps).await;
+    let stopped = created_stopped(&s, &connect, caps, version).await;
+    for (obj, connector) in [("life", &name), ("paused", &paused), ("stopped", &stopped)] {
+        s.delete_and_wait(obj).await;
+        connect
+            .wait_deleted(connector, "the connector deleted from Connect")
+            .await;
+    }
+}
 
+/// Create running, update the config, pause, resume, restart, then stop (supported from
+/// 3.5; before that reported, and nothing written). Returns the connector's name.
+async fn running_then_stopped(s: &Scenario, connect: &Connect, caps: Capabilities) -> String {
     // Create running, update the config, pause, resume, restart.
     let name = s.unique("life");
-    let mut spec = file_source(&s, &name, json!({}));
+    let mut spec = file_source(s, &name, json!({}));
     s.apply("life", spec.clone()).await;
     s.wait("life", "RUNNING", |o| is_ready_in(o, "RUNNING"))
         .await;
@@ -96,11 +109,15 @@ async fn lifecycle(url: &str, version: &str) {
         assert_eq!(live["connector"]["state"], "RUNNING", "nothing written");
     }
 
-    // Created paused: with initial_state from 3.7, else created and paused at once.
+    name
+}
+
+/// Created paused: with initial_state from 3.7, else created and paused at once.
+async fn created_paused(s: &Scenario, caps: Capabilities) -> String {
     let paused = s.unique("paused");
     s.apply(
         "paused",
-        file_source(&s, &paused, json!({"state": "paused"})),
+        file_source(s, &paused, json!({"state": "paused"})),
     )
     .await;
     s.wait("paused", "PAUSED", |o| is_ready_in(o, "PAUSED"))
@@ -118,11 +135,20 @@ async fn lifecycle(url: &str, version: &str) {
         created.1
     );
 
-    // Created stopped: from 3.7 with initial_state, 3.5-3.6 created then stopped, before
-    // 3.5 refused with nothing created. Offsets need 3.6.
+    paused
+}
+
+/// Created stopped with an offsets request: from 3.7 with initial_state, 3.5-3.6 created
+/// then stopped, before 3.5 refused with nothing created (offsets need 3.6).
+async fn created_stopped(
+    s: &Scenario,
+    connect: &Connect,
+    caps: Capabilities,
+    version: &str,
+) -> String {
     let stopped = s.unique("stopped");
     let offsets = json!({"state": "stopped", "offsets": {"id": "o1", "reset": true}});
-    s.apply("stopped", file_source(&s, &stopped, offsets)).await;
+    s.apply("stopped", file_source(s, &stopped, offsets)).await;
     if caps.offsets() {
         s.wait("stopped", "STOPPED", |o| is_ready_in(o, "STOPPED"))
             .await;
@@ -142,10 +168,5 @@ async fn lifecycle(url: &str, version: &str) {
         assert!(connect.status(&stopped).await.is_none(), "nothing created");
     }
 
-    for (obj, connector) in [("life", &name), ("paused", &paused), ("stopped", &stopped)] {
-        s.delete_and_wait(obj).await;
-        connect
-            .wait_deleted(connector, "the connector deleted from Connect")
-            .await;
-    }
+    stopped
 }
