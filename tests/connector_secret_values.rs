@@ -87,13 +87,19 @@ async fn values_from_a_secret_are_written_rotated_and_never_shown() {
         },
     )
     .await;
-    let notes: Vec<String> = s.events().await.into_iter().map(|(_, n)| n).collect();
-    assert!(
-        notes
-            .iter()
-            .any(|n| n.contains("connection.user from Secret creds")),
-        "an Event names the Secret: {notes:?}"
-    );
+    // The Event is published right after Connect answered the PUT: await it too.
+    eventually(
+        "an Event naming the Secret",
+        Duration::from_secs(20),
+        || async {
+            let notes = s.events().await;
+            notes
+                .iter()
+                .any(|(_, n)| n.contains("connection.user from Secret creds"))
+                .then_some(())
+        },
+    )
+    .await;
     s.wait_ready("vals").await;
 
     // A Secret that goes away: a condition, and Connect keeps what it had.
