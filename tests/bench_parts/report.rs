@@ -1,0 +1,99 @@
+//! The markdown table and the figures printed at the end.
+
+use super::*;
+
+pub(crate) fn f(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) if x >= 100.0 => format!("{x:.0}"),
+        Some(x) => format!("{x:.2}"),
+        None => "–".into(),
+    }
+}
+
+pub(crate) fn top_endpoints(m: &Value) -> String {
+    let mut v: Vec<(String, f64)> = m
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_f64().unwrap_or(0.0)))
+        .collect();
+    v.sort_by(|a, b| b.1.partial_cmp(&a.1).unwrap());
+    v.iter()
+        .map(|(k, n)| format!("{k} {n:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn table(scenarios: &[Value], real: &Value, machine: &Value) -> String {
+    let mut s = String::new();
+    s += &format!(
+        "Machine: {} cores, {} MiB memory, {}; poll interval {}; concurrency {}\n\n",
+        machine["cores"],
+        machine["memory_mib"],
+        machine["date"].as_str().unwrap_or(""),
+        machine["poll_interval"].as_str().unwrap_or(""),
+        machine["concurrency"]
+    );
+    s += "| N | clusters | all Ready (s) | bare client (s) | operator / bare | REST calls (per connector) | REST by endpoint | status writes | finalizer / other patches | Events | freshness (s) | peak RSS (MiB) | CPU (s) |\n";
+    s += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    for r in scenarios {
+        let n = r["n"].as_f64().unwrap_or(1.0);
+        s += &format!(
+            "| {} | {} | {}{} | {} | {} | {} ({:.1}) | {} | {} | {} | {} | {} | {} | {} |\n",
+            r["n"],
+            r["clusters"],
+            f(&r["ready_seconds"]),
+            if r["all_ready"] == true {
+                ""
+            } else {
+                " (timed out)"
+            },
+            f(&r["bare_seconds"]),
+            f(&r["ratio"]),
+            f(&r["rest_calls"]),
+            r["rest_calls"].as_f64().unwrap_or(0.0) / n,
+            top_endpoints(&r["rest_by_endpoint"]),
+            f(&r["k8s_writes"]["status_patches"]),
+            f(&r["k8s_writes"]["other_patches"]),
+            f(&r["k8s_writes"]["events"]),
+            f(&r["freshness_seconds"]),
+            f(&r["peak_rss_mib"]),
+            f(&r["cpu_seconds"]),
+        );
+    }
+    for r in scenarios.iter().filter(|r| r.get("idle").is_some()) {
+        let i = &r["idle"];
+        s += &format!(
+            "\nIdle at N={} ({} clusters) over {} s: {} REST calls/min ({}), {} REST calls per cluster per poll, {} writes to Connect, {} status patches/min, {} other patches/min, {} Events/min, {} CPU s, peak RSS {} MiB\n",
+            r["n"],
+            r["clusters"],
+            i["seconds"],
+            f(&i["rest_per_minute"]),
+            top_endpoints(&i["rest_by_endpoint"]),
+            f(&i["rest_per_cluster_per_poll"]),
+            f(&i["connect_writes"]),
+            f(&i["status_patches_per_minute"]),
+            f(&i["other_patches_per_minute"]),
+            f(&i["events_per_minute"]),
+            f(&i["cpu_seconds"]),
+            f(&i["peak_rss_mib"]),
+        );
+    }
+    if real.is_object() {
+        s += &format!(
+            "\nReal workers (CONNECT_URL), N={}: all Ready {} s, apply-to-Ready p50 {} s / p99 {} s; bare client all RUNNING {} s (p50 {} s / p99 {} s); operator / bare {}; {} REST calls ({}); peak RSS {} MiB\n",
+            real["n"],
+            f(&real["ready_seconds"]),
+            f(&real["p50_seconds"]),
+            f(&real["p99_seconds"]),
+            f(&real["bare_seconds"]),
+            f(&real["bare_p50_seconds"]),
+            f(&real["bare_p99_seconds"]),
+            f(&real["ratio"]),
+            f(&real["rest_calls"]),
+            top_endpoints(&real["rest_by_endpoint"]),
+            f(&real["peak_rss_mib"]),
+        );
+    }
+    s
+}

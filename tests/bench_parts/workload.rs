@@ -1,0 +1,198 @@
+//! The work the bench drives: clusters and KafkaConnectors applied at once, waits, deletes,
+//! and the bare client doing the same creates.
+
+use super::*;
+
+pub(crate) fn apply_params() -> PatchParams {
+    PatchParams::apply("kco-bench").force()
+}
+
+pub(crate) async fn apply_cluster(client: &Client, ns: &str, name: &str, url: &str) {
+    let api: Api<kco::api::KafkaConnectCluster> = Api::namespaced(client.clone(), ns);
+    let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
+        "metadata": {"name": name}, "spec": {"url": url}});
+    api.patch(name, &apply_params(), &Patch::Apply(&obj))
+        .await
+        .expect("apply KafkaConnectCluster");
+}
+
+/// Applies `names[i]` (Connect name `connect_names[i]`, cluster `clusters[i % len]`) at
+/// `concurrency`; returns when each apply returned, by index.
+pub(crate) async fn apply_all(
+    api: &Api<KafkaConnector>,
+    names: &[String],
+    connect_names: &[String],
+    clusters: &[String],
+    concurrency: usize,
+) -> Vec<Instant> {
+    let mut done: Vec<(usize, Instant)> = futures::stream::iter(0..names.len())
+        .map(|i| {
+            let api = api.clone();
+            let mut spec = healthy_mock(&connect_names[i]);
+            spec["clusterRef"] = json!({"name": clusters[i % clusters.len()]});
+            let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+                "metadata": {"name": names[i]}, "spec": spec});
+            let name = names[i].clone();
+            async move {
+                api.patch(&name, &apply_params(), &Patch::Apply(&obj))
+                    .await
+                    .expect("apply KafkaConnector");
+                (i, Instant::now())
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    done.sort_by_key(|d| d.0);
+    done.into_iter().map(|d| d.1).collect()
+}
+
+/// Polls the apiserver list until every KafkaConnector is Ready (or `timeout`); returns when
+/// each one was first seen Ready (by name) and whether all were.
+pub(crate) async fn wait_all_ready(
+    api: &Api<KafkaConnector>,
+    n: usize,
+    timeout: Duration,
+    every: Duration,
+) -> (HashMap<String, Instant>, bool) {
+    let deadline = Instant::now() + timeout;
+    let mut seen: HashMap<String, Instant> = HashMap::new();
+    loop {
+        if let Ok(list) = api.list(&ListParams::default()).await {
+            let now = Instant::now();
+            for o in list.items.iter().filter(|o| is_ready(o)) {
+                seen.entry(o.metadata.name.clone().unwrap_or_default())
+                    .or_insert(now);
+            }
+        }
+        if seen.len() >= n {
+            return (seen, true);
+        }
+        if Instant::now() > deadline {
+            eprintln!("bench: only {}/{n} Ready after {timeout:?}", seen.len());
+            return (seen, false);
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Deletes every KafkaConnector of the namespace (the operator runs the finalizers) and waits.
+pub(crate) async fn delete_all(api: &Api<KafkaConnector>, timeout: Duration) {
+    let _ = api
+        .delete_collection(&DeleteParams::default(), &ListParams::default())
+        .await;
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        match api.list(&ListParams::default()).await {
+            Ok(l) if l.items.is_empty() => return,
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+    eprintln!("bench: KafkaConnectors still present after {timeout:?}");
+}
+
+/// A bare client: POSTs the creates to Connect at `concurrency`, then polls
+/// `GET /connectors?expand=status` on each URL until all are RUNNING with their task RUNNING.
+/// Returns (seconds, per-connector seconds until seen RUNNING).
+pub(crate) async fn bare_client(
+    urls: &[String],
+    names: &[String],
+    concurrency: usize,
+) -> (f64, Vec<f64>) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let mut posted: Vec<(usize, Instant)> = futures::stream::iter(0..names.len())
+        .map(|i| {
+            let http = http.clone();
+            let url = urls[i % urls.len()].clone();
+            let body = json!({"name": names[i], "config": {"connector.class": MOCK, "tasks.max": "1",
+                "mock_mode": "task-failure", "delay_ms": common::HEALTHY_MS.to_string()}});
+            async move {
+                loop {
+                    let resp = http
+                        .post(format!("{url}/connectors"))
+                        .json(&body)
+                        .send()
+                        .await;
+                    match resp {
+                        Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => break,
+                        _ => tokio::time::sleep(Duration::from_millis(200)).await,
+                    }
+                }
+                (i, Instant::now())
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    posted.sort_by_key(|p| p.0);
+    let wanted: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let mut running: HashMap<usize, Instant> = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(var("KCO_BENCH_TIMEOUT_SECONDS", 600));
+    while running.len() < names.len() && Instant::now() < deadline {
+        for url in urls {
+            let Ok(r) = http
+                .get(format!("{url}/connectors?expand=status"))
+                .send()
+                .await
+            else {
+                continue;
+            };
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            let now = Instant::now();
+            for (name, entry) in body.as_object().into_iter().flatten() {
+                let Some(&i) = wanted.get(name.as_str()) else {
+                    continue;
+                };
+                let st = &entry["status"];
+                let tasks = st["tasks"].as_array().cloned().unwrap_or_default();
+                if st["connector"]["state"] == "RUNNING"
+                    && !tasks.is_empty()
+                    && tasks.iter().all(|t| t["state"] == "RUNNING")
+                {
+                    running.entry(i).or_insert(now);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let per: Vec<f64> = running
+        .iter()
+        .map(|(i, t)| t.duration_since(posted[*i].1).as_secs_f64())
+        .collect();
+    (t0.elapsed().as_secs_f64(), per)
+}
+
+pub(crate) async fn bare_delete(url: &str, names: &[String]) {
+    let http = reqwest::Client::new();
+    futures::stream::iter(names)
+        .for_each_concurrent(16, |n| {
+            let http = http.clone();
+            async move {
+                let _ = http.delete(format!("{url}/connectors/{n}")).send().await;
+            }
+        })
+        .await;
+}
+
+pub(crate) fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let idx = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
+    v[idx.min(v.len() - 1)]
+}
+
+pub(crate) fn poll_seconds(poll: &str) -> f64 {
+    humantime::parse_duration(poll)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(10.0)
+}
