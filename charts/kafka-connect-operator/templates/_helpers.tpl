@@ -79,47 +79,15 @@ app.kubernetes.io/part-of: kafka-connect-operator
 {{- end }}
 
 {{/*
-RBAC rules on namespaced resources, shared by the ClusterRole (all namespaces) and the Role
-(one watched namespace). Every rule says why the operator needs it.
+RBAC rules, from the chart's files/rbac/<name>.yaml (rendered with tpl): the one source of the
+rules, shared with deploy/ (hack/render-deploy.sh). Usage:
+  {{ include "kco.rbacRules" (dict "root" . "name" "namespaced") | nindent 2 }}
+namespaced: rules on namespaced resources (the ClusterRole, or the Role of a watched namespace);
+crds: the cluster-scoped CRD rule; leader-election: the Lease rules of the release namespace.
 */}}
-{{- define "kco.namespacedRules" -}}
-# The KafkaConnector controller's watch (list + watch, get for single reads), and patch
-# because the finalizer kafkaconnect.dev/connector is added and removed with a JSON patch.
-- apiGroups: ["kafkaconnect.dev"]
-  resources: ["kafkaconnectors"]
-  verbs: ["get", "list", "watch", "patch"]
-# The KafkaConnectCluster controller's watch; clusters carry no finalizer and their spec is
-# never written, so read-only.
-- apiGroups: ["kafkaconnect.dev"]
-  resources: ["kafkaconnectclusters"]
-  verbs: ["get", "list", "watch"]
-# Both reconcilers write their status with server-side apply (a PATCH of the status subresource).
-- apiGroups: ["kafkaconnect.dev"]
-  resources: ["kafkaconnectors/status", "kafkaconnectclusters/status"]
-  verbs: ["patch"]
-# The basic-auth and bearer credentials, client certificates and CA bundles that a
-# KafkaConnectCluster names, and the values a KafkaConnector's configFrom names: read by
-# name, never written.
-- apiGroups: [""]
-  resources: ["secrets", "configmaps"]
-  verbs: ["get"]
-# Secrets and ConfigMaps watched by metadata only (no content is kept), so that a rotated
-# value a configFrom names is written to Connect at once.
-- apiGroups: [""]
-  resources: ["secrets", "configmaps"]
-  verbs: ["list", "watch"]
-# kube-rs's event Recorder creates Events (in the namespace of the object they are about)
-# and patches them to aggregate repeats.
-- apiGroups: ["events.k8s.io"]
-  resources: ["events"]
-  verbs: ["create", "patch"]
-{{- end }}
-
-{{/* The CRD rule: cluster-scoped, so always in a ClusterRole. */}}
-{{- define "kco.crdRules" -}}
-# /readyz checks that the operator's two CRDs are Established; only these two names.
-- apiGroups: ["apiextensions.k8s.io"]
-  resources: ["customresourcedefinitions"]
-  resourceNames: ["kafkaconnectclusters.kafkaconnect.dev", "kafkaconnectors.kafkaconnect.dev"]
-  verbs: ["get"]
+{{- define "kco.rbacRules" -}}
+{{- $file := printf "files/rbac/%s.yaml" .name }}
+{{- $rules := .root.Files.Get $file }}
+{{- if not $rules }}{{ fail (printf "%s is missing from the chart" $file) }}{{ end }}
+{{- tpl $rules .root | trim }}
 {{- end }}
