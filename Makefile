@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 STACK := hack/stack.sh
 
-.PHONY: test demo lint unit e2e stack-up stack-down crds crds-check build tools bench
+.PHONY: test demo lint unit e2e stack-up stack-down crds crds-check render-deploy render-deploy-check build tools bench
 
 ## make test: lint, unit tests, then the real stack up, integration tests, stack down.
 test:
@@ -19,7 +19,7 @@ tools:
 build:
 	cargo build --bins
 
-lint:
+lint: render-deploy-check
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
@@ -45,3 +45,12 @@ crds: build
 	./target/debug/kafka-connect-operator crd > crds/kafkaconnect.dev.yaml
 	cp crds/kafkaconnect.dev.yaml charts/kafka-connect-operator/crds/
 	cp crds/kafkaconnect.dev.yaml deploy/crds/
+
+## Regenerate deploy/'s RBAC (clusterrole, leader-election-role, role-namespaced) from the chart's
+## rules, charts/kafka-connect-operator/files/rbac/ (the one source; helm template with fixed values).
+render-deploy:
+	@hack/render-deploy.sh
+
+## Fail, with a diff, when deploy/'s RBAC differs from what the chart renders (make test runs it).
+render-deploy-check:
+	@hack/render-deploy.sh --check
