@@ -1,10 +1,12 @@
 //! The Helm chart's RBAC, proven on the real apiserver: the operator runs with the chart's
 //! ServiceAccount identity (a TokenRequest token) and nothing but the chart's RBAC through a
 //! whole scenario; the rules have no wildcards, only read Secrets and ConfigMaps and each
-//! say why they exist; each rule is shown to be needed by removing it.
+//! say why they exist; each rule is shown to be needed by removing it. `deploy/` grants
+//! exactly the chart's rules (it is rendered from them by hack/render-deploy.sh).
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -22,17 +24,22 @@ const LEASE: &str = "kco-kafka-connect-operator";
 /// when `namespaced`, else the cluster-wide install.
 fn helm_template(ns: &str, namespaced: bool) -> String {
     let watch = format!("watchNamespaces={{{ns}}}");
+    let sets: &[&str] = if namespaced { &["--set", &watch] } else { &[] };
+    helm_render("kco", ns, sets)
+}
+
+/// `helm template` of the chart as release `release` in `ns`, leader election on, plus `sets`.
+fn helm_render(release: &str, ns: &str, sets: &[&str]) -> String {
     let mut args = vec![
         "template",
-        "kco",
+        release,
         "charts/kafka-connect-operator",
         "--namespace",
         ns,
+        "--set",
+        "leaderElection.enabled=true",
     ];
-    if namespaced {
-        args.extend(["--set", &watch]);
-    }
-    args.extend(["--set", "leaderElection.enabled=true"]);
+    args.extend(sets);
     let out = Command::new(env("HELM"))
         .args(args)
         .current_dir(repo_root())
@@ -324,5 +331,78 @@ fn deploy_grants_leases_only_in_its_namespace_and_by_name() {
                 "{rule}"
             );
         }
+    }
+}
+
+/// The rules of every Role and ClusterRole in `docs`, by (kind, namespace), in order.
+fn rules_by_role(docs: &[Value]) -> BTreeMap<(String, String), Value> {
+    docs.iter()
+        .filter(|d| matches!(d["kind"].as_str(), Some("Role" | "ClusterRole")))
+        .map(|d| {
+            let key = (
+                d["kind"].as_str().unwrap().to_string(),
+                d["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            );
+            (key, d["rules"].clone())
+        })
+        .collect()
+}
+
+fn deploy_docs(files: &[&str]) -> Vec<Value> {
+    files
+        .iter()
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(repo_root().join("deploy").join(f)).unwrap();
+            // Every rule users read in deploy/ says why it exists, as in the chart.
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if line.trim_start().starts_with("- apiGroups:") {
+                    assert!(
+                        lines[i - 1].trim_start().starts_with('#'),
+                        "deploy/{f}: rule without a comment at line {}: {line}",
+                        i + 1
+                    );
+                }
+            }
+            serde_saphyr::from_multiple::<Value>(&text).unwrap()
+        })
+        .filter(|d| !d.is_null())
+        .collect()
+}
+
+/// `deploy/` grants exactly what the chart grants when installed as release
+/// `kafka-connect-operator` in namespace `kafka-connect-operator`: the same rules, in the same
+/// Roles and ClusterRoles, cluster-wide (clusterrole.yaml + leader-election-role.yaml) and for
+/// one watched namespace (role-namespaced.yaml + leader-election-role.yaml, watching
+/// `kafka-connect`). `make test` also diffs the text (hack/render-deploy.sh --check).
+#[test]
+fn deploy_grants_exactly_the_charts_rules() {
+    let ns = "kafka-connect-operator";
+    for (files, sets) in [
+        (
+            &["clusterrole.yaml", "leader-election-role.yaml"][..],
+            &[][..],
+        ),
+        (
+            &["role-namespaced.yaml", "leader-election-role.yaml"][..],
+            &["--set", "watchNamespaces={kafka-connect}"][..],
+        ),
+    ] {
+        let chart = rules_by_role(&rbac_docs(&helm_render(ns, ns, sets)));
+        let deploy = rules_by_role(&deploy_docs(files));
+        assert_eq!(
+            deploy.len(),
+            chart.len(),
+            "deploy/{files:?} and the chart ({sets:?}) have different Roles: {:?} vs {:?}",
+            deploy.keys(),
+            chart.keys()
+        );
+        assert_eq!(
+            deploy, chart,
+            "deploy/{files:?} grants other rules than the chart ({sets:?}): run `make render-deploy`"
+        );
     }
 }
