@@ -51,6 +51,11 @@ pub struct RunArgs {
     /// Reconciles running at once, per kind.
     #[arg(long, env = "KCO_CONCURRENCY", default_value_t = defaults::CONCURRENCY)]
     pub concurrency: u16,
+    /// KafkaConnector reconciles of one Connect cluster at once (the rest wait their turn,
+    /// without holding a slot of --concurrency).
+    #[arg(long, env = "KCO_CLUSTER_CONCURRENCY", default_value_t = defaults::CLUSTER_CONCURRENCY,
+        value_parser = clap::value_parser!(u16).range(1..))]
+    pub cluster_concurrency: u16,
     /// Address of the /metrics, /healthz and /readyz server.
     #[arg(long, env = "KCO_HTTP_ADDR", default_value = defaults::HTTP_ADDR)]
     pub http_addr: SocketAddr,
@@ -88,6 +93,7 @@ impl RunArgs {
             auto_restart_base: *self.auto_restart_base,
             topics_refresh: *self.topics_refresh,
             concurrency: self.concurrency,
+            cluster_concurrency: self.cluster_concurrency,
             fault_stall_file: self.fault_stall_file.clone(),
             ..OperatorConfig::default()
         }

@@ -19,6 +19,9 @@ pub mod defaults {
     pub const AUTO_RESTART_BASE: Duration = Duration::from_secs(60);
     pub const TOPICS_REFRESH: Duration = Duration::from_secs(300);
     pub const CONCURRENCY: u16 = 16;
+    /// At most this many reconciles of one Connect cluster at once: a hanging or failing
+    /// cluster cannot take every slot of `CONCURRENCY`.
+    pub const CLUSTER_CONCURRENCY: u16 = 4;
     pub const HTTP_ADDR: &str = "0.0.0.0:8080";
     pub const HEALTH_DEADLINE: Duration = Duration::from_secs(180);
     pub const LEASE_NAME: &str = "kafka-connect-operator";
@@ -114,6 +117,8 @@ pub struct OperatorConfig {
     pub topics_refresh: Duration,
     /// Reconciles running at once per kind.
     pub concurrency: u16,
+    /// KafkaConnector reconciles of one Connect cluster running at once.
+    pub cluster_concurrency: u16,
     pub timeouts: Timeouts,
     /// Fault injection for tests: while this file exists, reconciles hang (see /healthz).
     pub fault_stall_file: Option<PathBuf>,
@@ -129,6 +134,7 @@ impl Default for OperatorConfig {
             auto_restart_base: defaults::AUTO_RESTART_BASE,
             topics_refresh: defaults::TOPICS_REFRESH,
             concurrency: defaults::CONCURRENCY,
+            cluster_concurrency: defaults::CLUSTER_CONCURRENCY,
             timeouts: TIMEOUTS,
             fault_stall_file: None,
         }

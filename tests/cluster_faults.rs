@@ -5,7 +5,9 @@
 
 mod common;
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use common::{HEALTHY_MS, Scenario, condition_reason, healthy_mock, is_ready, mock};
 use serde_json::json;
@@ -52,48 +54,119 @@ async fn an_unreachable_cluster_is_not_ready_and_nothing_is_deleted() {
     s.wait_ready("steady").await;
 }
 
-#[tokio::test]
-async fn a_hanging_cluster_does_not_delay_connectors_elsewhere() {
-    // A "Connect" that accepts connections and never answers: every request to it hangs
-    // until the client's timeout.
+/// How long `/healthz` is watched beside the failing clusters (the issue asks 5 minutes;
+/// `KCO_TEST_WATCH_SECS` shortens it on a developer's machine).
+fn watch_for() -> Duration {
+    let secs = std::env::var("KCO_TEST_WATCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    Duration::from_secs(secs)
+}
+
+/// A "Connect" that accepts connections and never answers: every request to it hangs until
+/// the client's timeout. Returns its port and the count of connections it accepted.
+async fn hanging_server() -> (u16, Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
     let hold = tokio::spawn(async move {
         let mut open = vec![];
         while let Ok((sock, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
             open.push(sock);
         }
     });
+    (port, accepted, hold)
+}
+
+async fn ready_in(s: &Scenario, base: &str) -> Duration {
+    let t = Instant::now();
+    let name = s.unique(base);
+    s.apply(base, healthy_mock(&name)).await;
+    s.wait_ready(base).await;
+    t.elapsed()
+}
+
+#[tokio::test]
+async fn failing_clusters_cost_the_others_nothing() {
+    let (hang_port, accepted, hold) = hanging_server().await;
+    let dead_port = common::free_port();
     let s = Scenario::new("e2e-hang", &[]).await;
-    s.try_apply_cluster(
-        "hang",
-        json!({"url": format!("http://127.0.0.1:{port}"), "requestTimeoutSeconds": 60}),
-    )
-    .await
-    .unwrap();
-    for i in 0..3 {
-        let connector = s.unique(&format!("stuck-{i}"));
-        let spec = mock(
-            &connector,
-            HEALTHY_MS,
-            json!({"clusterRef": {"name": "hang"}}),
-        );
-        s.apply(&format!("stuck-{i}"), spec).await;
+    let url = |port: u16| format!("http://127.0.0.1:{port}");
+    for (cluster, port) in [("hang", hang_port), ("dead", dead_port)] {
+        s.try_apply_cluster(
+            cluster,
+            json!({"url": url(port), "requestTimeoutSeconds": 60}),
+        )
+        .await
+        .unwrap();
     }
-    // Applied after the hanging ones, on the working cluster: Ready as quickly as ever.
-    let t = std::time::Instant::now();
-    let name = s.unique("free");
-    s.apply("free", healthy_mock(&name)).await;
-    s.wait_ready("free").await;
-    let took = t.elapsed();
-    println!("a connector beside 3 hanging ones was Ready in {took:?}");
-    assert!(took < Duration::from_secs(30), "took {took:?}");
-    for i in 0..3 {
-        let o = s.connectors.get(&format!("stuck-{i}")).await.unwrap();
-        assert!(
-            !is_ready(&o),
-            "a connector on the hanging cluster is not Ready"
-        );
+    for i in 0..BAD_PER_CLUSTER {
+        for cluster in ["hang", "dead"] {
+            let spec = mock(
+                &s.unique(&format!("{cluster}-{i}")),
+                HEALTHY_MS,
+                json!({"clusterRef": {"name": cluster}}),
+            );
+            s.apply(&format!("{cluster}-{i}"), spec).await;
+        }
     }
+    // Applied right after the 100 on failing clusters, on the working cluster.
+    let first = ready_in(&s, "free-1").await;
+    println!(
+        "beside {BAD_PER_CLUSTER} connectors on a hanging and {BAD_PER_CLUSTER} on a dead cluster, a connector was Ready in {first:?}"
+    );
+    assert!(first < Duration::from_secs(5), "took {first:?}");
+
+    let watch = watch_for();
+    let start = Instant::now();
+    let (mut probes, mut failed, mut second) = (0, Vec::new(), None);
+    while start.elapsed() < watch {
+        match s.operator.get("/healthz").await {
+            Some((200, _)) => {}
+            other => failed.push(format!("{:?}: {other:?}", start.elapsed())),
+        }
+        probes += 1;
+        if second.is_none() && start.elapsed() > watch / 2 {
+            second = Some(ready_in(&s, "free-2").await);
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    let second = second.unwrap_or_default();
+    println!(
+        "{probes} /healthz probes over {watch:?}: {} not 200; a connector applied half-way was Ready in {second:?}",
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "/healthz failed: {failed:?}\n{}",
+        s.operator_log_tail()
+    );
+    assert!(second < Duration::from_secs(5), "took {second:?}");
+
+    // Every connector of the failing clusters says why, from the shared view: the hanging
+    // cluster saw the poll and the cluster's own reads, never one request per connector.
+    for cluster in ["hang", "dead"] {
+        for i in 0..BAD_PER_CLUSTER {
+            let name = format!("{cluster}-{i}");
+            s.wait(&name, "ConnectUnavailable", |o| {
+                !is_ready(o) && condition_reason(o, "Ready") == Some("ConnectUnavailable")
+            })
+            .await;
+        }
+    }
+    let calls = accepted.load(Ordering::SeqCst);
+    println!(
+        "the hanging cluster accepted {calls} connections in {:?}",
+        start.elapsed()
+    );
+    assert!(
+        calls < BAD_PER_CLUSTER,
+        "{calls} connections to the hanging cluster: its connectors called it themselves"
+    );
     hold.abort();
 }
+
+const BAD_PER_CLUSTER: usize = 50;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::connector::live::any_failed;
 use crate::connect::{Capabilities, ConnectClient, types::ExpandedConnector};
@@ -36,6 +36,18 @@ pub struct ClusterHandle {
     /// From the worker's version; `None` before the first `GET /`.
     capabilities: RwLock<Option<Capabilities>>,
     poller: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// True once a poll has answered (either way).
+    polled: tokio::sync::watch::Sender<bool>,
+}
+
+/// What the shared view says about reaching the cluster.
+pub enum Reach {
+    /// The last poll answered.
+    Up,
+    /// The last poll failed, with why.
+    Down(String),
+    /// No poll has answered yet.
+    Unknown,
 }
 
 impl ClusterHandle {
@@ -54,6 +66,7 @@ impl ClusterHandle {
             capabilities: RwLock::default(),
             counted: Mutex::default(),
             poller: Mutex::new(None),
+            polled: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -88,6 +101,21 @@ impl ClusterHandle {
 
     pub fn set_capabilities(&self, c: Capabilities) {
         *self.capabilities.write().expect("capabilities lock") = Some(c);
+    }
+
+    /// Whether the last poll reached Connect, waiting up to `wait` for the first one: a
+    /// reconcile must not send its own requests to a cluster the poll cannot read (a
+    /// hanging cluster would hold every reconcile for its request timeout).
+    pub async fn reach(&self, wait: Duration) -> Reach {
+        let mut polled = self.polled.subscribe();
+        let answered = tokio::time::timeout(wait, polled.wait_for(|p| *p)).await;
+        if !matches!(answered, Ok(Ok(_))) {
+            return Reach::Unknown;
+        }
+        match &self.view.read().expect("view lock").error {
+            Some(e) => Reach::Down(e.clone()),
+            None => Reach::Up,
+        }
     }
 
     pub fn view(&self) -> ClusterView {
@@ -128,6 +156,7 @@ impl ClusterHandle {
         sent: Instant,
     ) -> (BTreeSet<String>, bool) {
         let mut v = self.view.write().expect("view lock");
+        self.polled.send_replace(true);
         match result {
             Ok(mut new) => {
                 let flipped = v.error.take().is_some() || v.connectors.is_none();

@@ -76,6 +76,7 @@ pub async fn run(
         connector_tx,
         cluster_tx,
         config.poll_interval,
+        config.cluster_concurrency,
         health.clone(),
     ));
     let recorder = Recorder::new(

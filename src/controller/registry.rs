@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures::channel::mpsc::UnboundedSender;
 use kube::runtime::reflector::{ObjectRef, Store};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::cluster_handle::{ClusterHandle, ClusterKey};
 use super::ownership::normalise_url;
@@ -26,6 +27,9 @@ pub struct ClusterRegistry {
     poll_interval: Duration,
     stores: OnceLock<(Store<KafkaConnector>, Store<KafkaConnectCluster>)>,
     health: Arc<Health>,
+    /// Per cluster, the slots of its KafkaConnector reconciles (see `slot`).
+    slots: Mutex<HashMap<ClusterKey, Arc<Semaphore>>>,
+    cluster_concurrency: usize,
 }
 
 impl ClusterRegistry {
@@ -33,10 +37,13 @@ impl ClusterRegistry {
         wake_connector: UnboundedSender<ObjectRef<KafkaConnector>>,
         wake_cluster: UnboundedSender<ObjectRef<KafkaConnectCluster>>,
         poll_interval: Duration,
+        cluster_concurrency: u16,
         health: Arc<Health>,
     ) -> Self {
         Self {
             health,
+            slots: Mutex::default(),
+            cluster_concurrency: cluster_concurrency.max(1).into(),
             handles: Mutex::default(),
             wake_connector,
             wake_cluster,
@@ -47,6 +54,21 @@ impl ClusterRegistry {
 
     pub fn attach(&self, connectors: Store<KafkaConnector>, clusters: Store<KafkaConnectCluster>) {
         let _ = self.stores.set((connectors, clusters));
+    }
+
+    /// One of the reconcile slots of cluster `key`, or `None` when all are taken. Every
+    /// reconcile of a KafkaConnector holds one, so a cluster that hangs or errors takes at
+    /// most `cluster_concurrency` of the controller's slots and of the REST calls in flight
+    /// to it; the others are requeued instead of waiting in a controller slot.
+    pub fn slot(&self, key: &ClusterKey) -> Option<OwnedSemaphorePermit> {
+        let gate = self
+            .slots
+            .lock()
+            .expect("slots lock")
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.cluster_concurrency)))
+            .clone();
+        gate.try_acquire_owned().ok()
     }
 
     pub fn get(&self, key: &ClusterKey) -> Option<Arc<ClusterHandle>> {
@@ -91,6 +113,7 @@ impl ClusterRegistry {
     /// The KafkaConnectCluster is gone: its handle, poller and metric series go too.
     pub fn remove(&self, key: &ClusterKey) {
         self.handles.lock().expect("handles lock").remove(key);
+        self.slots.lock().expect("slots lock").remove(key);
         super::cluster_handle::forget_state_counts(key);
     }
 

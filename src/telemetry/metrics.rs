@@ -144,6 +144,17 @@ pub fn reconciled(kind: &str, result: &str, elapsed: Duration) {
         .observe(elapsed.as_secs_f64());
 }
 
+/// A reconcile that stepped aside because its Connect cluster's slots were all taken.
+pub fn deferred(kind: &str) {
+    METRICS
+        .reconciles
+        .get_or_create(&ReconcileLabels {
+            kind: kind.into(),
+            result: "deferred".into(),
+        })
+        .inc();
+}
+
 pub fn error(kind: &str, reason: &str) {
     METRICS
         .errors

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
@@ -18,13 +19,14 @@ use crate::api::connector::{KafkaConnectorStatus, ValidationError, spec_errors};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::connect::types::ConnectorOffsets;
 use crate::connect::{Capabilities, ConnectClient};
-use crate::controller::cluster_handle::ClusterHandle;
+use crate::controller::cluster_handle::{ClusterHandle, Reach};
 use crate::controller::context::Context;
 use crate::controller::credentials::resolve_settings;
 use crate::controller::events::Note;
 use crate::controller::ownership::normalise_url;
 use crate::error::{Error, Result};
 use crate::mask::Masks;
+use crate::vocabulary::Reason;
 
 pub struct Snapshot {
     /// The connector's name in Connect.
@@ -50,7 +52,13 @@ pub enum Seen {
     },
     /// Connect was not read, or could not be.
     Blocked(Blocked),
+    /// The cluster's first poll has not answered yet: nothing to say, nothing to do (the
+    /// poll's answer wakes this connector).
+    NotPolledYet,
 }
+
+/// How long a reconcile waits for a new handle's first poll before it steps aside.
+const FIRST_POLL_WAIT: Duration = Duration::from_secs(2);
 
 pub struct Blocked {
     pub finding: Finding,
@@ -82,7 +90,7 @@ pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
             desired.extend(values.values);
             masks = Masks::of_config(&desired).with(values.secret);
             alter_offsets = offsets;
-            let seen = look(obj, ctx, &name, &masks).await?;
+            let seen = look(obj, ctx, &name, &masks, &prev).await?;
             // What Connect stores may hold older secrets (before a password change): an
             // error echoing one must not show it either.
             if let Seen::Live { live: Some(l), .. } = &seen {
@@ -143,7 +151,13 @@ async fn inputs(
 }
 
 /// Cluster, ownership, then Connect: the first that stops the reconcile wins.
-async fn look(obj: &KafkaConnector, ctx: &Context, name: &str, masks: &Masks) -> Result<Seen> {
+async fn look(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    name: &str,
+    masks: &Masks,
+    prev: &KafkaConnectorStatus,
+) -> Result<Seen> {
     let handle = match cluster_handle(obj, ctx).await {
         Ok(h) => h,
         Err(e) if e.is_missing_setup() => {
@@ -161,6 +175,30 @@ async fn look(obj: &KafkaConnector, ctx: &Context, name: &str, masks: &Masks) ->
             url: handle.url.clone(),
             owner,
         })));
+    }
+    match handle.reach(FIRST_POLL_WAIT).await {
+        Reach::Up => {}
+        Reach::Unknown => return Ok(Seen::NotPolledYet),
+        Reach::Down(error) => {
+            let message = format!(
+                "the last poll of Connect at {} failed ({error}); nothing is asked of Connect until a poll answers",
+                handle.url
+            );
+            let message = masks.apply(&message);
+            // One Warning when the connector learns of it, not one per requeue.
+            let known = prev
+                .conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.reason == Reason::ConnectUnavailable.as_str());
+            let note = (!known).then(|| {
+                let e = Error::Unavailable(message.clone());
+                Note::failure(&e, "Read", message.clone())
+            });
+            return Ok(Seen::Blocked(Blocked {
+                note,
+                ..Blocked::by(Finding::ClusterDown { message })
+            }));
+        }
     }
     let read = async {
         let capabilities = capabilities(&handle).await?;

@@ -60,6 +60,17 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
         ctx.health.finished(&key);
         return Ok(Action::requeue(Duration::from_secs(2)));
     }
+    let cluster = (
+        obj.namespace().unwrap_or_default(),
+        obj.spec.cluster_ref.name.clone(),
+    );
+    let Some(_slot) = ctx.clusters.slot(&cluster) else {
+        // Its cluster's slots are all taken (a slow or hanging cluster): step aside.
+        ctx.health.finished(&key);
+        metrics::deferred(KIND);
+        let jitter = Duration::from_millis(rand::random_range(0..2000));
+        return Ok(Action::requeue(Duration::from_secs(1) + jitter));
+    };
     let result = run_finalizer(obj.clone(), &ctx).await;
     let outcome = if result.is_ok() { "ok" } else { "error" };
     metrics::reconciled(KIND, outcome, start.elapsed());
@@ -174,6 +185,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
             let end = Ending::new(&prev, None, &masks, Some(blocked.finding));
             return conclude(obj, ctx, status, end).await.map(Action::requeue);
         }
+        Seen::NotPolledYet => return Ok(Action::requeue(Duration::from_secs(10))),
     };
     let plan = decide::decide(&DecideInput {
         spec: &obj.spec,

@@ -14,6 +14,9 @@ use crate::vocabulary::{ConnectState, Reason};
 pub const SOON: Duration = Duration::from_secs(3);
 /// Connect could not be read: look again after a few polls' worth.
 const UNREADABLE: Duration = Duration::from_secs(9);
+/// While the bulk poll of the cluster fails: the poll that sees it back wakes every
+/// connector, so this is only the backstop.
+const CLUSTER_DOWN: Duration = Duration::from_secs(60);
 /// Something the connector or its cluster names is missing: someone must create it.
 const MISSING: Duration = Duration::from_secs(15);
 /// The owner may go away without waking us.
@@ -43,6 +46,8 @@ pub enum Finding {
     },
     /// Connect could not be read: unreachable, rebalancing, or refusing our credentials.
     Unreadable { reason: Reason, message: String },
+    /// The last bulk poll of the cluster failed: nothing was asked of Connect.
+    ClusterDown { message: String },
     /// Connect's validation refused the desired config; nothing was written.
     InvalidConfig { errors: usize },
     /// The pause-reconciliation annotation is set: nothing is read or written.
@@ -125,6 +130,12 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
         Finding::Unreadable { reason, message } => {
             not_ready(*reason, message.clone(), false, UNREADABLE)
         }
+        Finding::ClusterDown { message } => not_ready(
+            Reason::ConnectUnavailable,
+            message.clone(),
+            false,
+            CLUSTER_DOWN,
+        ),
         Finding::InvalidConfig { errors } => not_ready(
             Reason::InvalidConfig,
             format!(
