@@ -72,6 +72,26 @@ fn rbac_docs(rendered: &str) -> Vec<Value> {
         .collect()
 }
 
+/// In the Roles and ClusterRoles of the YAML stream `text` (other kinds, e.g. an admission
+/// policy's `resourceRules`, are not RBAC), every rule is preceded by a comment line.
+fn assert_every_rule_is_explained(what: &str, text: &str) {
+    let is_rbac = |doc: &str| {
+        doc.lines()
+            .any(|l| l == "kind: Role" || l == "kind: ClusterRole")
+    };
+    for doc in text.split("\n---").filter(|d| is_rbac(d)) {
+        let lines: Vec<&str> = doc.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("- apiGroups:") {
+                assert!(
+                    i > 0 && lines[i - 1].trim_start().starts_with('#'),
+                    "{what}: a rule without a comment saying why: {line}\nin:\n{doc}"
+                );
+            }
+        }
+    }
+}
+
 fn kubectl_apply(docs: &[Value]) {
     let mut child = Command::new(env("KUBECTL"))
         .args(["apply", "-f", "-"])
@@ -219,15 +239,7 @@ fn the_charts_rbac_has_no_wildcards_no_secret_writes_and_a_reason_per_rule() {
         }
     }
     // Every rule in the rendered YAML is preceded by a comment saying why it exists.
-    let lines: Vec<&str> = rendered.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim_start().starts_with("- apiGroups:") {
-            assert!(
-                lines[i - 1].trim_start().starts_with('#'),
-                "rule without a comment at line {i}: {line}"
-            );
-        }
-    }
+    assert_every_rule_is_explained("the chart", &rendered);
     // Cluster-wide install: the same rules in a ClusterRole.
     let cluster_docs = rbac_docs(&helm_template("minimal", false));
     let mut a: Vec<String> = rules.iter().map(|r| r.to_string()).collect();
@@ -357,16 +369,7 @@ fn deploy_docs(files: &[&str]) -> Vec<Value> {
         .flat_map(|f| {
             let text = std::fs::read_to_string(repo_root().join("deploy").join(f)).unwrap();
             // Every rule users read in deploy/ says why it exists, as in the chart.
-            let lines: Vec<&str> = text.lines().collect();
-            for (i, line) in lines.iter().enumerate() {
-                if line.trim_start().starts_with("- apiGroups:") {
-                    assert!(
-                        lines[i - 1].trim_start().starts_with('#'),
-                        "deploy/{f}: rule without a comment at line {}: {line}",
-                        i + 1
-                    );
-                }
-            }
+            assert_every_rule_is_explained(&format!("deploy/{f}"), &text);
             serde_saphyr::from_multiple::<Value>(&text).unwrap()
         })
         .filter(|d| !d.is_null())
