@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use kube::Client;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 
+use super::connector::decide::StateAction;
 use super::registry::ClusterRegistry;
 use super::status_writer::StatusMemory;
 use crate::api::{KafkaConnectCluster, KafkaConnector};
@@ -28,7 +29,15 @@ pub struct Context {
     pub statuses: StatusMemory,
     /// When each KafkaConnector's topics were last read (by uid).
     topics_read: Mutex<HashMap<String, Instant>>,
+    /// Pause, resume or stop requests Connect accepted but no worker has carried out yet
+    /// (by uid): what was asked, and when.
+    state_requests: Mutex<HashMap<String, (StateAction, Instant)>>,
 }
+
+/// How long a pause, resume or stop Connect accepted is left to a worker before it is sent
+/// again. Connect keeps the target state in its config topic: while no worker can act (a
+/// rebalance, a departed worker) re-sending changes nothing.
+pub const STATE_RESEND: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl Context {
     pub fn new(
@@ -49,6 +58,7 @@ impl Context {
             health,
             statuses: StatusMemory::default(),
             topics_read: Mutex::default(),
+            state_requests: Mutex::default(),
         }
     }
 
@@ -72,6 +82,23 @@ impl Context {
             .insert(uid(obj), Instant::now());
     }
 
+    /// How long ago `action` was sent for `obj` and not carried out yet, when that is less
+    /// than `STATE_RESEND` (`None` otherwise: send it).
+    pub fn state_pending(&self, obj: &KafkaConnector, action: StateAction) -> Option<Duration> {
+        let requests = self.state_requests.lock().expect("state lock");
+        let (sent, at) = requests.get(&uid(obj))?;
+        (*sent == action && at.elapsed() < STATE_RESEND).then(|| at.elapsed())
+    }
+
+    /// Remembers an accepted, unconfirmed request (`Some`), or forgets it (`None`).
+    pub fn set_state_pending(&self, obj: &KafkaConnector, action: Option<StateAction>) {
+        let mut requests = self.state_requests.lock().expect("state lock");
+        match action {
+            Some(a) => requests.insert(uid(obj), (a, Instant::now())),
+            None => requests.remove(&uid(obj)),
+        };
+    }
+
     /// Drops what this process remembers about an object that is going away.
     pub fn forget(&self, obj: &KafkaConnector) {
         self.statuses.forget(obj);
@@ -79,6 +106,7 @@ impl Context {
             .lock()
             .expect("topics lock")
             .remove(&uid(obj));
+        self.set_state_pending(obj, None);
         let ns = obj.metadata.namespace.clone().unwrap_or_default();
         self.health.forget(&connector_key(
             &ns,

@@ -202,11 +202,16 @@ pub async fn ensure_stopped(
     client: &ConnectClient,
     name: &str,
     confirm: Duration,
+    send: bool,
 ) -> Result<(Option<Note>, bool)> {
     if let Ok(s) = client.status(name).await
         && settled_in(&s, &ConnectState::Stopped)
     {
         return Ok((None, true));
+    }
+    if !send {
+        // Sent earlier and accepted: a worker has yet to act on it.
+        return Ok((None, false));
     }
     let (note, confirmed) = change_state(client, name, StateAction::Stop, confirm).await?;
     Ok((Some(note), confirmed))

@@ -19,7 +19,7 @@ use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus};
 use crate::connect::RestartOptions;
 use crate::connect::types::{ConnectorInfo, ConnectorOffsets, ConnectorTaskId, ExpandedConnector};
 use crate::controller::cluster_handle::ClusterHandle;
-use crate::controller::context::Context;
+use crate::controller::context::{Context, STATE_RESEND};
 use crate::controller::events::{Note, publish};
 use crate::controller::status_writer::write_connector_status;
 use crate::error::Result;
@@ -41,6 +41,9 @@ pub struct Acting<'a> {
     pub in_flight: Option<String>,
     /// An offsets request could not stop the connector yet: leave its state alone.
     pub hold_state: bool,
+    /// A state change Connect accepted earlier and no worker carried out yet: why nothing
+    /// was sent again (looked at again later, or when the poll sees the state change).
+    pub awaiting: Option<String>,
 }
 
 impl Acting<'_> {
@@ -137,11 +140,17 @@ impl Acting<'_> {
     ) -> Result<()> {
         let (client, id) = (&self.handle.client, action.id());
         let budget = self.ctx.config.timeouts.confirm;
-        let (stop, stopped) = act::ensure_stopped(client, self.name, budget).await?;
+        let send = self
+            .ctx
+            .state_pending(self.obj, StateAction::Stop)
+            .is_none();
+        let (stop, stopped) = act::ensure_stopped(client, self.name, budget, send).await?;
         if let Some(note) = stop {
             self.publish(note).await;
             self.acted = true;
         }
+        self.ctx
+            .set_state_pending(self.obj, (!stopped).then_some(StateAction::Stop));
         if !stopped {
             self.hold_state = true;
             let why = format!(
@@ -163,10 +172,17 @@ impl Acting<'_> {
         Ok(())
     }
 
+    /// Pause, resume or stop: sent once, then left to Connect for `STATE_RESEND` while no
+    /// worker carries it out (UNASSIGNED in a rebalance, a departed worker).
     pub async fn change_state(&mut self, action: StateAction) -> Result<()> {
+        if self.await_state(action) {
+            return Ok(());
+        }
         let budget = self.ctx.config.timeouts.confirm;
         let (note, confirmed) =
             act::change_state(&self.handle.client, self.name, action, budget).await?;
+        self.ctx
+            .set_state_pending(self.obj, (!confirmed).then_some(action));
         if !confirmed {
             let target = action.target();
             self.in_flight = Some(format!(
@@ -177,6 +193,22 @@ impl Acting<'_> {
         self.publish(note).await;
         self.acted = true;
         Ok(())
+    }
+
+    /// Whether `action` was sent recently and is still pending: then `awaiting` says so.
+    fn await_state(&mut self, action: StateAction) -> bool {
+        if self.ctx.state_pending(self.obj, action).is_none() {
+            return false;
+        }
+        // No "seconds ago" here: a message that changes at each look would be a status
+        // write (and a watch event, and a reconcile) each time.
+        let target = action.target();
+        self.awaiting = Some(format!(
+            "Connect accepted the request to make connector {} {target} and no worker has carried it out yet (a rebalance, or a worker that left); it is sent again only if still pending after {}s",
+            self.name,
+            STATE_RESEND.as_secs()
+        ));
+        true
     }
 
     /// Serves `spec.restart` once: the id is recorded (at once when something restarted).
@@ -271,6 +303,13 @@ impl Acting<'_> {
             }),
         });
         self.handle.set_entry(self.name, entry);
+        // Just written: the tasks may not be generated yet. Zero tasks seen again by a later
+        // reconcile that wrote nothing is the connector's own answer (Ready).
+        if live.as_ref().is_some_and(Live::running_without_tasks) {
+            self.in_flight.get_or_insert_with(|| {
+                format!("waiting for connector {} to generate its tasks", self.name)
+            });
+        }
         live
     }
 
@@ -300,8 +339,11 @@ impl Acting<'_> {
                 connector: self.name.to_string(),
             });
         }
-        self.in_flight
+        if let Some(message) = self.in_flight.clone() {
+            return Some(Finding::InFlight { message });
+        }
+        self.awaiting
             .clone()
-            .map(|message| Finding::InFlight { message })
+            .map(|message| Finding::AwaitingWorker { message })
     }
 }

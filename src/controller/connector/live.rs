@@ -38,15 +38,24 @@ impl Live {
                 .iter()
                 .any(|t| t.id == *id && t.state == ConnectState::Running)
         };
-        !s.tasks.is_empty()
-            && s.tasks.iter().all(|t| t.state == ConnectState::Running)
-            && self.tasks.iter().all(running)
+        // No task at all (neither generated nor reported) is legitimate: a connector may
+        // generate none (nothing to copy yet). Right after a write, `Acting` waits once.
+        s.tasks.iter().all(|t| t.state == ConnectState::Running) && self.tasks.iter().all(running)
     }
 }
 
 impl Live {
     pub fn state(&self) -> Option<&ConnectState> {
         self.status.as_ref().map(|s| &s.connector.state)
+    }
+
+    /// RUNNING with no task generated nor reported.
+    pub fn running_without_tasks(&self) -> bool {
+        self.tasks.is_empty()
+            && self
+                .status
+                .as_ref()
+                .is_some_and(|s| s.connector.state == ConnectState::Running && s.tasks.is_empty())
     }
 
     pub fn any_failed(&self) -> bool {
@@ -134,6 +143,23 @@ mod tests {
             ..live
         };
         assert!(live.every_task_running());
+    }
+
+    #[test]
+    fn running_with_no_task_at_all_is_running() {
+        let live = Live {
+            status: Some(status("RUNNING", &[])),
+            ..Default::default()
+        };
+        assert!(
+            live.every_task_running(),
+            "a connector may generate no task"
+        );
+        let live = Live {
+            tasks: vec![0],
+            ..live
+        };
+        assert!(!live.every_task_running(), "task 0 generated, not reported");
     }
 
     #[test]

@@ -197,6 +197,10 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         capabilities,
     });
     tracing::debug!(?plan, "plan");
+    if plan.state.is_none() && plan.offsets.is_none() {
+        // The state is what the spec asks: nothing is pending any more.
+        ctx.set_state_pending(obj, None);
+    }
     if let Some(message) = plan.unsupported {
         let end = Ending::new(
             &prev,
@@ -217,6 +221,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         acted: false,
         in_flight: None,
         hold_state: false,
+        awaiting: None,
     };
     if let Some(invalid) = run.config(&plan.config, &obj.spec.class).await? {
         let end = Ending::new(&prev, live.as_ref(), &masks, Some(invalid));

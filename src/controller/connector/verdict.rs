@@ -16,6 +16,9 @@ pub const SOON: Duration = Duration::from_secs(3);
 const UNREADABLE: Duration = Duration::from_secs(9);
 /// While the bulk poll of the cluster fails: the poll that sees it back wakes every
 /// connector, so this is only the backstop.
+/// A state change left to Connect's workers: the poll wakes the connector when its state
+/// changes, this is the backstop.
+const AWAITING_WORKER: Duration = Duration::from_secs(30);
 const CLUSTER_DOWN: Duration = Duration::from_secs(60);
 /// Something the connector or its cluster names is missing: someone must create it.
 const MISSING: Duration = Duration::from_secs(15);
@@ -58,6 +61,8 @@ pub enum Finding {
     AutoRestartExhausted { connector: String },
     /// A state change not confirmed yet, or a read back that failed.
     InFlight { message: String },
+    /// A state change Connect accepted that no worker carried out yet: not sent again.
+    AwaitingWorker { message: String },
     /// The reconcile failed with an error (`reason` is the error's): retried with backoff;
     /// stalled when Connect refused what we sent (a retry would be refused again).
     Failed {
@@ -167,6 +172,9 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
         ),
         Finding::InFlight { message } => {
             not_ready(Reason::Progressing, message.clone(), false, SOON)
+        }
+        Finding::AwaitingWorker { message } => {
+            not_ready(Reason::Progressing, message.clone(), false, AWAITING_WORKER)
         }
         // The requeue is the error policy's (backoff with jitter); this one is not used.
         Finding::Failed {
