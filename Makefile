@@ -40,11 +40,24 @@ stack-up:
 stack-down:
 	@$(STACK) down
 
-## Regenerate crds/ (and the chart's copy) from the Rust types.
+CHART_POLICY := charts/kafka-connect-operator/templates/admission-policy.yaml
+
+## Regenerate crds/ (and the chart's copy) from the Rust types; copy the admission policy
+## (crds/kafkaconnect.dev-admission.yaml, hand-written) to deploy/ and the chart.
 crds: build
 	./target/debug/kafka-connect-operator crd > crds/kafkaconnect.dev.yaml
 	cp crds/kafkaconnect.dev.yaml charts/kafka-connect-operator/crds/
 	cp crds/kafkaconnect.dev.yaml deploy/crds/
+	cp crds/kafkaconnect.dev-admission.yaml deploy/crds/
+	{ echo '{{- if .Values.admissionPolicy.enabled }}'; cat crds/kafkaconnect.dev-admission.yaml; echo '{{- end }}'; } > $(CHART_POLICY)
+
+## Fails when crds/ or a copy differs from what `make crds` would write.
+crds-check: build
+	./target/debug/kafka-connect-operator crd | diff -u crds/kafkaconnect.dev.yaml -
+	diff -u crds/kafkaconnect.dev.yaml charts/kafka-connect-operator/crds/kafkaconnect.dev.yaml
+	diff -u crds/kafkaconnect.dev.yaml deploy/crds/kafkaconnect.dev.yaml
+	diff -u crds/kafkaconnect.dev-admission.yaml deploy/crds/kafkaconnect.dev-admission.yaml
+	{ echo '{{- if .Values.admissionPolicy.enabled }}'; cat crds/kafkaconnect.dev-admission.yaml; echo '{{- end }}'; } | diff -u $(CHART_POLICY) -
 
 ## Regenerate deploy/'s RBAC (clusterrole, leader-election-role, role-namespaced) from the chart's
 ## rules, charts/kafka-connect-operator/files/rbac/ (the one source; helm template with fixed values).

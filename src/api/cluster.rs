@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
+#[x_kube(
+    validation = Rule::new("!has(self.tls) || self.url.startsWith('https://')").field_path(".tls").message("tls applies to an https:// url only: change spec.url to https:// or remove spec.tls"),
+)]
 #[serde(rename_all = "camelCase")]
 /// Where a Kafka Connect REST API is (any Connect cluster, however it was deployed) and how
 /// to reach it: URL, credentials, TLS. KafkaConnectors in this namespace name it in
@@ -27,6 +30,9 @@ pub struct KafkaConnectClusterSpec {
     /// Base URL of the Connect REST API, e.g. `http://connect:8083`.
     #[x_kube(validation = Rule::new("self.startsWith('http://') || self.startsWith('https://')").message("url must start with http:// or https://"))]
     #[x_kube(validation = Rule::new("!self.contains('@')").message("url must not carry credentials: use spec.auth"))]
+    #[x_kube(validation = Rule::new("isURL(self) && url(self).getHostname() != ''").message("url must be an absolute URL with a host, e.g. http://connect:8083"))]
+    #[x_kube(validation = Rule::new(r"!self.matches(r'[?#\s]')").message("url must not contain '?', '#' or whitespace: give the REST API's base URL, e.g. https://connect:8443 or https://gateway/connect/"))]
+    #[schemars(length(max = 2048))]
     pub url: String,
     /// How to authenticate to the REST API. Absent: no authentication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,7 +63,7 @@ pub enum UnmanagedPolicy {
 /// Exactly one of `basic` or `bearer`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("!(has(self.basic) && has(self.bearer))").message("auth takes basic or bearer, not both"))]
+#[x_kube(validation = Rule::new("has(self.basic) != has(self.bearer)").message("auth takes exactly one of basic or bearer (omit auth for none)"))]
 pub struct ClusterAuth {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basic: Option<BasicAuth>,
@@ -70,6 +76,7 @@ pub struct ClusterAuth {
 #[serde(rename_all = "camelCase")]
 pub struct BasicAuth {
     /// Secret in the cluster's namespace.
+    #[schemars(length(min = 1))]
     pub secret_name: String,
     /// Key holding the user name (default `username`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,6 +91,7 @@ pub struct BasicAuth {
 #[serde(rename_all = "camelCase")]
 pub struct BearerAuth {
     /// Secret in the cluster's namespace.
+    #[schemars(length(min = 1))]
     pub secret_name: String,
     /// Key holding the token (default `token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

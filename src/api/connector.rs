@@ -61,10 +61,15 @@ pub struct KafkaConnectorSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self == oldSelf").message("connectorName is immutable"))]
     #[x_kube(validation = Rule::new("self.trim() == self && self.size() > 0").message("connectorName must be non-empty without surrounding spaces"))]
+    #[x_kube(validation = Rule::new(r"!self.matches(r'[/%;\\]')").message(r"connectorName must not contain '/', '%', ';' or '\': Connect's REST API cannot address such a connector (Jetty answers 400 Ambiguous URI path separator/encoding, and ';' cuts the name short); choose another name (spaces and non-ASCII letters are fine)"))]
+    #[x_kube(validation = Rule::new("!(self in ['.', '..'])").message("connectorName must not be '.' or '..': URLs drop such path segments, so Connect's REST API cannot address the connector; choose another name"))]
+    #[x_kube(validation = Rule::new(r"!self.matches(r'\p{Cc}')").message("connectorName must not contain control characters (tab, newline...): Connect's REST API refuses them in a URL path; choose another name"))]
     #[schemars(length(max = 249))]
     pub connector_name: Option<String>,
     /// The connector class (`connector.class`).
     #[x_kube(validation = Rule::new("self.trim().size() > 0").message("class must not be empty"))]
+    #[x_kube(validation = Rule::new(r"self.matches(r'^[\p{L}_$][\p{L}\p{N}_$]*(\.[\p{L}_$][\p{L}\p{N}_$]*)*$')").message("class must be a Java class name such as org.apache.kafka.connect.file.FileStreamSourceConnector, or a plugin alias such as FileStreamSource (see the KafkaConnectCluster's status.plugins)"))]
+    #[schemars(length(max = 1024))]
     pub class: String,
     /// `tasks.max`: the most tasks the connector may run; Connect's default (1) when absent.
     /// The scale subresource's replicas: `kubectl scale kctr NAME --replicas=N` sets it.
@@ -152,51 +157,63 @@ fn any_object_or_null(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 }
 
 /// Values may be strings, numbers or booleans, which a structural schema cannot express
-/// as one type (and CEL cannot type such a map), so value types are checked by the operator.
-/// The reserved keys are refused at apply time with a `not: anyOf: required` schema.
+/// as one type; and CEL in the CRD cannot see into such an untyped map at all. So the
+/// reserved keys, value types and keys also in `configFrom` are refused at apply time by the
+/// ValidatingAdmissionPolicy in `crds/kafkaconnect.dev-admission.yaml` (where it is installed)
+/// and reported in status by [`spec_errors`] (always). A `not: required` schema would refuse
+/// reserved keys without the policy, but its message (`must not validate the schema (not)`)
+/// says neither which key nor what to do, and it would hide the policy's clear one.
 fn config_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "object",
-        "description": "Connector configuration. Must not contain name, connector.class, tasks.max or connector.plugin.version (use connectorName, class, tasksMax, version).",
+        "description": "Connector configuration. Must not contain name, connector.class, tasks.max or connector.plugin.version (use connectorName, class, tasksMax, version); values are strings, numbers or booleans.",
         "maxProperties": 1024,
         "additionalProperties": {
             "x-kubernetes-preserve-unknown-fields": true
-        },
-        "not": {
-            "anyOf": [
-                {"required": ["name"]},
-                {"required": ["connector.class"]},
-                {"required": ["tasks.max"]},
-                {"required": ["connector.plugin.version"]}
-            ]
         }
     })
 }
 
-/// What the apiserver cannot check: value types, a key both in `config` and `configFrom`
-/// (CEL cannot see into `config`), and reserved keys for objects that were stored before
-/// the schema said so. Empty when the spec is acceptable.
+/// The spec field that replaces a reserved config key.
+pub fn reserved_key_field(key: &str) -> Option<&'static str> {
+    match key {
+        "name" => Some("spec.connectorName (default metadata.name)"),
+        "connector.class" => Some("spec.class"),
+        "tasks.max" => Some("spec.tasksMax"),
+        "connector.plugin.version" => Some("spec.version"),
+        _ => None,
+    }
+}
+
+/// What the apiserver cannot check without the admission policy: value types, a key both in
+/// `config` and `configFrom` (CEL in the CRD cannot see into `config`), and reserved keys.
+/// The messages are the policy's. Empty when the spec is acceptable.
 pub fn spec_errors(spec: &KafkaConnectorSpec) -> Vec<ValidationError> {
     let mut out = Vec::new();
     for from in &spec.config_from {
         if spec.config.contains_key(&from.key) {
             out.push(ValidationError {
                 key: from.key.clone(),
-                message: "set in both config and configFrom: keep it in one of them".into(),
+                message: format!(
+                    "spec.configFrom key {} is also set in spec.config: keep it in one of them",
+                    from.key
+                ),
             });
         }
     }
     for (k, v) in &spec.config {
-        if RESERVED_CONFIG_KEYS.contains(&k.as_str()) {
+        if let Some(field) = reserved_key_field(k) {
             out.push(ValidationError {
                 key: k.clone(),
-                message: format!("{k} is a first-class field of the spec; remove it from config"),
+                message: format!("spec.config must not set {k}: set {field} instead"),
             });
         }
         if v.is_object() || v.is_array() {
             out.push(ValidationError {
                 key: k.clone(),
-                message: "config values must be strings, numbers or booleans".into(),
+                message: format!(
+                    "spec.config.{k}: config values must be strings, numbers or booleans, not objects or lists"
+                ),
             });
         }
     }
@@ -342,5 +359,51 @@ impl KafkaConnector {
             .clone()
             .or_else(|| self.metadata.name.clone())
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// What the operator reports in status says the same as the admission policy.
+    #[test]
+    fn spec_errors_name_the_key_and_what_to_do() {
+        let spec: KafkaConnectorSpec = serde_json::from_value(json!({
+            "clusterRef": {"name": "c"}, "class": "X",
+            "config": {"tasks.max": 1, "transforms": {"a": 1}, "topics": ["a"], "ok": true,
+                "database.password": "x"},
+            "configFrom": [{"key": "database.password",
+                "valueFrom": {"secretKeyRef": {"name": "s", "key": "p"}}}]
+        }))
+        .unwrap();
+        let got: Vec<(String, String)> = spec_errors(&spec)
+            .into_iter()
+            .map(|e| (e.key, e.message))
+            .collect();
+        let want = [
+            (
+                "database.password",
+                "spec.configFrom key database.password is also set in spec.config: keep it in one of them",
+            ),
+            (
+                "tasks.max",
+                "spec.config must not set tasks.max: set spec.tasksMax instead",
+            ),
+            (
+                "topics",
+                "spec.config.topics: config values must be strings, numbers or booleans, not objects or lists",
+            ),
+            (
+                "transforms",
+                "spec.config.transforms: config values must be strings, numbers or booleans, not objects or lists",
+            ),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, m)| (k.to_string(), m.to_string()))
+            .collect();
+        assert_eq!(got, want);
     }
 }

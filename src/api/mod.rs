@@ -80,6 +80,37 @@ mod tests {
         );
     }
 
+    /// The admission policy (hand-written, beside the CRDs) has its copies in the kustomize
+    /// base and, inside an `admissionPolicy.enabled` guard, in the chart's templates; it refuses
+    /// every reserved config key with a message naming the spec field to use instead.
+    #[test]
+    fn admission_policy_copies_match_and_cover_the_reserved_keys() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let read = |p: &str| {
+            std::fs::read_to_string(format!("{root}/{p}")).unwrap_or_else(|e| panic!("{p}: {e}"))
+        };
+        let policy = read("crds/kafkaconnect.dev-admission.yaml");
+        assert!(
+            read("deploy/crds/kafkaconnect.dev-admission.yaml") == policy,
+            "deploy/crds/kafkaconnect.dev-admission.yaml differs from crds/: run `make crds`"
+        );
+        let chart =
+            format!("{{{{- if .Values.admissionPolicy.enabled }}}}\n{policy}{{{{- end }}}}\n");
+        assert!(
+            read("charts/kafka-connect-operator/templates/admission-policy.yaml") == chart,
+            "the chart's templates/admission-policy.yaml differs from crds/: run `make crds`"
+        );
+        for key in super::connector::RESERVED_CONFIG_KEYS {
+            let field = super::connector::reserved_key_field(key).expect("a field for each key");
+            let rule = format!("\"!('{key}' in variables.config)\"");
+            let message = format!("spec.config must not set {key}: set {field} instead");
+            assert!(
+                policy.contains(&rule) && policy.contains(&message),
+                "the policy refuses {key} with: {message}"
+            );
+        }
+    }
+
     /// The Helm chart and the kustomize base carry copies (neither can reference a file
     /// outside its own folder); they must stay identical to `crds/`.
     #[test]
