@@ -76,6 +76,10 @@ words! {
         ClusterNotFound,
         MissingReference,
         InvalidTls,
+        /// KafkaConnectCluster being deleted, kept while KafkaConnectors still use it.
+        ClusterInUse,
+        /// `unmanagedConnectors: Delete` cannot be honoured safely: nothing was deleted.
+        UnmanagedDeleteRefused,
         /// KafkaConnectCluster `Ready=True`.
         Available,
         // Errors, one per `Error` variant (see `Error::reason`).

@@ -51,4 +51,41 @@ async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
         reasons.iter().any(|r| r == "DeletedUnmanaged"),
         "{reasons:?}"
     );
+    orphan_is_never_undone(&s).await;
+}
+
+/// `deletionPolicy: Orphan` leaves the connector in Connect, and Delete must not take it
+/// for unmanaged afterwards: the cluster object records it.
+async fn orphan_is_never_undone(s: &Scenario) {
+    let kept = s.unique("orphan");
+    let mut spec = mock(&kept, HEALTHY_MS, json!({"tasksMax": null}));
+    spec["deletionPolicy"] = json!("Orphan");
+    s.apply("orphan", spec).await;
+    s.wait_ready("orphan").await;
+    s.delete_and_wait("orphan").await;
+    let recorded = s.clusters.get("local").await.unwrap();
+    assert!(
+        recorded
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .iter()
+            .any(|(k, v)| k.starts_with("orphaned.kafkaconnect.dev/") && *v == kept),
+        "the cluster records the orphaned connector"
+    );
+    // A delete pass that runs after the orphan: an unclaimed connector created now goes...
+    let bait = s.unique("bait");
+    s.connect.create_mock(&bait, HEALTHY_MS).await;
+    s.connect
+        .wait_deleted(
+            &bait,
+            "an unclaimed connector created after the orphan is deleted",
+        )
+        .await;
+    // ...and the orphan stays.
+    assert!(
+        s.connect.status(&kept).await.is_some(),
+        "unmanagedConnectors: Delete undid deletionPolicy: Orphan"
+    );
+    s.connect.delete(&kept).await;
 }

@@ -203,6 +203,39 @@ async fn the_charts_rbac_is_enough_for_the_whole_scenario() {
     );
 }
 
+/// `unmanagedConnectors: Delete` with the chart's namespaced install: the operator cannot
+/// list KafkaConnectors in other namespaces, where claims on the same Connect cluster may
+/// be, so it refuses (a condition on the cluster) and deletes nothing.
+#[tokio::test]
+async fn a_namespaced_install_refuses_unmanaged_delete() {
+    let s = scenario_as_chart("rbac-unmanaged", |_| {}).await;
+    let stray = s.unique("stray");
+    s.connect.create_mock(&stray, HEALTHY_MS).await;
+    s.apply_cluster(json!({"url": env("CONNECT_URL"), "unmanagedConnectors": "Delete"}))
+        .await;
+    let why = common::eventually(
+        "the cluster says Delete is refused",
+        Duration::from_secs(60),
+        || async {
+            let c = s.clusters.get("local").await.ok()?.status?;
+            let cond = c
+                .conditions
+                .into_iter()
+                .find(|c| c.type_ == "UnmanagedConnectors")?;
+            (cond.reason == "UnmanagedDeleteRefused" && cond.status == "False")
+                .then_some(cond.message)
+        },
+    )
+    .await;
+    println!("{why}");
+    assert!(why.contains("Nothing was deleted"), "{why}");
+    assert!(
+        s.connect.status(&stray).await.is_some(),
+        "a refused Delete deletes nothing"
+    );
+    s.connect.delete(&stray).await;
+}
+
 /// Static minimality: no wildcards, Secrets and ConfigMaps read-only, every rule explained,
 /// and the cluster-wide variant grants exactly what the namespaced one does.
 #[test]

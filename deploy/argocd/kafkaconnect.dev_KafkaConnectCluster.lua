@@ -7,7 +7,8 @@
 --                (status.observedGeneration, or the Ready condition's, is older);
 --   Degraded     Stalled=True, with its message;
 --   Healthy      Ready=True: the Connect REST API answers;
---   Progressing  Ready=False with a reason that means "not there yet" (Progressing, Starting),
+--   Progressing  Ready=False with a reason that means "not there yet" (Progressing, Starting,
+--                ClusterInUse: being deleted, waiting for its KafkaConnectors),
 --                or Ready=Unknown;
 --   Degraded     Ready=False with any other reason: the REST API does not answer or refuses
 --                us (ConnectUnavailable, Unauthorized, MissingReference, InvalidTls...).
@@ -20,7 +21,7 @@
 local hs = {}
 
 -- Ready=False reasons that mean "on its way" rather than "broken".
-local progressingReasons = { Progressing = true, Starting = true }
+local progressingReasons = { Progressing = true, Starting = true, ClusterInUse = true }
 
 local function condition(status, conditionType)
   if status.conditions == nil then

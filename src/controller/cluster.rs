@@ -1,38 +1,124 @@
 //! KafkaConnectCluster reconciler: resolves credentials, (re)starts the cluster's poller,
-//! and reports what the REST API says about itself (`GET /`, `GET /connector-plugins`).
+//! reports what the REST API says about itself (`GET /`, `GET /connector-plugins`), and
+//! holds the object (finalizer `kafkaconnect.dev/cluster-in-use`) while KafkaConnectors use
+//! it, so that deleting both at once (a GitOps prune, a namespace deletion) still deletes
+//! each connector from Connect.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use kube::ResourceExt;
 use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event, finalizer};
+use kube::{Api, Resource, ResourceExt};
 
 use super::cluster_handle::{ClusterHandle, ClusterKey, ClusterView};
 use super::connector::live::any_failed;
 use super::context::Context;
 use super::credentials::resolve_settings;
-use super::events::{Note, publish};
 use super::status_writer::apply_status;
+use super::unmanaged::{Refused, delete_unmanaged};
 use crate::api::cluster::{ConnectorCounts, PluginStatus, UnmanagedPolicy};
 use crate::api::conditions::{self, Conditioned, READY};
 use crate::api::{KafkaConnectCluster, KafkaConnectClusterStatus};
 use crate::connect::Capabilities;
 use crate::error::{Error, Result};
 use crate::telemetry::metrics;
-use crate::vocabulary::{EventReason, Reason};
+use crate::vocabulary::Reason;
 
 const KIND: &str = "KafkaConnectCluster";
+pub const CLUSTER_FINALIZER: &str = "kafkaconnect.dev/cluster-in-use";
+/// The condition saying that `unmanagedConnectors: Delete` was not carried out.
+pub const UNMANAGED: &str = "UnmanagedConnectors";
 
 #[tracing::instrument(skip_all, fields(namespace = %obj.namespace().unwrap_or_default(), cluster = %obj.name_any()))]
 pub async fn reconcile(obj: Arc<KafkaConnectCluster>, ctx: Arc<Context>) -> Result<Action> {
     let start = Instant::now();
-    let result = reconcile_inner(&obj, &ctx).await;
+    let result = behind_finalizer(obj, &ctx).await;
     metrics::reconciled(
         KIND,
         if result.is_ok() { "ok" } else { "error" },
         start.elapsed(),
     );
     result
+}
+
+async fn behind_finalizer(obj: Arc<KafkaConnectCluster>, ctx: &Context) -> Result<Action> {
+    use kube::runtime::finalizer::Error as F;
+    // Who uses the cluster is read from the KafkaConnector cache: only once it is complete.
+    if !ctx.connectors_synced() {
+        return Ok(Action::requeue(Duration::from_secs(2)));
+    }
+    let key = (obj.namespace().unwrap_or_default(), obj.name_any());
+    if obj.meta().deletion_timestamp.is_some() {
+        let users = users(ctx, &key);
+        if !users.is_empty() {
+            return in_use(&obj, ctx, &users).await;
+        }
+    }
+    let api: Api<KafkaConnectCluster> = Api::namespaced(ctx.client.clone(), &key.0);
+    let done = finalizer(&api, CLUSTER_FINALIZER, obj, |event| async {
+        match event {
+            Event::Apply(o) => reconcile_inner(&o, ctx).await,
+            Event::Cleanup(_) => {
+                ctx.clusters.remove(&key);
+                Ok(Action::await_change())
+            }
+        }
+    })
+    .await;
+    match done {
+        Ok(a) => Ok(a),
+        Err(F::ApplyFailed(e) | F::CleanupFailed(e)) => Err(e),
+        Err(e) => Err(Error::Finalizer(e.to_string())),
+    }
+}
+
+/// The KafkaConnectors (namespace/name) that name cluster `key`.
+fn users(ctx: &Context, key: &ClusterKey) -> Vec<String> {
+    let mut users: Vec<String> = ctx
+        .connectors
+        .state()
+        .iter()
+        .filter(|c| {
+            c.namespace().as_deref() == Some(key.0.as_str()) && c.spec.cluster_ref.name == key.1
+        })
+        .map(|c| format!("{}/{}", key.0, c.name_any()))
+        .collect();
+    users.sort();
+    users
+}
+
+/// Deleted while KafkaConnectors use it: kept, and says so. Each KafkaConnector's cleanup
+/// wakes this object; the requeue is the backstop.
+async fn in_use(obj: &KafkaConnectCluster, ctx: &Context, users: &[String]) -> Result<Action> {
+    let prev = obj.status.clone().unwrap_or_default();
+    let shown: Vec<&str> = users.iter().take(5).map(String::as_str).collect();
+    let more = users.len().saturating_sub(shown.len());
+    let message = format!(
+        "being deleted; kept until the {} KafkaConnector(s) using it are deleted, so that their connectors are deleted from Connect: {}{}",
+        users.len(),
+        shown.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    );
+    let mut status = KafkaConnectClusterStatus {
+        conditions: vec![conditions::condition(
+            READY,
+            false,
+            Reason::ClusterInUse,
+            message,
+            obj.metadata.generation,
+        )],
+        ..prev.clone()
+    };
+    conditions::carry_transition_times(&mut status.conditions, &prev.conditions);
+    if !status.same_ignoring_time(&prev) {
+        apply_status(&ctx.client, obj, &status).await?;
+    }
+    Ok(Action::requeue(Duration::from_secs(30)))
 }
 
 async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Action> {
@@ -49,8 +135,12 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         Ok(handle) => observe(obj, ctx, &handle, &key, &mut status).await,
         Err(e) => Err(e),
     };
+    let refused = match &ready {
+        Ok(Some(Refused(why))) => Some(why.clone()),
+        _ => None,
+    };
     let (is_ready, reason, message) = match &ready {
-        Ok(()) => (
+        Ok(_) => (
             true,
             Reason::Available,
             "the Connect REST API answers".to_string(),
@@ -65,15 +155,21 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
     let mut conds = vec![conditions::condition(
         READY, is_ready, reason, message, generation,
     )];
+    if let Some(why) = refused {
+        let reason = Reason::UnmanagedDeleteRefused;
+        conds.push(conditions::condition(
+            UNMANAGED, false, reason, why, generation,
+        ));
+    }
     conditions::carry_transition_times(&mut conds, &prev.conditions);
     status.conditions = conds;
     if !status.same_ignoring_time(&prev) {
         apply_status(&ctx.client, obj, &status).await?;
     }
     match ready {
-        Ok(()) => Ok(Action::requeue(ctx.config.cluster_refresh)),
+        Ok(_) => Ok(Action::requeue(ctx.config.cluster_refresh)),
         // Misconfigured: look again soon (the poller also wakes us on recovery).
-        Err(e) if e.is_missing_setup() => Ok(Action::requeue(std::time::Duration::from_secs(15))),
+        Err(e) if e.is_missing_setup() => Ok(Action::requeue(Duration::from_secs(15))),
         Err(_) => Ok(Action::requeue(ctx.config.poll_interval)),
     }
 }
@@ -86,7 +182,7 @@ async fn observe(
     handle: &ClusterHandle,
     key: &ClusterKey,
     status: &mut KafkaConnectClusterStatus,
-) -> Result<()> {
+) -> Result<Option<Refused>> {
     let info = handle.client.server_info().await?;
     let plugins = handle.client.plugins().await?;
     handle.set_capabilities(Capabilities::from_version(&info.version));
@@ -104,9 +200,9 @@ async fn observe(
     status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
     status.connectors = Some(counts(ctx, &handle.view(), key));
     if obj.spec.unmanaged_connectors == UnmanagedPolicy::Delete {
-        delete_unmanaged(obj, ctx, handle).await?;
+        return Ok(delete_unmanaged(obj, ctx, handle).await?.err());
     }
-    Ok(())
+    Ok(None)
 }
 
 /// A blip should not erase the plugin list: keep what the last answer said.
@@ -141,40 +237,6 @@ fn counts(ctx: &Context, view: &ClusterView, key: &ClusterKey) -> ConnectorCount
         managed: map.keys().filter(|k| managed.contains(*k)).count() as u32,
         failed: failed as u32,
     }
-}
-
-/// `unmanagedConnectors: Delete`: removes connectors that no KafkaConnector claims. Only
-/// once the KafkaConnector cache is complete (an empty cache at start-up would make every
-/// connector look unmanaged), and from a fresh `GET /connectors`, never the poll's view.
-async fn delete_unmanaged(
-    obj: &KafkaConnectCluster,
-    ctx: &Context,
-    handle: &ClusterHandle,
-) -> Result<()> {
-    if !ctx.connectors_synced() {
-        return Ok(());
-    }
-    if let Some(ns) = &ctx.config.namespace {
-        // Claims from namespaces this operator does not watch are invisible to it.
-        tracing::warn!(watched = %ns, "unmanagedConnectors: Delete with an operator that watches one namespace: \
-            connectors claimed from other namespaces on the same Connect cluster count as unmanaged");
-    }
-    let claimed = ctx.with_caches(|c| c.claimed_names(&handle.url));
-    for name in handle.client.list().await? {
-        if claimed.contains(&name) {
-            continue;
-        }
-        match handle.client.delete(&name).await {
-            Ok(()) | Err(Error::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-        handle.set_entry(&name, None);
-        tracing::info!(connector = %name, "deleted an unmanaged connector (unmanagedConnectors: Delete)");
-        let text = format!("deleted connector {name}: no KafkaConnector claims it");
-        let note = Note::normal(EventReason::DeletedUnmanaged, "Delete", text);
-        publish(ctx, obj, note).await;
-    }
-    Ok(())
 }
 
 pub fn error_policy(_obj: Arc<KafkaConnectCluster>, err: &Error, ctx: Arc<Context>) -> Action {

@@ -18,6 +18,7 @@ pub mod events;
 pub mod ownership;
 pub mod registry;
 pub mod status_writer;
+pub mod unmanaged;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,20 +2,22 @@
 //! unless the policy is Orphan, another KafkaConnector owns it, or another claims it too
 //! (then it is handed over). A cluster object that is gone releases the KafkaConnector.
 
-use kube::Resource;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
+use kube::{Resource, ResourceExt};
 
 use super::fetch::cluster_handle;
 use crate::api::KafkaConnector;
 use crate::api::connector::DeletionPolicy;
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
+use crate::controller::unmanaged::record_orphan;
 use crate::error::{Error, Result};
 use crate::vocabulary::EventReason;
 
 pub async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     ctx.forget(obj);
+    wake_cluster(obj, ctx);
     let name = obj.connector_name();
     let note = match release(obj, ctx, &name).await? {
         Some(note) => note,
@@ -27,9 +29,19 @@ pub async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     Ok(Action::await_change())
 }
 
+/// A cluster object being deleted waits for its last KafkaConnector: tell it one went.
+fn wake_cluster(obj: &KafkaConnector, ctx: &Context) {
+    let ns = obj.namespace().unwrap_or_default();
+    let cluster = ObjectRef::new(&obj.spec.cluster_ref.name).within(&ns);
+    ctx.clusters.wake_cluster(cluster);
+}
+
 /// Does what deleting `obj` means for its connector; `None` when it means nothing.
 async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Option<Note>> {
     if obj.spec.deletion_policy == DeletionPolicy::Orphan {
+        // So that `unmanagedConnectors: Delete` never undoes the Orphan.
+        let ns = obj.namespace().unwrap_or_default();
+        record_orphan(ctx, &ns, &obj.spec.cluster_ref.name, name).await?;
         let text = format!("left connector {name} in Connect (deletionPolicy Orphan)");
         return Ok(Some(Note::normal(EventReason::Orphaned, "Delete", text)));
     }

@@ -251,13 +251,22 @@ mod seconds {
 mod tests {
     use super::*;
 
-    /// Every reason `verdict` can give: all but the cluster's `Available` and `Idle`, which
-    /// only ever stands on `Reconciling=False` (the fixture test checks each one is covered).
+    /// Every reason `verdict` can give: all but the cluster's own (`Available`,
+    /// `ClusterInUse`, `UnmanagedDeleteRefused`) and `Idle`, which only ever stands on
+    /// `Reconciling=False` (the fixture test checks each one is covered).
     fn reasons() -> impl Iterator<Item = Reason> {
         Reason::ALL
             .iter()
             .copied()
-            .filter(|r| !matches!(r, Reason::Available | Reason::Idle))
+            .filter(|r| {
+                !matches!(
+                    r,
+                    Reason::Available
+                        | Reason::Idle
+                        | Reason::ClusterInUse
+                        | Reason::UnmanagedDeleteRefused
+                )
+            })
     }
 
     #[derive(Deserialize)]

@@ -1,0 +1,116 @@
+//! `unmanagedConnectors: Delete`, and what must never be taken for "unmanaged": a connector
+//! some KafkaConnector names anywhere (any namespace, any KafkaConnectCluster: two cluster
+//! objects may reach one Connect cluster under different URLs), and a connector a
+//! KafkaConnector left behind on purpose (`deletionPolicy: Orphan`).
+
+use std::collections::BTreeSet;
+
+use kube::api::{ListParams, Patch, PatchParams};
+use kube::{Api, ResourceExt};
+
+use super::cluster_handle::ClusterHandle;
+use super::context::Context;
+use super::events::{Note, publish};
+use crate::api::{KafkaConnectCluster, KafkaConnector};
+use crate::config::MANAGER;
+use crate::error::{Error, Result};
+use crate::vocabulary::EventReason;
+
+/// Annotations on a KafkaConnectCluster, one per connector left in Connect by a
+/// KafkaConnector with `deletionPolicy: Orphan`: the value is the connector's name (the key
+/// holds a digest, as connector names are not valid annotation keys). Remove one to let
+/// `unmanagedConnectors: Delete` remove that connector.
+pub const ORPHANED_PREFIX: &str = "orphaned.kafkaconnect.dev/";
+
+/// Why `unmanagedConnectors: Delete` did nothing this time, for the cluster's condition.
+pub struct Refused(pub String);
+
+/// Deletes the connectors nobody claims. `Err(Refused)` inside `Ok` when it cannot be sure
+/// who claims what: then nothing is deleted.
+pub async fn delete_unmanaged(
+    obj: &KafkaConnectCluster,
+    ctx: &Context,
+    handle: &ClusterHandle,
+) -> Result<std::result::Result<(), Refused>> {
+    if !ctx.connectors_synced() {
+        return Ok(Ok(()));
+    }
+    let kept = match kept_names(ctx).await {
+        Ok(k) => k,
+        Err(e) => {
+            let e = match &e {
+                Error::Kube(kube::Error::Api(s)) => s.message.clone(),
+                e => e.to_string(),
+            };
+            return Ok(Err(Refused(format!(
+                "unmanagedConnectors: Delete needs the KafkaConnectors and KafkaConnectClusters of every namespace (a claim elsewhere would be invisible), and listing them failed: {e}. Nothing was deleted; install the operator cluster-wide, or set unmanagedConnectors: Ignore"
+            ))));
+        }
+    };
+    for name in handle.client.list().await? {
+        if kept.contains(&name) {
+            continue;
+        }
+        match handle.client.delete(&name).await {
+            Ok(()) | Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        handle.set_entry(&name, None);
+        tracing::info!(connector = %name, "deleted an unmanaged connector (unmanagedConnectors: Delete)");
+        let text = format!("deleted connector {name}: no KafkaConnector claims it");
+        let note = Note::normal(EventReason::DeletedUnmanaged, "Delete", text);
+        publish(ctx, obj, note).await;
+    }
+    Ok(Ok(()))
+}
+
+/// Every connector name a KafkaConnector names (being deleted or not) or a cluster object
+/// records as orphaned, from fresh cluster-wide lists, never the cache alone: a cache of
+/// one namespace, or one behind, would make a claimed connector look unmanaged.
+async fn kept_names(ctx: &Context) -> Result<BTreeSet<String>> {
+    let connectors: Api<KafkaConnector> = Api::all(ctx.client.clone());
+    let clusters: Api<KafkaConnectCluster> = Api::all(ctx.client.clone());
+    let mut kept: BTreeSet<String> = connectors
+        .list(&ListParams::default())
+        .await?
+        .items
+        .iter()
+        .map(KafkaConnector::connector_name)
+        .collect();
+    for c in clusters.list(&ListParams::default()).await?.items {
+        kept.extend(
+            c.annotations()
+                .iter()
+                .filter(|(k, _)| k.starts_with(ORPHANED_PREFIX))
+                .map(|(_, v)| v.clone()),
+        );
+    }
+    Ok(kept)
+}
+
+/// Records on the KafkaConnectCluster that `connector` was left in Connect on purpose.
+pub async fn record_orphan(
+    ctx: &Context,
+    namespace: &str,
+    cluster: &str,
+    connector: &str,
+) -> Result<()> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, connector.as_bytes());
+    let key = format!("{ORPHANED_PREFIX}{}", hex(&digest.as_ref()[..8]));
+    let api: Api<KafkaConnectCluster> = Api::namespaced(ctx.client.clone(), namespace);
+    let patch = serde_json::json!({"metadata": {"annotations": {key: connector}}});
+    let params = PatchParams {
+        field_manager: Some(MANAGER.into()),
+        ..Default::default()
+    };
+    match api.patch(cluster, &params, &Patch::Merge(patch)).await {
+        Ok(_) => Ok(()),
+        // The cluster object is gone: nothing can delete the connector as unmanaged through it.
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
