@@ -19,6 +19,12 @@ pub enum Error {
     /// Connection refused, timeout, 502/503/504: the REST API did not answer usefully.
     #[error("Connect REST API unavailable: {0}")]
     Unavailable(String),
+    /// A 500 with Connect's own error body that is neither momentary nor about what we sent:
+    /// Connect took the request and failed carrying it out (e.g. a restart that threw).
+    /// Retried like an outage for reads and writes that can be repeated; a restart answered
+    /// so is served (restarting again would not be the user's one restart).
+    #[error("Connect failed to carry out the request (HTTP 500): {0}")]
+    ServerError(String),
     /// 400, or a 500 that carries a configuration problem (e.g. unknown connector class).
     #[error("Connect rejected the request: {0}")]
     Rejected(String),
@@ -55,6 +61,7 @@ impl Error {
             Error::AlreadyExists(_) => Reason::AlreadyExists,
             Error::Rebalancing(_) => Reason::Rebalancing,
             Error::Unavailable(_) => Reason::ConnectUnavailable,
+            Error::ServerError(_) => Reason::ConnectServerError,
             Error::Rejected(_) => Reason::ConnectRejected,
             Error::Unauthorized(_) => Reason::Unauthorized,
             Error::Unexpected { .. } => Reason::UnexpectedResponse,
@@ -82,6 +89,7 @@ impl Error {
             Error::AlreadyExists(s) => Error::AlreadyExists(m(s)),
             Error::Rebalancing(s) => Error::Rebalancing(m(s)),
             Error::Unavailable(s) => Error::Unavailable(m(s)),
+            Error::ServerError(s) => Error::ServerError(m(s)),
             Error::Rejected(s) => Error::Rejected(m(s)),
             Error::Unexpected { status, message } => Error::Unexpected {
                 status,
@@ -94,11 +102,20 @@ impl Error {
         }
     }
 
+    /// Connect answered, in its own words, that it did not or could not do it: a request
+    /// that must happen once (a restart) counts as served.
+    pub fn is_answered_failure(&self) -> bool {
+        matches!(self, Error::ServerError(_) | Error::Rejected(_))
+    }
+
     /// Faults that a retry may cure without anyone changing anything.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            Error::Rebalancing(_) | Error::Unavailable(_) | Error::Timeout(_)
+            Error::Rebalancing(_)
+                | Error::Unavailable(_)
+                | Error::ServerError(_)
+                | Error::Timeout(_)
         )
     }
 

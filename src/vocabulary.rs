@@ -88,6 +88,7 @@ words! {
         Rebalancing,
         ConnectUnavailable,
         ConnectRejected,
+        ConnectServerError,
         Unauthorized,
         UnexpectedResponse,
         KubernetesError,

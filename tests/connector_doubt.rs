@@ -79,3 +79,116 @@ async fn a_pause_no_worker_carries_out_is_sent_once() {
     s.apply("held", spec).await;
     s.wait_ready("held").await;
 }
+
+/// `spec.restart` answered with Connect's own 500: served (the id recorded, the failure in
+/// status and an Event), never sent again in a loop.
+#[tokio::test]
+async fn a_restart_connect_answers_with_a_500_is_served_once() {
+    let (s, emu) = on_emulator("e2e-doubt-restart").await;
+    let name = s.unique("boom");
+    s.apply("boom", on_emu(&name)).await;
+    s.wait_ready("boom").await;
+    emu.set_faults(
+        json!([{"kind": "error", "endpoint": "restart", "status": 500,
+        "message": "the connector threw while restarting"}]),
+    )
+    .await;
+    let mut spec = on_emu(&name);
+    spec["restart"] = json!({"id": "r1"});
+    s.apply("boom", spec).await;
+    let o = s
+        .wait("boom", "restart r1 served with its failure", |o| {
+            let st = o.status.as_ref();
+            st.and_then(|s| s.last_restart_id.as_deref()) == Some("r1")
+                && st.is_some_and(|s| s.last_restart_error.is_some())
+        })
+        .await;
+    let error = o.status.unwrap().last_restart_error.unwrap();
+    println!("status.lastRestartError: {error}");
+    assert!(error.contains("threw while restarting"), "{error}");
+    let reasons = common::eventually(
+        "a RestartFailed Warning",
+        Duration::from_secs(30),
+        || async {
+            let r = s.event_reasons().await;
+            r.iter().any(|r| r == "RestartFailed").then_some(r)
+        },
+    )
+    .await;
+    println!("events: {reasons:?}");
+    let sent = requests(&emu, "restart").await;
+    // A window to count in: several requeues of a failed reconcile (5 s each).
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let later = requests(&emu, "restart").await;
+    println!("restart requests: {sent}, then {later} 20 s later");
+    assert_eq!((sent, later), (1, 1), "one restart request, never repeated");
+}
+
+/// A config fixed while the connector is FAILED owes a restart; a restart call that gets no
+/// answer and an operator SIGKILLed after it do not lose it: the next operator serves it.
+#[tokio::test]
+async fn a_restart_owed_after_a_config_fix_survives_a_failed_call_and_an_operator_restart() {
+    let (mut s, emu) = on_emulator("e2e-doubt-owed").await;
+    let name = s.unique("owed");
+    s.apply("owed", on_emu(&name)).await;
+    s.wait_ready("owed").await;
+    let (_, settings) = emu.admin(Method::GET, "settings", None).await;
+    let start_ms = settings["connector_start_ms"].clone();
+    emu.set_faults(json!([{"kind": "reset", "endpoint": "restart"}]))
+        .await;
+    let path = format!("connectors/{name}/fail");
+    let (code, body) = emu
+        .admin(
+            Method::POST,
+            &path,
+            Some(json!({"trace": "broken by its config"})),
+        )
+        .await;
+    assert_eq!(code, 204, "{body}");
+    s.wait("owed", "FAILED seen", |o| {
+        common::condition_reason(o, "Ready") == Some("ConnectorFailed")
+    })
+    .await;
+    // Connect keeps the connector FAILED after the fix (it restarts it only much later):
+    // only the restart owed after the fix brings it back.
+    let slow = json!({"connector_start_ms": 600_000});
+    assert_eq!(emu.admin(Method::PUT, "settings", Some(slow)).await.0, 200);
+    let mut fixed = on_emu(&name);
+    fixed["config"]["delay_ms"] = json!(HEALTHY_MS + 1);
+    s.apply("owed", fixed).await;
+    let o = s
+        .wait("owed", "the restart owed, in status", |o| {
+            o.status.as_ref().is_some_and(|s| s.restart_owed.is_some())
+        })
+        .await;
+    println!(
+        "status.restartOwed: {}",
+        o.status.unwrap().restart_owed.unwrap()
+    );
+    let connect = common::Connect::new(emu.url.clone());
+    common::eventually(
+        "the fix written to Connect",
+        Duration::from_secs(30),
+        || async {
+            let delay = connect.config(&name).await["delay_ms"].clone();
+            (delay == json!((HEALTHY_MS + 1).to_string())).then_some(())
+        },
+    )
+    .await;
+    // The operator dies with the restart still owed; the next one serves it.
+    s.operator.kill().await;
+    emu.set_faults(json!([])).await;
+    let back = json!({"connector_start_ms": start_ms});
+    assert_eq!(emu.admin(Method::PUT, "settings", Some(back)).await.0, 200);
+    s.operator = common::Operator::start(&s.ns, &[]).await;
+    let o = s
+        .wait("owed", "the owed restart served by the new operator", |o| {
+            common::is_ready_in(o, "RUNNING")
+                && o.status.as_ref().is_some_and(|s| s.restart_owed.is_none())
+        })
+        .await;
+    assert!(o.status.unwrap().last_restart_error.is_none());
+    let calls = requests(&emu, "restart").await;
+    println!("restart requests: {calls} (reset while owed, then the one served)");
+    assert!(calls >= 2, "the reset call(s), then the served one");
+}

@@ -49,6 +49,16 @@ pub struct KafkaConnectorStatus {
     /// The last `spec.restart.id` served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_restart_id: Option<String>,
+    /// Why Connect answered the last restart it was asked for (a `spec.restart`, or one owed
+    /// after a config fix) with a failure; cleared by the next restart that succeeds. A
+    /// restart answered so counts as served: it is not sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_restart_error: Option<String>,
+    /// A restart of the FAILED connector and tasks is owed since the config changed while
+    /// they were FAILED (Connect keeps them FAILED until restarted): kept here until served,
+    /// so that neither a failed restart call nor an operator restart forgets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_owed: Option<String>,
     /// Why Connect (or the operator) refused the config, per key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validation_errors: Vec<ValidationError>,

@@ -36,6 +36,7 @@ pub(super) fn classify(status: StatusCode, body: &[u8]) -> Error {
         400 => Error::Rejected(message),
         500 if is_momentary_500(&message) => Error::Rebalancing(message),
         500 if is_config_500(&message) => Error::Rejected(message),
+        500 if is_connects => Error::ServerError(message),
         500 | 502 | 503 | 504 => Error::Unavailable(format!("HTTP {}: {message}", status.as_u16())),
         code => Error::Unexpected {
             status: code,
@@ -122,7 +123,10 @@ mod tests {
             ),
             Error::Rejected(_)
         ));
-        assert!(matches!(err(500, "boom"), Error::Unavailable(_)));
+        // Connect's own 500: it took the request and failed; a proxy's 500 proves nothing.
+        assert!(matches!(err(500, "boom"), Error::ServerError(_)));
+        let proxy = classify(StatusCode::INTERNAL_SERVER_ERROR, b"<html>oops</html>");
+        assert!(matches!(proxy, Error::Unavailable(_)), "{proxy:?}");
         let html = classify(StatusCode::NOT_FOUND, b"<html>Not Found</html>");
         assert!(matches!(html, Error::Unavailable(_)), "{html:?}");
         let moved = classify(StatusCode::TEMPORARY_REDIRECT, b"");

@@ -58,6 +58,8 @@ impl Acting<'_> {
         let mut kept = self.ctx.statuses.last(self.obj);
         kept.last_restart_id = self.status.last_restart_id.clone();
         kept.auto_restart = self.status.auto_restart.clone();
+        kept.last_restart_error = self.status.last_restart_error.clone();
+        kept.restart_owed = self.status.restart_owed.clone();
         kept.offsets = self.status.offsets.clone();
         write_connector_status(&self.ctx.client, &self.ctx.statuses, self.obj, &kept).await?;
         Ok(())
@@ -92,11 +94,18 @@ impl Acting<'_> {
                 changed,
             } => {
                 let why = self.what_changed(changed);
+                if *restart_failed {
+                    // Owed from now on, in status before the PUT: once the config is right,
+                    // nothing else would remember that a restart must follow.
+                    self.status.restart_owed = Some(format!(
+                        "the config changed ({why}) while the connector or a task was FAILED"
+                    ));
+                    self.record_restarts().await?;
+                }
                 let note = act::update_config(client, self.name, self.desired, &why).await?;
                 self.publish(note).await;
                 if *restart_failed {
-                    self.publish(act::restart_after_fix(client, self.name).await?)
-                        .await;
+                    self.restart_owed().await?;
                 }
             }
             ConfigAction::None => {}
@@ -211,6 +220,41 @@ impl Acting<'_> {
         true
     }
 
+    /// Serves `status.restartOwed`: restarts the FAILED parts. Connect's answered failure
+    /// serves it too (recorded in `lastRestartError`); a call that got no answer leaves it
+    /// owed for the next reconcile.
+    pub async fn restart_owed(&mut self) -> Result<()> {
+        let done = act::restart_after_fix(&self.handle.client, self.name).await;
+        let note = match done {
+            Ok(note) => {
+                self.status.last_restart_error = None;
+                note
+            }
+            Err(e) if e.is_answered_failure() => self.restart_failed(&e, "owed restart"),
+            Err(e) => return Err(e),
+        };
+        self.status.restart_owed = None;
+        self.record_restarts().await?;
+        self.publish(note).await;
+        self.acted = true;
+        Ok(())
+    }
+
+    /// Records Connect's answer to a restart that failed; returns the Warning to publish.
+    fn restart_failed(&mut self, e: &crate::error::Error, what: &str) -> Note {
+        let message = self.masks.apply(&e.to_string());
+        self.status.last_restart_error = Some(message.clone());
+        let text = format!(
+            "{what} of connector {}: Connect answered with a failure, not sent again: {message}",
+            self.name
+        );
+        Note::warning(
+            crate::vocabulary::EventReason::RestartFailed,
+            "Restart",
+            text,
+        )
+    }
+
     /// Serves `spec.restart` once: the id is recorded (at once when something restarted).
     pub async fn restart(&mut self, action: &RestartAction) -> Result<()> {
         let client = &self.handle.client;
@@ -227,20 +271,32 @@ impl Acting<'_> {
                     include_tasks: *include_tasks,
                     only_failed: *only_failed,
                 };
-                let note = act::restart_connector(client, self.name, id, opts).await?;
-                self.record_restarts().await?;
-                note
+                match act::restart_connector(client, self.name, id, opts).await {
+                    Ok(note) => {
+                        self.status.last_restart_error = None;
+                        note
+                    }
+                    Err(e) if e.is_answered_failure() => {
+                        self.restart_failed(&e, &format!("restart {id}"))
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             RestartAction::Task { id, task_id } => {
-                match act::restart_task(client, self.name, id, *task_id).await? {
-                    Err(no_such_task) => no_such_task,
-                    Ok(()) => {
-                        self.record_restarts().await?;
+                match act::restart_task(client, self.name, id, *task_id).await {
+                    Ok(Err(no_such_task)) => no_such_task,
+                    Ok(Ok(())) => {
+                        self.status.last_restart_error = None;
                         act::task_restarted(client, self.name, id, *task_id).await
                     }
+                    Err(e) if e.is_answered_failure() => {
+                        self.restart_failed(&e, &format!("restart {id} of task {task_id}"))
+                    }
+                    Err(e) => return Err(e),
                 }
             }
         };
+        self.record_restarts().await?;
         self.publish(note).await;
         self.acted = true;
         Ok(())

@@ -106,6 +106,9 @@ pub struct Plan {
     pub offsets: Option<OffsetsAction>,
     #[serde(default)]
     pub auto_restart: AutoRestartPlan,
+    /// Serve `status.restartOwed`: the config is already right, the connector still FAILED.
+    #[serde(default)]
+    pub owed_restart: bool,
 }
 
 /// Connect's view of what the spec asks for: the config map exactly as Connect stores it
@@ -172,6 +175,7 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
             restart: None,
             offsets: None,
             auto_restart: AutoRestartPlan::default(),
+            owed_restart: false,
         };
     }
     let mut config = config_action(input);
@@ -197,8 +201,14 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         (_, Some(current)) => state_action(input.spec.state, current),
     };
     let restart = restart_action(input, creating);
+    let owed_restart = input.status.restart_owed.is_some()
+        && config == ConfigAction::None
+        && restart.is_none()
+        && input.spec.state == DesiredState::Running
+        && input.live.is_some_and(Live::any_failed);
     let auto_restart = match input.live {
-        // A config update that restarts failed parts, or an explicit restart, already acts.
+        // A config update that restarts failed parts, an owed or an explicit restart,
+        // already acts.
         Some(live)
             if !matches!(
                 config,
@@ -206,7 +216,8 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
                     restart_failed: true,
                     ..
                 }
-            ) && restart.is_none() =>
+            ) && restart.is_none()
+                && !owed_restart =>
         {
             auto_restart_plan(
                 input.spec,
@@ -225,6 +236,7 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         restart,
         offsets,
         auto_restart,
+        owed_restart,
     }
 }
 

@@ -238,6 +238,12 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     if let Some(restart) = &plan.restart {
         run.restart(restart).await?;
     }
+    if plan.owed_restart {
+        run.restart_owed().await?;
+    } else if run.status.restart_owed.is_some() && !live.as_ref().is_some_and(Live::any_failed) {
+        // Nothing FAILED any more (restarted some other way): nothing is owed.
+        run.status.restart_owed = None;
+    }
     run.auto_restart(&plan.auto_restart, &prev).await?;
     let live = run.read_back(live).await;
     run.topics(live.as_ref(), &prev).await;
@@ -270,6 +276,8 @@ fn carried_over(
         connector_name: Some(name.to_string()),
         conditions: prev.conditions.clone(),
         last_restart_id: prev.last_restart_id.clone(),
+        last_restart_error: prev.last_restart_error.clone(),
+        restart_owed: prev.restart_owed.clone(),
         auto_restart: prev.auto_restart.clone(),
         topics: prev.topics.clone(),
         offsets: prev.offsets.clone(),

@@ -255,18 +255,15 @@ mod tests {
     /// `ClusterInUse`, `UnmanagedDeleteRefused`) and `Idle`, which only ever stands on
     /// `Reconciling=False` (the fixture test checks each one is covered).
     fn reasons() -> impl Iterator<Item = Reason> {
-        Reason::ALL
-            .iter()
-            .copied()
-            .filter(|r| {
-                !matches!(
-                    r,
-                    Reason::Available
-                        | Reason::Idle
-                        | Reason::ClusterInUse
-                        | Reason::UnmanagedDeleteRefused
-                )
-            })
+        Reason::ALL.iter().copied().filter(|r| {
+            !matches!(
+                r,
+                Reason::Available
+                    | Reason::Idle
+                    | Reason::ClusterInUse
+                    | Reason::UnmanagedDeleteRefused
+            )
+        })
     }
 
     #[derive(Deserialize)]
