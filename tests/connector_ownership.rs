@@ -14,12 +14,30 @@ use serde_json::json;
 #[tokio::test]
 async fn a_second_claim_on_a_connector_gets_a_conflict_and_never_writes() {
     let s = Scenario::new("e2e-conflict", &[]).await;
+    conflict_then_handover(&s, json!({})).await;
+}
+
+/// The stack's two workers (8083 and 8084) are one Connect group: two KafkaConnectCluster
+/// objects, one per worker URL, are one Connect cluster for ownership, so the same rules
+/// hold as through one URL (no PUT fight, no delete of the other's connector).
+#[tokio::test]
+async fn two_urls_of_one_connect_group_are_one_cluster() {
+    let s = Scenario::new("e2e-conflict-urls", &[]).await;
+    s.try_apply_cluster("worker2", json!({"url": common::env("CONNECT_URL_2")}))
+        .await
+        .unwrap();
+    conflict_then_handover(&s, json!({"clusterRef": {"name": "worker2"}})).await;
+}
+
+/// `first` owns a connector; `second` (with `extra` in its spec) claims it later with
+/// another config: Conflict, no write; deleting `first` hands it over to `second`.
+async fn conflict_then_handover(s: &Scenario, extra: serde_json::Value) {
     let name = s.unique("shared");
     s.apply("first", healthy_mock(&name)).await;
     s.wait_ready("first").await;
     // Same connector name, other config; created later, so it loses.
     // Healthy too (its task would fail only after 90 minutes), just a different config.
-    s.apply("second", mock(&name, 5_400_000, json!({}))).await;
+    s.apply("second", mock(&name, 5_400_000, extra)).await;
     let obj = s
         .wait("second", "Conflict", |o| {
             condition_reason(o, "Ready") == Some("Conflict")

@@ -38,6 +38,9 @@ pub struct ClusterHandle {
     poller: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// True once a poll has answered (either way).
     polled: tokio::sync::watch::Sender<bool>,
+    /// The worker ids the last successful poll showed running a connector or task: the
+    /// evidence of which Connect group this URL reaches (see `registry::identities`).
+    workers: RwLock<BTreeSet<String>>,
 }
 
 /// What the shared view says about reaching the cluster.
@@ -67,6 +70,7 @@ impl ClusterHandle {
             counted: Mutex::default(),
             poller: Mutex::new(None),
             polled: tokio::sync::watch::channel(false).0,
+            workers: RwLock::default(),
         }
     }
 
@@ -116,6 +120,10 @@ impl ClusterHandle {
             Some(e) => Reach::Down(e.clone()),
             None => Reach::Up,
         }
+    }
+
+    pub fn workers(&self) -> BTreeSet<String> {
+        self.workers.read().expect("workers lock").clone()
     }
 
     pub fn view(&self) -> ClusterView {
@@ -176,6 +184,7 @@ impl ClusterHandle {
                     .filter(|k| old.get(*k) != new.get(*k))
                     .cloned()
                     .collect();
+                *self.workers.write().expect("workers lock") = workers_in(&new);
                 v.connectors = Some(new);
                 (changed, flipped)
             }
@@ -186,6 +195,19 @@ impl ClusterHandle {
             }
         }
     }
+}
+
+/// Every worker id a bulk view names, for connectors and tasks.
+fn workers_in(view: &BTreeMap<String, ExpandedConnector>) -> BTreeSet<String> {
+    let statuses = view.values().filter_map(|e| e.status.as_ref());
+    statuses
+        .flat_map(|s| {
+            std::iter::once(s.connector.worker_id.clone())
+                .chain(s.tasks.iter().map(|t| t.worker_id.clone()))
+        })
+        .flatten()
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 impl ClusterHandle {

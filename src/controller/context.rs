@@ -142,9 +142,11 @@ impl Context {
     pub fn with_caches<R>(&self, f: impl FnOnce(&super::ownership::Caches<'_>) -> R) -> R {
         let connectors = self.connectors.state();
         let clusters = self.cluster_store.state();
+        let identities = self.clusters.identities();
         f(&super::ownership::Caches {
             connectors: &connectors,
             clusters: &clusters,
+            identities: &identities,
         })
     }
 }

@@ -1,11 +1,13 @@
 //! Which KafkaConnector owns a connector name on a Connect cluster.
 //!
 //! Decided from the operator's own cache of CRs, never from a marker inside the connector's
-//! config (anyone with REST access can remove that). Connect clusters are identified by
-//! their normalised REST URL, so two KafkaConnectCluster objects (even in different
-//! namespaces) that point at the same workers share one ownership space.
+//! config (anyone with REST access can remove that). A Connect cluster is identified by its
+//! normalised REST URL, and URLs whose polls showed a common worker are one cluster (see
+//! `ClusterRegistry::identities`), so two KafkaConnectCluster objects (even in different
+//! namespaces) that reach the same Connect group, by one URL or by several, share one
+//! ownership space.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -43,25 +45,38 @@ pub fn winner<'a>(
         })
 }
 
-/// The caches claims are read from: every KafkaConnector and KafkaConnectCluster.
+/// The caches claims are read from: every KafkaConnector and KafkaConnectCluster, and which
+/// URLs reach one Connect group (`ClusterRegistry::identities`).
 pub struct Caches<'a> {
     pub connectors: &'a [Arc<KafkaConnector>],
     pub clusters: &'a [Arc<KafkaConnectCluster>],
+    pub identities: &'a HashMap<String, String>,
 }
 
 impl Caches<'_> {
-    /// The normalised URL of the KafkaConnectCluster `c` names, if it exists.
+    /// The Connect cluster a (normalised) URL reaches: the identity it shares with the other
+    /// URLs of its group, else the URL itself.
+    pub fn identity(&self, url: &str) -> String {
+        self.identities
+            .get(url)
+            .cloned()
+            .unwrap_or_else(|| url.to_string())
+    }
+
+    /// The identity of the Connect cluster behind the KafkaConnectCluster `c` names.
     fn url_of(&self, c: &KafkaConnector) -> Option<String> {
         let ns = c.namespace();
         self.clusters
             .iter()
             .find(|k| k.namespace() == ns && k.name_any() == c.spec.cluster_ref.name)
-            .map(|k| normalise_url(&k.spec.url))
+            .map(|k| self.identity(&normalise_url(&k.spec.url)))
     }
 
     /// Every KafkaConnector's claim on `obj`'s connector at `url`, `obj`'s own included even
     /// if the cache has not seen it yet. Objects being deleted no longer claim anything.
     pub fn claims(&self, obj: &KafkaConnector, url: &str) -> Vec<Claim> {
+        let id = self.identity(url);
+        let url = id.as_str();
         let name = obj.connector_name();
         let claim = |c: &KafkaConnector, cluster_url: String| Claim {
             namespace: c.namespace().unwrap_or_default(),
@@ -86,6 +101,8 @@ impl Caches<'_> {
     /// `Some(owner)` when another KafkaConnector holds the claim on `obj`'s connector. A
     /// claimant being deleted no longer counts: its cleanup hands the connector over.
     pub fn conflicting_owner(&self, obj: &KafkaConnector, url: &str) -> Option<String> {
+        let id = self.identity(url);
+        let url = id.as_str();
         let all = self.claims(obj, url);
         let w = winner(&all, url, &obj.connector_name())?;
         (!is(w, obj)).then(|| w.to_string())
@@ -93,6 +110,8 @@ impl Caches<'_> {
 
     /// Another live KafkaConnector that claims `obj`'s connector too (the next owner).
     pub fn other_claimant(&self, obj: &KafkaConnector, url: &str) -> Option<String> {
+        let id = self.identity(url);
+        let url = id.as_str();
         let others: Vec<Claim> = self
             .claims(obj, url)
             .into_iter()
@@ -103,9 +122,10 @@ impl Caches<'_> {
 
     /// Every connector name some KafkaConnector claims on the Connect cluster at `url`.
     pub fn claimed_names(&self, url: &str) -> BTreeSet<String> {
+        let url = self.identity(url);
         self.connectors
             .iter()
-            .filter(|c| self.url_of(c).as_deref() == Some(url))
+            .filter(|c| self.url_of(c).as_deref() == Some(url.as_str()))
             .map(|c| c.connector_name())
             .collect()
     }

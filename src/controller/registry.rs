@@ -30,6 +30,8 @@ pub struct ClusterRegistry {
     /// Per cluster, the slots of its KafkaConnector reconciles (see `slot`).
     slots: Mutex<HashMap<ClusterKey, Arc<Semaphore>>>,
     cluster_concurrency: usize,
+    /// URL pairs seen reaching one Connect group (see `identities`).
+    aliases: Mutex<BTreeSet<(String, String)>>,
 }
 
 impl ClusterRegistry {
@@ -43,6 +45,7 @@ impl ClusterRegistry {
         Self {
             health,
             slots: Mutex::default(),
+            aliases: Mutex::default(),
             cluster_concurrency: cluster_concurrency.max(1).into(),
             handles: Mutex::default(),
             wake_connector,
@@ -69,6 +72,24 @@ impl ClusterRegistry {
             .or_insert_with(|| Arc::new(Semaphore::new(self.cluster_concurrency)))
             .clone();
         gate.try_acquire_owned().ok()
+    }
+
+    /// Which Connect cluster each known URL reaches: URL → the identity it shares with
+    /// every URL of the same Connect group (the smallest such URL). Two URLs are one
+    /// group once their polls have shown a common worker id: Connect reports, for each
+    /// connector and task, the worker running it (its advertised host:port), and a worker
+    /// belongs to exactly one group. Learnt pairs are kept for the life of the process, so a
+    /// rebalance that moves every connector off the common worker does not split them.
+    pub fn identities(&self) -> HashMap<String, String> {
+        let seen: Vec<(String, BTreeSet<String>)> = {
+            let handles = self.handles.lock().expect("handles lock");
+            handles
+                .values()
+                .map(|h| (h.url.clone(), h.workers()))
+                .collect()
+        };
+        let mut learnt = self.aliases.lock().expect("aliases lock");
+        group_urls(&seen, &mut learnt)
     }
 
     pub fn get(&self, key: &ClusterKey) -> Option<Arc<ClusterHandle>> {
@@ -195,5 +216,85 @@ async fn poll_loop(
         }
         drop((reg, h));
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// URL → identity (the smallest URL of its group), adding to `learnt` every pair of URLs
+/// whose worker sets meet.
+fn group_urls(
+    seen: &[(String, BTreeSet<String>)],
+    learnt: &mut BTreeSet<(String, String)>,
+) -> HashMap<String, String> {
+    for (i, (a, wa)) in seen.iter().enumerate() {
+        for (b, wb) in &seen[i + 1..] {
+            if a != b && !wa.is_disjoint(wb) {
+                learnt.insert((a.min(b).clone(), a.max(b).clone()));
+            }
+        }
+    }
+    let mut identity: HashMap<String, String> =
+        seen.iter().map(|(u, _)| (u.clone(), u.clone())).collect();
+    // Merge until stable: a handful of URLs, and identities only ever decrease.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (a, b) in learnt.iter() {
+            let ia = identity.get(a).cloned().unwrap_or_else(|| a.clone());
+            let ib = identity.get(b).cloned().unwrap_or_else(|| b.clone());
+            let low = ia.clone().min(ib.clone());
+            for (url, id) in identity.iter_mut() {
+                if (*id == ia || *id == ib || url == a || url == b) && *id != low {
+                    *id = low.clone();
+                    changed = true;
+                }
+            }
+        }
+    }
+    identity
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(url: &str, workers: &[&str]) -> (String, BTreeSet<String>) {
+        (url.into(), workers.iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn urls_sharing_a_worker_are_one_cluster_and_stay_so() {
+        let mut learnt = BTreeSet::new();
+        let now = [
+            seen("http://a:8083", &["10.0.0.1:8083"]),
+            seen("http://b:8084", &["10.0.0.1:8083", "10.0.0.2:8083"]),
+            seen("https://c:8443", &["10.0.0.2:8083"]),
+            seen("http://other:8083", &["10.9.9.9:8083"]),
+        ];
+        let ids = group_urls(&now, &mut learnt);
+        assert_eq!(ids["http://b:8084"], "http://a:8083");
+        assert_eq!(ids["https://c:8443"], "http://a:8083", "through b");
+        assert_eq!(ids["http://other:8083"], "http://other:8083");
+        // Later every connector moved off the shared worker: still one cluster.
+        let later = [
+            seen("http://a:8083", &["10.0.0.1:8083"]),
+            seen("http://b:8084", &["10.0.0.3:8083"]),
+            seen("https://c:8443", &[]),
+            seen("http://other:8083", &["10.9.9.9:8083"]),
+        ];
+        let ids = group_urls(&later, &mut learnt);
+        assert_eq!(ids["http://b:8084"], "http://a:8083");
+        assert_eq!(ids["https://c:8443"], "http://a:8083");
+        assert_eq!(ids["http://other:8083"], "http://other:8083");
+    }
+
+    #[test]
+    fn no_worker_seen_proves_nothing() {
+        let mut learnt = BTreeSet::new();
+        let ids = group_urls(
+            &[seen("http://a:1", &[]), seen("http://b:2", &[])],
+            &mut learnt,
+        );
+        assert_eq!(ids["http://a:1"], "http://a:1");
+        assert_eq!(ids["http://b:2"], "http://b:2");
     }
 }
