@@ -170,7 +170,8 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         Ok(_) => Ok(Action::requeue(ctx.config.cluster_refresh)),
         // Misconfigured: look again soon (the poller also wakes us on recovery).
         Err(e) if e.is_missing_setup() => Ok(Action::requeue(Duration::from_secs(15))),
-        Err(_) => Ok(Action::requeue(ctx.config.poll_interval)),
+        // Unreachable or failing: the poller wakes this object when Connect answers again.
+        Err(_) => Ok(Action::requeue(ctx.config.cluster_refresh)),
     }
 }
 

@@ -10,7 +10,7 @@ use super::connector::live::any_failed;
 use crate::connect::{Capabilities, ConnectClient, types::ExpandedConnector};
 use crate::error::Result;
 use crate::telemetry::metrics;
-use crate::vocabulary::ConnectState;
+use crate::vocabulary::{ConnectState, Reason};
 
 /// (namespace, name) of a KafkaConnectCluster.
 pub type ClusterKey = (String, String);
@@ -19,8 +19,8 @@ pub type ClusterKey = (String, String);
 pub struct ClusterView {
     /// The last successful bulk read; `None` before the first one.
     pub connectors: Option<BTreeMap<String, ExpandedConnector>>,
-    /// Why the last poll failed, if it did.
-    pub error: Option<String>,
+    /// Why the last poll failed, if it did: the error's reason and message.
+    pub error: Option<(Reason, String)>,
     /// When a reconcile last wrote each entry (see `apply_poll`).
     local_writes: std::collections::HashMap<String, Instant>,
 }
@@ -47,8 +47,8 @@ pub struct ClusterHandle {
 pub enum Reach {
     /// The last poll answered.
     Up,
-    /// The last poll failed, with why.
-    Down(String),
+    /// The last poll failed: its error's reason and message.
+    Down(Reason, String),
     /// No poll has answered yet.
     Unknown,
 }
@@ -117,7 +117,7 @@ impl ClusterHandle {
             return Reach::Unknown;
         }
         match &self.view.read().expect("view lock").error {
-            Some(e) => Reach::Down(e.clone()),
+            Some((reason, e)) => Reach::Down(*reason, e.clone()),
             None => Reach::Up,
         }
     }
@@ -190,7 +190,7 @@ impl ClusterHandle {
             }
             Err(e) => {
                 let flipped = v.error.is_none();
-                v.error = Some(e.to_string());
+                v.error = Some((e.reason(), e.to_string()));
                 (BTreeSet::new(), flipped)
             }
         }

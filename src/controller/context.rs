@@ -32,6 +32,8 @@ pub struct Context {
     /// Pause, resume or stop requests Connect accepted but no worker has carried out yet
     /// (by uid): what was asked, and when.
     state_requests: Mutex<HashMap<String, (StateAction, Instant)>>,
+    /// Failed reconciles in a row (by uid), for the error policy's backoff.
+    failures: Mutex<HashMap<String, u32>>,
 }
 
 /// How long a pause, resume or stop Connect accepted is left to a worker before it is sent
@@ -59,6 +61,7 @@ impl Context {
             statuses: StatusMemory::default(),
             topics_read: Mutex::default(),
             state_requests: Mutex::default(),
+            failures: Mutex::default(),
         }
     }
 
@@ -99,6 +102,22 @@ impl Context {
         };
     }
 
+    /// Counts a failed reconcile of `obj` (`failed`), or forgets its failures.
+    pub fn count_failure(&self, obj: &KafkaConnector, failed: bool) {
+        let mut failures = self.failures.lock().expect("failures lock");
+        if failed {
+            *failures.entry(uid(obj)).or_default() += 1;
+        } else {
+            failures.remove(&uid(obj));
+        }
+    }
+
+    /// Failed reconciles of `obj` in a row.
+    pub fn failures(&self, obj: &KafkaConnector) -> u32 {
+        let failures = self.failures.lock().expect("failures lock");
+        failures.get(&uid(obj)).copied().unwrap_or_default()
+    }
+
     /// Drops what this process remembers about an object that is going away.
     pub fn forget(&self, obj: &KafkaConnector) {
         self.statuses.forget(obj);
@@ -107,6 +126,7 @@ impl Context {
             .expect("topics lock")
             .remove(&uid(obj));
         self.set_state_pending(obj, None);
+        self.count_failure(obj, false);
         let ns = obj.metadata.namespace.clone().unwrap_or_default();
         self.health.forget(&connector_key(
             &ns,

@@ -187,6 +187,7 @@ async fn poll_loop(
     handle: Weak<ClusterHandle>,
     interval: Duration,
 ) {
+    let mut failed_in_row = 0u32;
     loop {
         let (Some(reg), Some(h)) = (registry.upgrade(), handle.upgrade()) else {
             return;
@@ -201,6 +202,7 @@ async fn poll_loop(
         if let Err(e) = &result {
             tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, error = %e, "bulk poll of Connect failed");
         }
+        failed_in_row = if result.is_ok() { 0 } else { failed_in_row + 1 };
         let (changed, flipped) = h.apply_poll(result, sent);
         let recount = h.counts_changed();
         h.export_state_counts();
@@ -215,8 +217,15 @@ async fn poll_loop(
             reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
         }
         drop((reg, h));
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(poll_wait(interval, failed_in_row)).await;
     }
+}
+
+/// The poll interval, doubled at each failed poll in a row up to 30 s (or the interval, if
+/// longer): a cluster that stays down is asked less and less, and seen back within 30 s.
+fn poll_wait(interval: Duration, failed_in_row: u32) -> Duration {
+    let backoff = interval.saturating_mul(1 << failed_in_row.min(5));
+    backoff.min(interval.max(Duration::from_secs(30)))
 }
 
 /// URL → identity (the smallest URL of its group), adding to `learnt` every pair of URLs
@@ -285,6 +294,14 @@ mod tests {
         assert_eq!(ids["http://b:8084"], "http://a:8083");
         assert_eq!(ids["https://c:8443"], "http://a:8083");
         assert_eq!(ids["http://other:8083"], "http://other:8083");
+    }
+
+    #[test]
+    fn a_failing_poll_backs_off_to_30_s() {
+        let s = Duration::from_secs;
+        let waits: Vec<u64> = (0..7).map(|n| poll_wait(s(2), n).as_secs()).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(poll_wait(s(60), 3), s(60), "never below the interval");
     }
 
     #[test]

@@ -26,7 +26,6 @@ use crate::controller::events::Note;
 use crate::controller::ownership::normalise_url;
 use crate::error::{Error, Result};
 use crate::mask::Masks;
-use crate::vocabulary::Reason;
 
 pub struct Snapshot {
     /// The connector's name in Connect.
@@ -179,7 +178,7 @@ async fn look(
     match handle.reach(FIRST_POLL_WAIT).await {
         Reach::Up => {}
         Reach::Unknown => return Ok(Seen::NotPolledYet),
-        Reach::Down(error) => {
+        Reach::Down(reason, error) => {
             let message = format!(
                 "the last poll of Connect at {} failed ({error}); nothing is asked of Connect until a poll answers",
                 handle.url
@@ -189,14 +188,16 @@ async fn look(
             let known = prev
                 .conditions
                 .iter()
-                .any(|c| c.type_ == "Ready" && c.reason == Reason::ConnectUnavailable.as_str());
-            let note = (!known).then(|| {
-                let e = Error::Unavailable(message.clone());
-                Note::failure(&e, "Read", message.clone())
+                .any(|c| c.type_ == "Ready" && c.reason == reason.as_str());
+            let note = (!known).then(|| Note {
+                warning: true,
+                reason: reason.as_str(),
+                action: "Read",
+                text: message.clone(),
             });
             return Ok(Seen::Blocked(Blocked {
                 note,
-                ..Blocked::by(Finding::ClusterDown { message })
+                ..Blocked::by(Finding::ClusterDown { reason, message })
             }));
         }
     }

@@ -72,6 +72,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
         return Ok(Action::requeue(Duration::from_secs(1) + jitter));
     };
     let result = run_finalizer(obj.clone(), &ctx).await;
+    ctx.count_failure(&obj, result.is_err());
     let outcome = if result.is_ok() { "ok" } else { "error" };
     metrics::reconciled(KIND, outcome, start.elapsed());
     if let Err(e) = &result {
@@ -126,7 +127,7 @@ async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
     }
 }
 
-pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, _ctx: Arc<Context>) -> Action {
+pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, ctx: Arc<Context>) -> Action {
     // Connect's messages may echo config values: mask them like everything we write.
     let error = mask(
         &err.to_string(),
@@ -140,7 +141,13 @@ pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, _ctx: Arc<Context>) -
     } else {
         Duration::from_secs(30)
     };
-    Action::requeue(base + jitter)
+    // Doubled at each failure in a row (5 s, 10 s, 20 s ... at most 5 minutes): a fault that
+    // lasts costs Connect less and less; the poller wakes the connector when it changes.
+    let failures = ctx.failures(&obj);
+    let backoff = base
+        .saturating_mul(1 << failures.saturating_sub(1).min(6))
+        .min(Duration::from_secs(300));
+    Action::requeue(backoff + jitter)
 }
 
 /// fetch → decide → act → one status write.

@@ -50,7 +50,7 @@ pub enum Finding {
     /// Connect could not be read: unreachable, rebalancing, or refusing our credentials.
     Unreadable { reason: Reason, message: String },
     /// The last bulk poll of the cluster failed: nothing was asked of Connect.
-    ClusterDown { message: String },
+    ClusterDown { reason: Reason, message: String },
     /// Connect's validation refused the desired config; nothing was written.
     InvalidConfig { errors: usize },
     /// The pause-reconciliation annotation is set: nothing is read or written.
@@ -135,12 +135,9 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
         Finding::Unreadable { reason, message } => {
             not_ready(*reason, message.clone(), false, UNREADABLE)
         }
-        Finding::ClusterDown { message } => not_ready(
-            Reason::ConnectUnavailable,
-            message.clone(),
-            false,
-            CLUSTER_DOWN,
-        ),
+        Finding::ClusterDown { reason, message } => {
+            not_ready(*reason, message.clone(), false, CLUSTER_DOWN)
+        }
         Finding::InvalidConfig { errors } => not_ready(
             Reason::InvalidConfig,
             format!(
