@@ -8,6 +8,11 @@
 #   hack/stack.sh status             print which processes are running
 #   hack/stack.sh worker-stop N      SIGKILL Connect worker N (1 or 2), for rebalance tests
 #   hack/stack.sh worker-start N     start Connect worker N again and wait until it serves
+#   hack/stack.sh connect-stop       SIGKILL both Connect workers of the group (an outage)
+#   hack/stack.sh connect-start      start them again and wait until both serve
+#   hack/stack.sh apiserver-stop     stop kube-apiserver (etcd and its data stay)
+#   hack/stack.sh apiserver-start    start it again and wait until it serves
+#   hack/stack.sh apiserver-restart  both, for fault tests
 #   hack/stack.sh logs               print the tail of every log (CI failure reports)
 #
 # Everything lives under $KCO_STACK_DIR (default target/stack): env, logs/, data/, pids/.
@@ -312,6 +317,11 @@ export CONNECT_URL_2=$(connect_url 2)
 export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 export KCO_STACK_DIR=$STACK_DIR
 export KCO_STACK_CTL=$REPO_ROOT/hack/stack.sh
+# The ports too, so that \$KCO_STACK_CTL (worker-start, apiserver-start...) reaches this stack.
+export KCO_ETCD_PORT=$ETCD_PORT KCO_ETCD_PEER_PORT=$ETCD_PEER_PORT KCO_APISERVER_PORT=$APISERVER_PORT
+export KCO_KAFKA_PORT=$KAFKA_PORT KCO_KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT
+export KCO_CONNECT_PORT_1=$CONNECT_PORT_1 KCO_CONNECT_PORT_2=$CONNECT_PORT_2 KCO_CONNECT_PORT_TLS=$CONNECT_PORT_TLS
+export KCO_CONNECT_MATRIX_PORT=$MATRIX_PORT KCO_POSTGRES_PORT=$POSTGRES_PORT
 export CONNECT_URL_TLS=https://127.0.0.1:$CONNECT_PORT_TLS
 export CONNECT_TLS_DIR=$DATA/tls
 export CONNECT_BASIC_USER=$BASIC_USER
@@ -378,17 +388,43 @@ cmd_logs() {
   done
 }
 
+# keep_log NAME — before NAME starts again: its log so far is appended to NAME.previous.log, so
+# a test can still read what happened before a kill (every earlier run, oldest first).
+keep_log() {
+  if [[ -f "$LOGS/$1.log" ]]; then
+    cat "$LOGS/$1.log" >>"$LOGS/$1.previous.log" && rm -f "$LOGS/$1.log"
+  fi
+}
+
+cmd_worker_start() {
+  mkdir -p "$LOGS" "$PIDS"
+  keep_log "connect-$1"
+  start_connect "$1"
+  wait_for "Connect worker $1" 180 connect_ready "$1"
+}
+
+# The same flags, certificates and token as before, so every client's kubeconfig still works.
+cmd_apiserver_start() {
+  mkdir -p "$LOGS" "$PIDS"
+  keep_log kube-apiserver
+  start_apiserver
+  step "wait for kube-apiserver /readyz" wait_for "kube-apiserver /readyz" 90 apiserver_ready
+}
+
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   logs) cmd_logs ;;
   worker-stop) stop "connect-${2:?worker number}" KILL; log "killed Connect worker $2" ;;
-  worker-start)
+  worker-start) cmd_worker_start "${2:?worker number}" ;;
+  connect-stop) for n in 1 2; do stop "connect-$n" KILL; done; log "killed Connect workers 1 and 2" ;;
+  connect-start)
     mkdir -p "$LOGS" "$PIDS"
-    # Keep the previous log: a test may want to read what happened before the kill.
-    [[ -f "$LOGS/connect-$2.log" ]] && mv "$LOGS/connect-$2.log" "$LOGS/connect-$2.previous.log"
-    start_connect "${2:?worker number}"
-    wait_for "Connect worker $2" 180 connect_ready "$2" ;;
-  *) echo "usage: $0 up|down|status|logs|worker-stop N|worker-start N" >&2; exit 2 ;;
+    for n in 1 2; do keep_log "connect-$n"; start_connect "$n"; done
+    for n in 1 2; do step "wait for Connect worker $n" wait_for "Connect worker $n" 180 connect_ready "$n"; done ;;
+  apiserver-stop) stop kube-apiserver; log "stopped kube-apiserver" ;;
+  apiserver-start) cmd_apiserver_start ;;
+  apiserver-restart) stop kube-apiserver; log "stopped kube-apiserver"; cmd_apiserver_start ;;
+  *) echo "usage: $0 up|down|status|logs|worker-stop N|worker-start N|connect-stop|connect-start|apiserver-stop|apiserver-start|apiserver-restart" >&2; exit 2 ;;
 esac

@@ -25,5 +25,8 @@ cleanup() {
 trap cleanup EXIT
 step "stack up" hack/stack.sh up || exit 1
 # shellcheck disable=SC1091
-source target/stack/env
+source "${KCO_STACK_DIR:-target/stack}/env"
+# Every tests/*.rs binary, one after another: the fault suite (tests/faults_real.rs,
+# tests/faults_emulator.rs) among them, which kills workers and the apiserver of this stack and
+# rewrites docs/RELIABILITY.md with its figures.
 step "integration tests" cargo test --tests --no-fail-fast -- --test-threads="${KCO_TEST_THREADS:-4}"
