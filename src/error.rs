@@ -39,6 +39,9 @@ pub enum Error {
     /// A Secret, ConfigMap or key that the cluster's auth or TLS settings name.
     #[error("{0}")]
     MissingReference(String),
+    /// A Secret the cluster's auth names does not name the cluster (see `SHARED_WITH`).
+    #[error("{0}")]
+    SecretNotShared(String),
     #[error("invalid TLS material: {0}")]
     InvalidTls(String),
     #[error("Kubernetes API error: {0}")]
@@ -68,6 +71,7 @@ impl Error {
             Error::ClusterNotFound(_) => Reason::ClusterNotFound,
             Error::MissingReference(_) => Reason::MissingReference,
             Error::InvalidTls(_) => Reason::InvalidTls,
+            Error::SecretNotShared(_) => Reason::SecretNotShared,
             Error::Kube(_) => Reason::KubernetesError,
             Error::Serialization(_) => Reason::SerializationError,
             Error::Finalizer(_) => Reason::FinalizerError,
@@ -124,7 +128,10 @@ impl Error {
     pub fn is_missing_setup(&self) -> bool {
         matches!(
             self,
-            Error::ClusterNotFound(_) | Error::MissingReference(_) | Error::InvalidTls(_)
+            Error::ClusterNotFound(_)
+                | Error::MissingReference(_)
+                | Error::InvalidTls(_)
+                | Error::SecretNotShared(_)
         )
     }
 }

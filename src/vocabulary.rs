@@ -76,6 +76,10 @@ words! {
         ClusterNotFound,
         MissingReference,
         InvalidTls,
+        /// A Secret the cluster's auth names does not name the cluster: not read.
+        SecretNotShared,
+        /// Credentials are sent over plain http://.
+        PlainHttp,
         /// KafkaConnectCluster being deleted, kept while KafkaConnectors still use it.
         ClusterInUse,
         /// `unmanagedConnectors: Delete` cannot be honoured safely: nothing was deleted.

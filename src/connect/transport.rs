@@ -45,7 +45,8 @@ impl ConnectClient {
                 {
                     retry += 1;
                     let delay = self.retry.delay(retry);
-                    tracing::debug!(%endpoint, error = %e, ?delay, "retrying Connect request");
+                    // The reason only: Connect's message may echo config values.
+                    tracing::debug!(%endpoint, reason = e.label(), ?delay, "retrying Connect request");
                     tokio::time::sleep(delay).await;
                 }
                 other => return other,
@@ -89,10 +90,18 @@ impl ConnectClient {
             }
         };
         let status = resp.status();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Error::Unavailable(format!("{method} {endpoint}: reading body: {e}")))?;
+        let bytes = read_capped(resp).await.map_err(|e| match e {
+            Read::TooLarge => Error::Unexpected {
+                status: status.as_u16(),
+                message: format!(
+                    "{method} {endpoint}: the answer is larger than {} MiB, not read further",
+                    MAX_BODY >> 20
+                ),
+            },
+            Read::Failed(e) => {
+                Error::Unavailable(format!("{method} {endpoint}: reading body: {e}"))
+            }
+        })?;
         metrics::rest_request(endpoint, status.as_str(), start.elapsed());
         if status.is_success() {
             return Ok((status, bytes));
@@ -113,4 +122,28 @@ impl ConnectClient {
             message: format!("{endpoint}: cannot parse body: {e}"),
         })
     }
+}
+
+/// The largest answer read from Connect: a bulk read of thousands of connectors is a few
+/// MiB; more is not Connect (or not safe to hold in memory).
+pub const MAX_BODY: usize = 32 << 20;
+
+enum Read {
+    TooLarge,
+    Failed(reqwest::Error),
+}
+
+/// The body, chunk by chunk, refused once it passes `MAX_BODY`.
+async fn read_capped(mut resp: reqwest::Response) -> std::result::Result<bytes::Bytes, Read> {
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(Read::TooLarge);
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Read::Failed)? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(Read::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }

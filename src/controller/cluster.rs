@@ -29,6 +29,8 @@ const KIND: &str = "KafkaConnectCluster";
 pub const CLUSTER_FINALIZER: &str = "kafkaconnect.dev/cluster-in-use";
 /// The condition saying that `unmanagedConnectors: Delete` was not carried out.
 pub const UNMANAGED: &str = "UnmanagedConnectors";
+/// The Warning condition saying that credentials go over plain http://.
+pub const CREDENTIALS_EXPOSED: &str = "CredentialsExposed";
 
 #[tracing::instrument(skip_all, fields(namespace = %obj.namespace().unwrap_or_default(), cluster = %obj.name_any()))]
 pub async fn reconcile(obj: Arc<KafkaConnectCluster>, ctx: Arc<Context>) -> Result<Action> {
@@ -155,6 +157,23 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
     let mut conds = vec![conditions::condition(
         READY, is_ready, reason, message, generation,
     )];
+    if obj.spec.auth.is_some()
+        && obj
+            .spec
+            .url
+            .trim()
+            .to_ascii_lowercase()
+            .starts_with("http://")
+    {
+        let why = "spec.auth credentials are sent over http://: anyone on the network path can read them; use an https:// url";
+        conds.push(conditions::condition(
+            CREDENTIALS_EXPOSED,
+            true,
+            Reason::PlainHttp,
+            why,
+            generation,
+        ));
+    }
     if let Some(why) = refused {
         let reason = Reason::UnmanagedDeleteRefused;
         conds.push(conditions::condition(

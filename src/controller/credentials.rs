@@ -30,8 +30,10 @@ pub async fn resolve_settings(
         settings.timeout = Duration::from_secs(t.into());
     }
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+    let name = cluster.metadata.name.clone().unwrap_or_default();
+    let for_cluster = Some(name.as_str());
     if let Some(auth) = &cluster.spec.auth {
-        settings.authorization = authorization(&secrets, auth).await?;
+        settings.authorization = authorization(&secrets, auth, for_cluster).await?;
     }
     if let Some(tls) = &cluster.spec.tls {
         settings.insecure_skip_verify = tls.insecure_skip_verify;
@@ -40,7 +42,7 @@ pub async fn resolve_settings(
             settings.ca_pem = Some(ca_bundle(&secrets, &cms, ca).await?);
         }
         if let Some(name) = &tls.client_certificate_secret {
-            let data = secret_data(&secrets, name).await?;
+            let data = secret_data(&secrets, name, for_cluster).await?;
             let mut pem = key(&data, name, "tls.crt")?;
             pem.push(b'\n');
             pem.extend_from_slice(&key(&data, name, "tls.key")?);
@@ -51,10 +53,14 @@ pub async fn resolve_settings(
 }
 
 /// The `Authorization` header value for basic or bearer auth.
-async fn authorization(secrets: &Api<Secret>, auth: &ClusterAuth) -> Result<Option<String>> {
+async fn authorization(
+    secrets: &Api<Secret>,
+    auth: &ClusterAuth,
+    for_cluster: Option<&str>,
+) -> Result<Option<String>> {
     if let Some(basic) = &auth.basic {
         let name = &basic.secret_name;
-        let data = secret_data(secrets, name).await?;
+        let data = secret_data(secrets, name, for_cluster).await?;
         let mut raw = key(
             &data,
             name,
@@ -71,7 +77,7 @@ async fn authorization(secrets: &Api<Secret>, auth: &ClusterAuth) -> Result<Opti
     }
     if let Some(bearer) = &auth.bearer {
         let name = &bearer.secret_name;
-        let data = secret_data(secrets, name).await?;
+        let data = secret_data(secrets, name, for_cluster).await?;
         let token = key(&data, name, bearer.token_key.as_deref().unwrap_or("token"))?;
         let token = String::from_utf8(token)
             .map_err(|_| Error::MissingReference(format!("Secret {name}: token is not UTF-8")))?;
@@ -84,7 +90,8 @@ async fn authorization(secrets: &Api<Secret>, auth: &ClusterAuth) -> Result<Opti
 async fn ca_bundle(secrets: &Api<Secret>, cms: &Api<ConfigMap>, ca: &CaSource) -> Result<Vec<u8>> {
     let k = ca.key.as_deref().unwrap_or("ca.crt");
     match (&ca.secret_name, &ca.config_map_name) {
-        (Some(s), _) => key(&secret_data(secrets, s).await?, s, k),
+        // A CA bundle is public material: no opt-in needed.
+        (Some(s), _) => key(&secret_data(secrets, s, None).await?, s, k),
         (None, Some(cm)) => {
             let map = cms
                 .get_opt(cm)
@@ -99,11 +106,35 @@ async fn ca_bundle(secrets: &Api<Secret>, cms: &Api<ConfigMap>, ca: &CaSource) -
     }
 }
 
-async fn secret_data(api: &Api<Secret>, name: &str) -> Result<BTreeMap<String, ByteString>> {
+/// The annotation by which a Secret names the KafkaConnectClusters (comma-separated, same
+/// namespace) that may send it to their URL. Without it, whoever may create a
+/// KafkaConnectCluster could have any Secret of the namespace sent to a URL of their choice.
+pub const SHARED_WITH: &str = "kafkaconnect.dev/clusters";
+
+/// The Secret's data; with `for_cluster`, only if the Secret names that cluster in
+/// `SHARED_WITH`.
+async fn secret_data(
+    api: &Api<Secret>,
+    name: &str,
+    for_cluster: Option<&str>,
+) -> Result<BTreeMap<String, ByteString>> {
     let secret = api
         .get_opt(name)
         .await?
         .ok_or_else(|| Error::MissingReference(format!("Secret {name} not found")))?;
+    if let Some(cluster) = for_cluster {
+        let shared = secret
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(SHARED_WITH))
+            .is_some_and(|v| v.split(',').any(|c| c.trim() == cluster));
+        if !shared {
+            return Err(Error::SecretNotShared(format!(
+                "Secret {name} does not name KafkaConnectCluster {cluster} in its annotation {SHARED_WITH}, so it is not read: add {SHARED_WITH}: \"{cluster}\" to the Secret (credentials are sent only to clusters their Secret names)"
+            )));
+        }
+    }
     let mut data = secret.data.unwrap_or_default();
     for (k, v) in secret.string_data.unwrap_or_default() {
         data.insert(k, ByteString(v.into_bytes()));

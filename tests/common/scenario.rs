@@ -61,9 +61,11 @@ impl Scenario {
         }
     }
 
-    /// The Secret `connect-basic`: the stack's basic-auth user with `password`.
+    /// The Secret `connect-basic`: the stack's basic-auth user with `password`, shared with
+    /// the KafkaConnectCluster `local` (annotation `kafkaconnect.dev/clusters`).
     pub async fn apply_basic_secret(&self, password: &str) {
-        let basic = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "connect-basic"},
+        let basic = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "connect-basic", "annotations": {"kafkaconnect.dev/clusters": "local"}},
             "stringData": {"username": env("CONNECT_BASIC_USER"), "password": password}});
         self.secrets()
             .patch(
@@ -80,7 +82,8 @@ impl Scenario {
     pub async fn install_tls_material(&self, password: &str) -> Value {
         let pp = Self::apply_params();
         self.apply_basic_secret(password).await;
-        let client = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "connect-client"},
+        let client = json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "connect-client", "annotations": {"kafkaconnect.dev/clusters": "local"}},
             "type": "kubernetes.io/tls", "stringData": {"tls.crt": tls_file("client.crt"), "tls.key": tls_file("client.key")}});
         self.secrets()
             .patch("connect-client", &pp, &Patch::Apply(&client))

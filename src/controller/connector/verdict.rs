@@ -249,7 +249,7 @@ mod tests {
     use super::*;
 
     /// Every reason `verdict` can give: all but the cluster's own (`Available`,
-    /// `ClusterInUse`, `UnmanagedDeleteRefused`) and `Idle`, which only ever stands on
+    /// `ClusterInUse`, `UnmanagedDeleteRefused`, `PlainHttp`) and `Idle`, which only ever stands on
     /// `Reconciling=False` (the fixture test checks each one is covered).
     fn reasons() -> impl Iterator<Item = Reason> {
         Reason::ALL.iter().copied().filter(|r| {
@@ -259,6 +259,7 @@ mod tests {
                     | Reason::Idle
                     | Reason::ClusterInUse
                     | Reason::UnmanagedDeleteRefused
+                    | Reason::PlainHttp
             )
         })
     }

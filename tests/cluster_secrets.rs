@@ -1,0 +1,139 @@
+//! What a KafkaConnectCluster may do with Secrets and answers: a Secret is sent to a URL only
+//! when it names the cluster (annotation `kafkaconnect.dev/clusters`), credentials over
+//! http:// raise a Warning condition, and an oversized answer is refused, not read whole.
+//! The "Connect" here is a small in-test HTTP server that records what it was sent.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Scenario, eventually};
+use kco::api::KafkaConnectCluster;
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A server that records each request's head and answers every request with `answer`.
+async fn recording_server(answer: Vec<u8>) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let answer = Arc::new(answer);
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let (log, answer) = (log.clone(), answer.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let n = sock.read(&mut buf).await.unwrap_or(0);
+                log.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).to_string());
+                let _ = sock.write_all(&answer).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    (port, seen)
+}
+
+fn ready_reason(c: &KafkaConnectCluster, type_: &str) -> Option<(String, String, String)> {
+    let cond = c
+        .status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)?;
+    Some((
+        cond.status.clone(),
+        cond.reason.clone(),
+        cond.message.clone(),
+    ))
+}
+
+#[tokio::test]
+async fn a_secret_goes_only_to_a_cluster_it_names() {
+    let answer =
+        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    let (port, seen) = recording_server(answer.to_vec()).await;
+    let s = Scenario::without_cluster("e2e-secret-optin", &[]).await;
+    let password = format!("sentinel-{}", common::uuid_suffix());
+    // A Secret that does not name the cluster (created by someone else, for another use).
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "theirs"},
+        "stringData": {"username": "u", "password": password}});
+    let pp = PatchParams::apply("e2e").force();
+    s.secrets()
+        .patch("theirs", &pp, &Patch::Apply(&secret))
+        .await
+        .unwrap();
+    s.apply_cluster(json!({"url": format!("http://127.0.0.1:{port}"),
+        "auth": {"basic": {"secretName": "theirs"}}}))
+        .await;
+    let (_, _, why) = eventually("SecretNotShared", Duration::from_secs(60), || async {
+        let c = s.clusters.get("local").await.ok()?;
+        ready_reason(&c, "Ready").filter(|r| r.1 == "SecretNotShared")
+    })
+    .await;
+    println!("{why}");
+    assert!(why.contains("kafkaconnect.dev/clusters"), "{why}");
+    let c = s.clusters.get("local").await.unwrap();
+    let (status, reason, _) = ready_reason(&c, "CredentialsExposed").expect("a Warning");
+    assert_eq!((status.as_str(), reason.as_str()), ("True", "PlainHttp"));
+    assert!(
+        !seen
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.to_ascii_lowercase().contains("authorization")),
+        "no credentials were sent before the Secret named the cluster"
+    );
+
+    // Its owner shares it with the cluster: now it is used.
+    let shared = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "theirs", "annotations": {"kafkaconnect.dev/clusters": "other, local"}}});
+    s.secrets()
+        .patch("theirs", &pp, &Patch::Apply(&shared))
+        .await
+        .unwrap();
+    eventually(
+        "credentials sent once shared",
+        Duration::from_secs(60),
+        || async {
+            let requests = seen.lock().unwrap().clone();
+            requests
+                .iter()
+                .any(|r| r.to_ascii_lowercase().contains("authorization: basic"))
+                .then_some(())
+        },
+    )
+    .await;
+    let events = s.events().await;
+    assert!(
+        !format!("{events:?}").contains(&password),
+        "the password is in no Event"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_answer_is_refused_not_read_whole() {
+    // 40 MiB announced and sent: past the 32 MiB the operator reads.
+    let size = 40 << 20;
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {size}\r\nconnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    answer.extend(std::iter::repeat_n(b' ', size));
+    let (port, _) = recording_server(answer).await;
+    let s = Scenario::without_cluster("e2e-oversized", &[]).await;
+    s.apply_cluster(json!({"url": format!("http://127.0.0.1:{port}")}))
+        .await;
+    let (_, reason, why) = eventually("the answer refused", Duration::from_secs(60), || async {
+        let c = s.clusters.get("local").await.ok()?;
+        ready_reason(&c, "Ready").filter(|r| r.0 == "False" && r.2.contains("MiB"))
+    })
+    .await;
+    println!("{reason}: {why}");
+    assert_eq!(reason, "UnexpectedResponse");
+    assert!(why.contains("larger than 32 MiB"), "{why}");
+}
