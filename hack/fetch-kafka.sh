@@ -10,10 +10,13 @@ if [[ -f "$out/.complete" && "$(cat "$out/.complete")" == "$(sha256sum <"$REPO_R
   exit 0
 fi
 log "resolving Apache Kafka $KAFKA_VERSION jars from Maven Central (first run: a minute or two)"
-rm -rf "$out/lib"
-mkdir -p "$out/lib"
+# Resolved beside, then swapped in: workers running from the old folder keep their open jars.
+rm -rf "$out/lib.new" "$out/lib.old"
+mkdir -p "$out/lib.new"
 step "mvn dependency:copy-dependencies" mvn -B -q -f "$REPO_ROOT/hack/kafka/pom.xml" \
   -Dkafka.version="$KAFKA_VERSION" \
-  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out/lib"
+  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$out/lib.new"
+[[ -d "$out/lib" ]] && mv "$out/lib" "$out/lib.old"
+mv "$out/lib.new" "$out/lib"
 sha256sum <"$REPO_ROOT/hack/kafka/pom.xml" >"$out/.complete"
 log "Kafka $KAFKA_VERSION: $(ls "$out/lib" | wc -l) jars, $(du -sh "$out/lib" | cut -f1)"

@@ -134,3 +134,48 @@ async fn a_paused_connector_is_created_paused_and_never_runs() {
         .await;
     assert_eq!(condition_reason(&obj, "Ready"), Some("Paused"));
 }
+
+/// A connector may generate no task at all: MirrorMaker 2's source while no topic matches.
+/// RUNNING with zero tasks is Ready, and nothing looks at it again until something changes
+/// (it used to stay `TasksStarting` and be requeued every 3 s).
+#[tokio::test]
+async fn a_running_connector_without_tasks_is_ready_and_left_alone() {
+    let s = Scenario::new("e2e-notasks", &[]).await;
+    let name = s.unique("mirror");
+    let bootstrap = common::env("KAFKA_BOOTSTRAP");
+    s.apply(
+        "mirror",
+        json!({"connectorName": name, "tasksMax": 1,
+            "class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+            "config": {"source.cluster.alias": "src", "target.cluster.alias": "dst",
+                "source.cluster.bootstrap.servers": bootstrap,
+                "target.cluster.bootstrap.servers": bootstrap,
+                "topics": format!("kco-no-such-topic-{name}")}}),
+    )
+    .await;
+    let o = s.wait_ready("mirror").await;
+    assert!(is_ready_in(&o, "RUNNING"));
+    let status = s.connect.status(&name).await.expect("status");
+    assert_eq!(status["tasks"], json!([]), "Connect reports no task");
+    let reconciles = || async {
+        s.operator
+            .metric(
+                "kco_reconciles_total",
+                r#"kind="KafkaConnector",result="ok""#,
+            )
+            .await
+            .unwrap_or_default()
+    };
+    let before = reconciles().await;
+    // A window to count in, not a wait for a condition.
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let after = reconciles().await;
+    println!(
+        "reconciles of an idle zero-task connector in 15 s: {}",
+        after - before
+    );
+    assert!(
+        after - before <= 1.0,
+        "requeued in a loop: {before} -> {after}"
+    );
+}
