@@ -18,10 +18,10 @@ pub mod defaults {
     /// Strimzi's auto-restart base: one minute.
     pub const AUTO_RESTART_BASE: Duration = Duration::from_secs(60);
     pub const TOPICS_REFRESH: Duration = Duration::from_secs(300);
-    pub const CONCURRENCY: u16 = 16;
+    pub const CONCURRENCY: u16 = 32;
     /// At most this many reconciles of one Connect cluster at once: a hanging or failing
     /// cluster cannot take every slot of `CONCURRENCY`.
-    pub const CLUSTER_CONCURRENCY: u16 = 4;
+    pub const CLUSTER_CONCURRENCY: u16 = 8;
     pub const HTTP_ADDR: &str = "0.0.0.0:8080";
     pub const HEALTH_DEADLINE: Duration = Duration::from_secs(180);
     pub const LEASE_NAME: &str = "kafka-connect-operator";

@@ -41,6 +41,24 @@ pub struct ClusterHandle {
     /// The worker ids the last successful poll showed running a connector or task: the
     /// evidence of which Connect group this URL reaches (see `registry::identities`).
     workers: RwLock<BTreeSet<String>>,
+    /// Until when the poller polls fast (see `hot`).
+    hot_until: Mutex<Option<Instant>>,
+    /// Periodic topics refreshes in the current minute: (minute start, count).
+    topics_refreshes: Mutex<(Option<Instant>, u32)>,
+}
+
+/// Periodic `GET .../topics` refreshes per cluster per minute: beyond it a connector waits
+/// for a later turn, so idle REST load does not grow with the number of connectors.
+pub const TOPICS_REFRESH_PER_MINUTE: u32 = 20;
+
+/// How long after a reconcile's write the poller polls fast.
+const HOT_FOR: Duration = Duration::from_secs(30);
+
+/// What the bulk view knows of one connector (see `ClusterHandle::lookup`).
+pub enum Lookup {
+    Listed(ExpandedConnector),
+    Absent,
+    Unknown,
 }
 
 /// What the shared view says about reaching the cluster.
@@ -71,6 +89,8 @@ impl ClusterHandle {
             poller: Mutex::new(None),
             polled: tokio::sync::watch::channel(false).0,
             workers: RwLock::default(),
+            hot_until: Mutex::default(),
+            topics_refreshes: Mutex::default(),
         }
     }
 
@@ -130,6 +150,45 @@ impl ClusterHandle {
         self.view.read().expect("view lock").clone()
     }
 
+    /// What the bulk view knows of one connector: its entry, that Connect did not list it
+    /// (nor has a reconcile written it since), or nothing (no successful poll yet).
+    pub fn lookup(&self, connector: &str) -> Lookup {
+        let v = self.view.read().expect("view lock");
+        match (&v.error, &v.connectors) {
+            (None, Some(map)) => match map.get(connector) {
+                Some(e) => Lookup::Listed(e.clone()),
+                None => Lookup::Absent,
+            },
+            _ => Lookup::Unknown,
+        }
+    }
+
+    /// Takes one of this minute's periodic topics refreshes, if any is left.
+    pub fn topics_refresh_allowed(&self) -> bool {
+        let mut r = self.topics_refreshes.lock().expect("topics lock");
+        let now = Instant::now();
+        if r.0
+            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60))
+        {
+            *r = (Some(now), 0);
+        }
+        if r.1 >= TOPICS_REFRESH_PER_MINUTE {
+            return false;
+        }
+        r.1 += 1;
+        true
+    }
+
+    /// Whether a reconcile wrote to this cluster lately: the poller then polls every second,
+    /// so that what Connect does next (a status appearing, tasks starting) is seen at once
+    /// instead of at the next interval, with one bulk read per cluster, never per connector.
+    pub fn hot(&self) -> bool {
+        self.hot_until
+            .lock()
+            .expect("hot lock")
+            .is_some_and(|t| Instant::now() < t)
+    }
+
     /// The bulk view's entry for one connector, when the last poll succeeded and listed it.
     pub fn entry(&self, connector: &str) -> Option<ExpandedConnector> {
         let v = self.view.read().expect("view lock");
@@ -144,6 +203,7 @@ impl ClusterHandle {
     /// Records what a reconcile just read or wrote, so the next reconcile before the next
     /// poll does not act on stale data. `None` removes the entry (connector deleted).
     pub fn set_entry(&self, connector: &str, entry: Option<ExpandedConnector>) {
+        *self.hot_until.lock().expect("hot lock") = Some(Instant::now() + HOT_FOR);
         let mut v = self.view.write().expect("view lock");
         v.local_writes.insert(connector.to_string(), Instant::now());
         if let Some(map) = v.connectors.as_mut() {

@@ -216,10 +216,17 @@ async fn poll_loop(
             // Counts in the cluster's status (and unmanaged connectors) may have changed.
             reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
         }
+        let wait = match h.hot() {
+            true if failed_in_row == 0 => interval.min(HOT_POLL),
+            _ => poll_wait(interval, failed_in_row),
+        };
         drop((reg, h));
-        tokio::time::sleep(poll_wait(interval, failed_in_row)).await;
+        tokio::time::sleep(wait).await;
     }
 }
+
+/// The poll interval while reconciles are writing to the cluster (`ClusterHandle::hot`).
+const HOT_POLL: Duration = Duration::from_secs(1);
 
 /// The poll interval, doubled at each failed poll in a row up to 30 s (or the interval, if
 /// longer): a cluster that stays down is asked less and less, and seen back within 30 s.

@@ -76,12 +76,16 @@ pub async fn create(
     initial_state: Option<&ConnectState>,
 ) -> Result<Note> {
     let initial = initial_state.map(ConnectState::as_str);
-    match client.create(name, desired, initial).await {
-        Ok(_) | Err(Error::AlreadyExists(_)) => {}
+    let text = match client.create(name, desired, initial).await {
+        Ok(_) => {
+            let how = initial.unwrap_or("RUNNING: this worker takes no initial state");
+            format!("created connector {name} ({how})")
+        }
+        // Created by a retried request of ours, or out of band since the last poll: it is
+        // read back now and its config compared with the spec like any adopted connector.
+        Err(Error::AlreadyExists(_)) => format!("connector {name} already existed: adopted"),
         Err(e) => return Err(e),
-    }
-    let how = initial.unwrap_or("RUNNING: this worker takes no initial state");
-    let text = format!("created connector {name} ({how})");
+    };
     Ok(Note::normal(EventReason::Created, "Create", text))
 }
 

@@ -359,24 +359,20 @@ impl Acting<'_> {
             }),
         });
         self.handle.set_entry(self.name, entry);
-        // Just written: the tasks may not be generated yet. Zero tasks seen again by a later
-        // reconcile that wrote nothing is the connector's own answer (Ready).
-        if live.as_ref().is_some_and(Live::running_without_tasks) {
-            self.in_flight.get_or_insert_with(|| {
-                format!("waiting for connector {} to generate its tasks", self.name)
-            });
-        }
         live
     }
 
-    /// Topics: after a write or a change of the live status, else at most every
-    /// `--topics-refresh`. A failed read keeps the last list.
+    /// Topics: when the live status moved (state, task count), else at most every
+    /// `--topics-refresh`, within the cluster's budget of such refreshes (idle cost flat in
+    /// the number of connectors). Not right after a write: a connector only just created or
+    /// reconfigured has used no new topic yet. A failed read keeps the last list.
     pub async fn topics(&mut self, live: Option<&Live>, prev: &KafkaConnectorStatus) {
         let Some(live) = live else { return };
         let st = live.status.as_ref();
         let moved = st.map(|s| s.connector.state.to_string()) != prev.state
             || st.map_or(0, |s| s.tasks.len()) != prev.tasks.len();
-        if !(self.acted || moved || self.ctx.topics_due(self.obj)) {
+        let due = || self.ctx.topics_due(self.obj) && self.handle.topics_refresh_allowed();
+        if !(moved || due()) {
             return;
         }
         match act::topics(&self.handle.client, self.name).await {

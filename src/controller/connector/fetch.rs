@@ -17,9 +17,9 @@ use super::offsets;
 use super::verdict::Finding;
 use crate::api::connector::{KafkaConnectorStatus, ValidationError, spec_errors};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
-use crate::connect::types::ConnectorOffsets;
+use crate::connect::types::{ConnectorOffsets, ExpandedConnector};
 use crate::connect::{Capabilities, ConnectClient};
-use crate::controller::cluster_handle::{ClusterHandle, Reach};
+use crate::controller::cluster_handle::{ClusterHandle, Lookup, Reach};
 use crate::controller::context::Context;
 use crate::controller::credentials::resolve_settings;
 use crate::controller::events::Note;
@@ -253,15 +253,19 @@ async fn capabilities(handle: &ClusterHandle) -> Result<Capabilities> {
     Ok(c)
 }
 
-/// The connector as Connect shows it: the bulk view when it lists the connector, else
-/// per-connector reads (a connector with no status yet is missing from the bulk map).
+/// The connector as Connect shows it, from the bulk view whenever it knows: an entry (its
+/// status may not exist yet, right after a create), or absent from a successful poll (a
+/// create then answered 409 "already exists" adopts it). Per-connector reads only when the
+/// view cannot say.
 async fn read_live(handle: &ClusterHandle, name: &str) -> Result<Option<Live>> {
-    if let Some(e) = handle.entry(name)
-        && let (Some(info), Some(status)) = (e.info, e.status)
-    {
-        return Ok(Some(Live::from_info(info, Some(status))));
+    match handle.lookup(name) {
+        Lookup::Listed(ExpandedConnector {
+            info: Some(info),
+            status,
+        }) => Ok(Some(Live::from_info(info, status))),
+        Lookup::Absent => Ok(None),
+        Lookup::Listed(_) | Lookup::Unknown => read_connector(&handle.client, name).await,
     }
-    read_connector(&handle.client, name).await
 }
 
 /// `GET /connectors/{name}` and `GET .../status` of one connector: `None` when Connect does

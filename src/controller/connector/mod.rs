@@ -342,9 +342,20 @@ async fn conclude(
         live: end.live,
         finding: end.finding.as_ref(),
         idle: ctx.config.resync,
+        not_ready_for: not_ready_for(end.prev),
     });
     v.message = end.masks.apply(&v.message);
     status::set_conditions(&mut st, &v, obj.metadata.generation);
     write_connector_status(&ctx.client, &ctx.statuses, obj, &st).await?;
     Ok(v.requeue)
+}
+
+/// How long ago the Ready condition we last wrote turned False, if it is False.
+fn not_ready_for(prev: &KafkaConnectorStatus) -> Option<Duration> {
+    let ready = prev.conditions.iter().find(|c| c.type_ == "Ready")?;
+    if ready.status != "False" {
+        return None;
+    }
+    let since = jiff::Timestamp::now().duration_since(ready.last_transition_time.0);
+    Duration::try_from(since).ok()
 }

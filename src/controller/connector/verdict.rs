@@ -91,7 +91,14 @@ pub struct VerdictInput<'a> {
     pub finding: Option<&'a Finding>,
     /// The requeue of a connector with nothing left to do (`--resync`).
     pub idle: Duration,
+    /// How long the connector has not been Ready (from the Ready condition we last wrote).
+    pub not_ready_for: Option<Duration>,
 }
+
+/// RUNNING with no task at all: tasks not generated yet, or a connector that generates none
+/// (MirrorMaker's source while no topic matches). Connect cannot tell them apart; after this
+/// long not Ready it is the connector's own answer, and Ready.
+pub const ZERO_TASKS_SETTLE: Duration = Duration::from_secs(30);
 
 pub fn verdict(input: &VerdictInput<'_>) -> Verdict {
     match input.finding {
@@ -212,7 +219,19 @@ fn from_live(input: &VerdictInput<'_>) -> Verdict {
         let msg = format!("connector is {state}, want {want}");
         return not_ready(Reason::Progressing, msg, false, SOON);
     }
-    if want == ConnectState::Running && !input.live.is_some_and(Live::every_task_running) {
+    let zero_tasks = input.live.is_some_and(Live::running_without_tasks);
+    if want == ConnectState::Running && zero_tasks {
+        let waited = input.not_ready_for.unwrap_or_default();
+        if waited < ZERO_TASKS_SETTLE {
+            let msg = format!(
+                "RUNNING with no task yet; a connector that generates none is Ready after {}s",
+                ZERO_TASKS_SETTLE.as_secs()
+            );
+            // One look at the deadline (the poll wakes it sooner if tasks appear).
+            let requeue = (ZERO_TASKS_SETTLE - waited).max(SOON);
+            return not_ready(Reason::TasksStarting, msg, false, requeue);
+        }
+    } else if want == ConnectState::Running && !input.live.is_some_and(Live::every_task_running) {
         let msg = "waiting for every task to be RUNNING";
         return not_ready(Reason::TasksStarting, msg.into(), false, SOON);
     }
@@ -276,6 +295,8 @@ mod tests {
         live: Option<Live>,
         #[serde(default)]
         finding: Option<Finding>,
+        #[serde(default)]
+        not_ready_for_seconds: Option<u64>,
         expect: Verdict,
     }
 
@@ -291,6 +312,7 @@ mod tests {
                 live: f.live.as_ref(),
                 finding: f.finding.as_ref(),
                 idle: Duration::from_secs(300),
+                not_ready_for: f.not_ready_for_seconds.map(Duration::from_secs),
             });
             assert_eq!(got, f.expect, "{path}: {}", f.description);
             seen.insert(got.reason.as_str());
