@@ -331,7 +331,8 @@ async fn every_rule_of_the_chart_is_needed() {
             "without the rule {rule} the operator never hit a 403 on {resource}:\n{}",
             s.operator_log_tail()
         );
-        let _ = s.connect.delete(&name).await;
+        // Created on the TLS worker (its own Connect group): deleted there, not left behind.
+        let _ = common::Connect::tls().delete(&name).await;
         println!("rule {rule}: needed (403 on {resource} without it)");
     });
     futures::future::join_all(runs).await;

@@ -203,20 +203,28 @@ async fn observe(
     key: &ClusterKey,
     status: &mut KafkaConnectClusterStatus,
 ) -> Result<Option<Refused>> {
-    let info = handle.client.server_info().await?;
-    let plugins = handle.client.plugins().await?;
-    handle.set_capabilities(Capabilities::from_version(&info.version));
-    status.version = Some(info.version);
-    status.commit = info.commit;
-    status.kafka_cluster_id = info.kafka_cluster_id;
-    status.plugins = plugins
-        .into_iter()
-        .map(|p| PluginStatus {
-            class: p.class,
-            type_: p.type_,
-            version: p.version,
-        })
-        .collect();
+    let prev = obj.status.clone().unwrap_or_default();
+    if handle.info_fresh(ctx.config.cluster_refresh) && prev.version.is_some() {
+        // Woken by the poller (counts changed): what the worker says about itself was read
+        // less than --cluster-refresh ago; only the counts below are new.
+        keep_what_we_learnt(status, &prev);
+    } else {
+        let info = handle.client.server_info().await?;
+        let plugins = handle.client.plugins().await?;
+        handle.set_capabilities(Capabilities::from_version(&info.version));
+        handle.mark_info_read();
+        status.version = Some(info.version);
+        status.commit = info.commit;
+        status.kafka_cluster_id = info.kafka_cluster_id;
+        status.plugins = plugins
+            .into_iter()
+            .map(|p| PluginStatus {
+                class: p.class,
+                type_: p.type_,
+                version: p.version,
+            })
+            .collect();
+    }
     status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
     status.connectors = Some(counts(ctx, &handle.view(), key));
     if obj.spec.unmanaged_connectors == UnmanagedPolicy::Delete {

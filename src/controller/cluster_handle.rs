@@ -45,6 +45,8 @@ pub struct ClusterHandle {
     hot_until: Mutex<Option<Instant>>,
     /// Periodic topics refreshes in the current minute: (minute start, count).
     topics_refreshes: Mutex<(Option<Instant>, u32)>,
+    /// When `GET /` and the plugins were last read by the cluster reconcile.
+    info_read: Mutex<Option<Instant>>,
 }
 
 /// Periodic `GET .../topics` refreshes per cluster per minute: beyond it a connector waits
@@ -91,6 +93,7 @@ impl ClusterHandle {
             workers: RwLock::default(),
             hot_until: Mutex::default(),
             topics_refreshes: Mutex::default(),
+            info_read: Mutex::default(),
         }
     }
 
@@ -161,6 +164,18 @@ impl ClusterHandle {
             },
             _ => Lookup::Unknown,
         }
+    }
+
+    /// Whether the worker's own description (`GET /`, plugins) was read within `refresh`
+    /// and the last poll reached Connect.
+    pub fn info_fresh(&self, refresh: Duration) -> bool {
+        let read = self.info_read.lock().expect("info lock");
+        read.is_some_and(|t| t.elapsed() < refresh)
+            && self.view.read().expect("view lock").error.is_none()
+    }
+
+    pub fn mark_info_read(&self) {
+        *self.info_read.lock().expect("info lock") = Some(Instant::now());
     }
 
     /// Takes one of this minute's periodic topics refreshes, if any is left.

@@ -24,6 +24,37 @@ impl Connect {
         }
     }
 
+    /// The stack's TLS worker (its own Connect group): private CA, client certificate and
+    /// basic auth, as the KafkaConnectCluster of `Scenario::install_tls_material` reaches it.
+    pub fn tls() -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let file = |n: &str| super::tls_file(n).into_bytes();
+        let mut identity = file("client.crt");
+        identity.push(b'\n');
+        identity.extend(file("client.key"));
+        let user = format!(
+            "{}:{}",
+            env("CONNECT_BASIC_USER"),
+            env("CONNECT_BASIC_PASSWORD")
+        );
+        let basic = format!(
+            "Basic {}",
+            base64::Engine::encode(&base64::prelude::BASE64_STANDARD, user)
+        );
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("authorization", basic.parse().unwrap());
+        Self {
+            url: env("CONNECT_URL_TLS"),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(100))
+                .add_root_certificate(reqwest::Certificate::from_pem(&file("ca.crt")).unwrap())
+                .identity(reqwest::Identity::from_pem(&identity).unwrap())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+        }
+    }
+
     pub fn worker(n: u8) -> Self {
         Self::new(env(if n == 1 {
             "CONNECT_URL"

@@ -369,8 +369,11 @@ impl Acting<'_> {
     pub async fn topics(&mut self, live: Option<&Live>, prev: &KafkaConnectorStatus) {
         let Some(live) = live else { return };
         let st = live.status.as_ref();
-        let moved = st.map(|s| s.connector.state.to_string()) != prev.state
-            || st.map_or(0, |s| s.tasks.len()) != prev.tasks.len();
+        // Moved to where topics are worth reading: every task running (a connector still
+        // starting has used none yet).
+        let moved = (st.map(|s| s.connector.state.to_string()) != prev.state
+            || st.map_or(0, |s| s.tasks.len()) != prev.tasks.len())
+            && live.every_task_running();
         let due = || self.ctx.topics_due(self.obj) && self.handle.topics_refresh_allowed();
         if !(moved || due()) {
             return;
