@@ -48,6 +48,11 @@ impl Operator {
         }
     }
 
+    /// SIGKILL without waiting (for `Drop`, which cannot await).
+    pub fn start_kill(&mut self) {
+        let _ = self.child.start_kill();
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id().unwrap_or_default()
     }

@@ -256,3 +256,31 @@ impl Scenario {
         self.events().await.into_iter().map(|e| e.0).collect()
     }
 }
+
+/// A test's connectors must not outlive it on the shared workers: a MockSourceConnector's task
+/// polls in a busy loop, so every one left running slows every later test on 2 cores. The
+/// operator goes first (it would re-create what is deleted), then every connector named after
+/// this scenario's namespace is deleted from both worker URLs of the group. Blocking `curl`:
+/// `Drop` cannot await.
+impl Drop for Scenario {
+    fn drop(&mut self) {
+        self.operator.start_kill();
+        std::thread::sleep(Duration::from_millis(200));
+        let url = env("CONNECT_URL");
+        let Ok(out) = std::process::Command::new("curl")
+            .args(["-s", "--max-time", "10", &format!("{url}/connectors")])
+            .output()
+        else {
+            return;
+        };
+        let names: Vec<String> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let prefix = format!("{}-", self.ns);
+        for name in names.iter().filter(|n| n.starts_with(&prefix)) {
+            let path = url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>();
+            let _ = std::process::Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "--max-time", "10", "-X", "DELETE"])
+                .arg(format!("{url}/connectors/{}", path.replace('+', "%20")))
+                .output();
+        }
+    }
+}
