@@ -44,11 +44,12 @@ const CASES: [(&str, &str); 2] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fault_suite_on_the_emulator() {
     let t0 = Instant::now();
-    let mut failed = vec![];
+    let (mut failed, mut ran) = (vec![], 0);
     for (id, fault) in CASES {
         if !case::selected(id) {
             continue;
         }
+        ran += 1;
         println!("=== {id}: {fault}");
         let r = match tokio::spawn(run(id, fault)).await {
             Ok(r) => r,
@@ -64,7 +65,10 @@ async fn fault_suite_on_the_emulator() {
         }
         record::write(&r);
     }
-    record::write_suite(SUITE, t0.elapsed().as_secs_f64());
+    // `KCO_FAULT_CASES=none` runs nothing and only renders the records there are.
+    if ran == CASES.len() {
+        record::write_suite(SUITE, t0.elapsed().as_secs_f64());
+    }
     record::render();
     assert!(failed.is_empty(), "fault cases failed: {failed:#?}");
 }

@@ -62,11 +62,12 @@ const CASES: [(&str, &str); 5] = [
 async fn fault_suite_on_the_real_stack() {
     let t0 = Instant::now();
     let client = common::kube().await;
-    let mut failed = vec![];
+    let (mut failed, mut ran) = (vec![], 0);
     for (id, fault) in CASES {
         if !case::selected(id) {
             continue;
         }
+        ran += 1;
         println!("=== {id}: {fault}");
         let outcome = tokio::spawn(run(id, fault)).await;
         // Whatever happened, the next case (and the next test binary) gets a whole stack.
@@ -85,7 +86,10 @@ async fn fault_suite_on_the_real_stack() {
         }
         record::write(&r);
     }
-    record::write_suite(SUITE, t0.elapsed().as_secs_f64());
+    // `KCO_FAULT_CASES=none` runs nothing and only renders the records there are.
+    if ran == CASES.len() {
+        record::write_suite(SUITE, t0.elapsed().as_secs_f64());
+    }
     record::render();
     assert!(failed.is_empty(), "fault cases failed: {failed:#?}");
 }

@@ -227,6 +227,12 @@ pub fn retries(logs: &[PathBuf]) -> BTreeMap<String, u64> {
                 continue;
             }
             let line = plain(line);
+            // `reason="Rebalancing"` where the operator logs one, else the error's first words.
+            if let Some(reason) = line.split(" reason=\"").nth(1) {
+                let reason = reason.split('"').next().unwrap_or("?").to_string();
+                *out.entry(reason).or_default() += 1;
+                continue;
+            }
             let error = line.split(" error=").nth(1).unwrap_or("?");
             let head: String = error
                 .split([':', '('])

@@ -157,7 +157,12 @@ What is counted:\n\n\
 - **panics**: lines containing `panicked` in the operator logs of the case (every operator\n\
   process of it, `target/test-logs/`).\n\
 - **conditions during the fault**: the KafkaConnectors' `Ready` reasons, sampled every second\n\
-  while the fault lasted, with the most connectors showing each reason in one sample.\n\
+  while the fault lasted, with the most connectors showing each reason in one sample;\n\
+  `(no condition yet)` counts KafkaConnectors without any `Ready` condition (no status written\n\
+  yet). A case passes when a reason naming the fault was seen (`Rebalancing`,\n\
+  `ConnectUnavailable`, `ConnectServerError` for worker faults); for the apiserver and the\n\
+  operator itself, which no condition can report while they are down, the evidence recorded\n\
+  instead is named under \"explained by\".\n\
 - **converged after**: from the fault's end (worker serving again, apiserver serving, the last\n\
   operator started, Connect answering) to every connector converged.\n\n",
     );
@@ -225,8 +230,10 @@ What is counted:\n\n\
         ));
     }
     md.push_str(&format!(
-        "\nIn all {:.1} min on {cores} cores; cargo runs test binaries one after another, so this \
-is added to `make test`'s integration tests as it is.\n",
+        "\nIn all {:.1} min on {cores} cores (a suite's time is written only when it ran all its \
+cases); cargo runs test binaries one after another, so this is added to `make test`'s \
+integration tests as it is. `KCO_FAULT_CASES=none cargo test --test faults_real` renders this \
+file again from `target/reliability/` without running a case.\n",
         total / 60.0
     ));
     std::fs::write(super::common::repo_root().join("docs/RELIABILITY.md"), md).unwrap();
