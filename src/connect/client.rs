@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use reqwest::{Method, header::HeaderValue};
 use url::Url;
 
+use crate::vocabulary::Reason;
+
 use super::retry::RetryPolicy;
 use super::types::*;
 use crate::error::{Error, Result};
@@ -16,6 +18,9 @@ pub struct ConnectClient {
     pub(super) http: reqwest::Client,
     pub(super) auth: Option<HeaderValue>,
     pub(super) retry: RetryPolicy,
+    /// The last momentary fault a request was retried for (when, and its error's reason):
+    /// a retried call that succeeded in the end still says what Connect was going through.
+    pub(super) last_fault: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, Reason)>>>,
 }
 
 impl std::fmt::Debug for ConnectClient {
@@ -49,7 +54,15 @@ impl ConnectClient {
             http,
             auth,
             retry: RetryPolicy::default(),
+            last_fault: Default::default(),
         }
+    }
+
+    /// The reason of the last momentary fault (a rebalance's 409 or 500, an outage) a request
+    /// had to be retried for, if within `within`.
+    pub fn recent_fault(&self, within: std::time::Duration) -> Option<Reason> {
+        let last = *self.last_fault.lock().expect("fault lock");
+        last.filter(|(at, _)| at.elapsed() < within).map(|(_, r)| r)
     }
 
     fn url(&self, segments: &[&str]) -> Url {

@@ -44,6 +44,8 @@ impl ConnectClient {
                         && started.elapsed() < TIMEOUTS.retry_budget =>
                 {
                     retry += 1;
+                    *self.last_fault.lock().expect("fault lock") =
+                        Some((Instant::now(), e.reason()));
                     let delay = self.retry.delay(retry);
                     // The reason only: Connect's message may echo config values.
                     tracing::debug!(%endpoint, reason = e.label(), ?delay, "retrying Connect request");

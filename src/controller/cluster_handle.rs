@@ -56,6 +56,17 @@ pub const TOPICS_REFRESH_PER_MINUTE: u32 = 20;
 /// How long after a reconcile's write the poller polls fast.
 const HOT_FOR: Duration = Duration::from_secs(30);
 
+/// Marks the handle polled when dropped: declared before the view's write guard in
+/// `apply_poll`, it runs after that guard is released (locals drop in reverse order), so the
+/// watch is never touched while the view is locked.
+struct PolledOnDrop<'a>(&'a tokio::sync::watch::Sender<bool>);
+
+impl Drop for PolledOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
+}
+
 /// What the bulk view knows of one connector (see `ClusterHandle::lookup`).
 pub enum Lookup {
     Listed(ExpandedConnector),
@@ -135,8 +146,13 @@ impl ClusterHandle {
     /// hanging cluster would hold every reconcile for its request timeout).
     pub async fn reach(&self, wait: Duration) -> Reach {
         let mut polled = self.polled.subscribe();
-        let answered = tokio::time::timeout(wait, polled.wait_for(|p| *p)).await;
-        if !matches!(answered, Ok(Ok(_))) {
+        // The watch's guard is dropped before the view's lock is taken: `apply_poll` takes
+        // them in the other order (a deadlock of both runtime threads was seen).
+        let answered = matches!(
+            tokio::time::timeout(wait, polled.wait_for(|p| *p)).await,
+            Ok(Ok(_))
+        );
+        if !answered {
             return Reach::Unknown;
         }
         match &self.view.read().expect("view lock").error {
@@ -238,8 +254,8 @@ impl ClusterHandle {
         result: Result<BTreeMap<String, ExpandedConnector>>,
         sent: Instant,
     ) -> (BTreeSet<String>, bool) {
+        let _answered = PolledOnDrop(&self.polled);
         let mut v = self.view.write().expect("view lock");
-        self.polled.send_replace(true);
         match result {
             Ok(mut new) => {
                 let flipped = v.error.take().is_some() || v.connectors.is_none();

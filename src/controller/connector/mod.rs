@@ -39,6 +39,7 @@ use crate::error::{Error, Result};
 use crate::mask::{Masks, mask};
 use crate::telemetry::health::connector_key;
 use crate::telemetry::metrics;
+use crate::vocabulary::Reason;
 
 const KIND: &str = "KafkaConnector";
 
@@ -141,12 +142,18 @@ pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, ctx: Arc<Context>) ->
     } else {
         Duration::from_secs(30)
     };
-    // Doubled at each failure in a row (5 s, 10 s, 20 s ... at most 5 minutes): a fault that
-    // lasts costs Connect less and less; the poller wakes the connector when it changes.
+    // Doubled at each failure in a row: a fault that lasts costs less and less. A momentary
+    // fault (Connect or the apiserver unavailable) is looked at again within 30 s, so that
+    // recovery is quick; a refusal at most every 5 minutes.
     let failures = ctx.failures(&obj);
+    let cap = if err.is_transient() || matches!(err, Error::Kube(_)) {
+        Duration::from_secs(30)
+    } else {
+        Duration::from_secs(300)
+    };
     let backoff = base
         .saturating_mul(1 << failures.saturating_sub(1).min(6))
-        .min(Duration::from_secs(300));
+        .min(cap);
     Action::requeue(backoff + jitter)
 }
 
@@ -255,7 +262,8 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     let live = run.read_back(live).await;
     run.topics(live.as_ref(), &prev).await;
     let finding = run.finding(&plan.auto_restart);
-    let end = Ending::new(&prev, live.as_ref(), &masks, finding);
+    let mut end = Ending::new(&prev, live.as_ref(), &masks, finding);
+    end.fault = handle.client.recent_fault(RECENT_FAULT);
     let requeue = conclude(obj, ctx, run.status, end).await?;
     Ok(Action::requeue(sooner(requeue, &plan, ctx)))
 }
@@ -299,11 +307,16 @@ fn carried_over(
 }
 
 /// How a reconcile ends: what it saw and what it found.
+/// How long a retried momentary fault of Connect still explains a connector not Ready yet.
+const RECENT_FAULT: Duration = Duration::from_secs(30);
+
 struct Ending<'a> {
     prev: &'a KafkaConnectorStatus,
     live: Option<&'a Live>,
     masks: &'a Masks,
     finding: Option<Finding>,
+    /// A momentary fault the cluster's requests were retried for lately (a rebalance).
+    fault: Option<Reason>,
 }
 
 impl<'a> Ending<'a> {
@@ -318,6 +331,7 @@ impl<'a> Ending<'a> {
             live,
             masks,
             finding,
+            fault: None,
         }
     }
 }
@@ -345,6 +359,21 @@ async fn conclude(
         not_ready_for: not_ready_for(end.prev),
     });
     v.message = end.masks.apply(&v.message);
+    if let Some(fault) = end.fault
+        && !v.ready
+        && matches!(
+            v.reason,
+            Reason::Starting | Reason::TasksStarting | Reason::Progressing
+        )
+    {
+        // Not there yet, and Connect had a momentary fault: say which (the retries that
+        // hid it succeeded, so nothing else would).
+        v.message = format!(
+            "Connect answered {fault} lately (requests retried); {}",
+            v.message
+        );
+        v.reason = fault;
+    }
     status::set_conditions(&mut st, &v, obj.metadata.generation);
     write_connector_status(&ctx.client, &ctx.statuses, obj, &st).await?;
     Ok(v.requeue)
