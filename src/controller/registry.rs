@@ -216,12 +216,22 @@ async fn poll_loop(
             // Counts in the cluster's status (and unmanaged connectors) may have changed.
             reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
         }
-        let wait = match h.hot() {
-            true if failed_in_row == 0 => interval.min(HOT_POLL),
-            _ => poll_wait(interval, failed_in_row),
-        };
+        let wait = poll_wait(interval, failed_in_row);
         drop((reg, h));
-        tokio::time::sleep(wait).await;
+        // Sleep in steps of HOT_POLL: a reconcile that writes during a long wait makes the
+        // handle hot, and the next poll then follows within a second, not at the interval.
+        let next = Instant::now() + wait;
+        loop {
+            let now = Instant::now();
+            if now >= next {
+                break;
+            }
+            tokio::time::sleep((next - now).min(HOT_POLL)).await;
+            let hot = handle.upgrade().is_some_and(|h| h.hot());
+            if hot && failed_in_row == 0 && sent.elapsed() >= HOT_POLL {
+                break;
+            }
+        }
     }
 }
 

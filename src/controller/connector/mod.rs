@@ -379,10 +379,13 @@ async fn conclude(
     Ok(v.requeue)
 }
 
-/// How long ago the Ready condition we last wrote turned False, if it is False.
+/// How long the connector has not been Ready: since the Ready condition we last wrote turned
+/// False; zero without one; `None` while it is True.
 fn not_ready_for(prev: &KafkaConnectorStatus) -> Option<Duration> {
-    let ready = prev.conditions.iter().find(|c| c.type_ == "Ready")?;
-    if ready.status != "False" {
+    let Some(ready) = prev.conditions.iter().find(|c| c.type_ == "Ready") else {
+        return Some(Duration::ZERO);
+    };
+    if ready.status == "True" {
         return None;
     }
     let since = jiff::Timestamp::now().duration_since(ready.last_transition_time.0);

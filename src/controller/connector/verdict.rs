@@ -91,7 +91,8 @@ pub struct VerdictInput<'a> {
     pub finding: Option<&'a Finding>,
     /// The requeue of a connector with nothing left to do (`--resync`).
     pub idle: Duration,
-    /// How long the connector has not been Ready (from the Ready condition we last wrote).
+    /// How long the connector has not been Ready (from the Ready condition we last wrote);
+    /// `None` while it is Ready.
     pub not_ready_for: Option<Duration>,
 }
 
@@ -221,7 +222,8 @@ fn from_live(input: &VerdictInput<'_>) -> Verdict {
     }
     let zero_tasks = input.live.is_some_and(Live::running_without_tasks);
     if want == ConnectState::Running && zero_tasks {
-        let waited = input.not_ready_for.unwrap_or_default();
+        // Ready already: zero tasks then is what the connector settled on, not a flap.
+        let waited = input.not_ready_for.unwrap_or(ZERO_TASKS_SETTLE);
         if waited < ZERO_TASKS_SETTLE {
             let msg = format!(
                 "RUNNING with no task yet; a connector that generates none is Ready after {}s",
