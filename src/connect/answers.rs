@@ -51,6 +51,10 @@ fn is_momentary_500(message: &str) -> bool {
         "rebalance",
         "Cannot complete request",
         "no known leader",
+        // A worker forwarding to the leader failed (the leader left or restarts); whatever
+        // the forwarded answer said, e.g. "Unrecognized field" while parsing it, is not about
+        // what we sent.
+        "trying to forward REST request",
     ]
     .iter()
     .any(|m| message.contains(m))
@@ -122,6 +126,14 @@ mod tests {
                 "Failed to find any class that implements Connector and which name matches x"
             ),
             Error::Rejected(_)
+        ));
+        // Seen while the group's leader restarted (the fault suite): momentary, not a refusal.
+        assert!(matches!(
+            err(
+                500,
+                "IO Error trying to forward REST request: Unrecognized field \"url\" (class org.apache.kafka.connect.runtime.rest.entities.ErrorMessage), not marked as ignorable"
+            ),
+            Error::Rebalancing(_)
         ));
         // Connect's own 500: it took the request and failed; a proxy's 500 proves nothing.
         assert!(matches!(err(500, "boom"), Error::ServerError(_)));
