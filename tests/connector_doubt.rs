@@ -192,3 +192,38 @@ async fn a_restart_owed_after_a_config_fix_survives_a_failed_call_and_an_operato
     println!("restart requests: {calls} (reset while owed, then the one served)");
     assert!(calls >= 2, "the reset call(s), then the served one");
 }
+
+/// A secret echoed in Connect's error while a request is retried reaches no log line, Event
+/// or status: the retry log carries the reason only, the final error is masked.
+#[tokio::test]
+async fn a_secret_echoed_while_retrying_is_never_written() {
+    let (s, emu) = on_emulator("e2e-doubt-retrylog").await;
+    let sentinel = format!("sentinel-{}", common::uuid_suffix());
+    // Connect refusing the create momentarily (409), its message echoing the config.
+    let message = format!("Cannot complete request momentarily: database.password={sentinel}");
+    emu.set_faults(
+        json!([{"kind": "error", "endpoint": "create", "status": 409,
+        "message": message}]),
+    )
+    .await;
+    let name = s.unique("echo");
+    let mut spec = on_emu(&name);
+    spec["config"]["database.password"] = json!(sentinel);
+    s.apply("echo", spec).await;
+    s.wait("echo", "the failure reported", |o| {
+        common::condition_reason(o, "Ready") == Some("Rebalancing")
+    })
+    .await;
+    assert!(
+        requests(&emu, "create").await >= 2,
+        "the create was retried"
+    );
+    let status = serde_json::to_string(&s.connectors.get("echo").await.unwrap().status).unwrap();
+    let everything = format!("{status}{:?}{}", s.events().await, s.operator.logs());
+    assert!(
+        !everything.contains(&sentinel),
+        "the secret was written somewhere"
+    );
+    emu.set_faults(json!([])).await;
+    s.wait_ready("echo").await;
+}

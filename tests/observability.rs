@@ -128,11 +128,13 @@ async fn the_connectors_gauge_of_a_deleted_cluster_goes_away() {
         has_series().await.then_some(())
     })
     .await;
+    // As a prune does: the cluster and its KafkaConnector (the cluster object waits for it).
     s.clusters
         .delete("local", &Default::default())
         .await
         .unwrap();
-    common::eventually("no gauge series", Duration::from_secs(20), || async {
+    s.delete_and_wait("g").await;
+    common::eventually("no gauge series", Duration::from_secs(60), || async {
         (!has_series().await).then_some(())
     })
     .await;
