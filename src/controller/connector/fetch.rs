@@ -168,13 +168,6 @@ async fn look(
         }
         Err(e) => return Err(e),
     };
-    if let Some(owner) = ctx.with_caches(|c| c.conflicting_owner(obj, &handle.url)) {
-        return Ok(Seen::Blocked(Blocked::by(Finding::Conflict {
-            connector: name.to_string(),
-            url: handle.url.clone(),
-            owner,
-        })));
-    }
     match handle.reach(FIRST_POLL_WAIT).await {
         Reach::Up => {}
         Reach::Unknown => return Ok(Seen::NotPolledYet),
@@ -200,6 +193,16 @@ async fn look(
                 ..Blocked::by(Finding::ClusterDown { reason, message })
             }));
         }
+    }
+    // Only now: which other URLs reach the same Connect group is learnt from the polls'
+    // worker ids, so before this cluster's first poll a claim made through another URL of
+    // the group would go unseen (and the connector would be taken over with a PUT).
+    if let Some(owner) = ctx.with_caches(|c| c.conflicting_owner(obj, &handle.url)) {
+        return Ok(Seen::Blocked(Blocked::by(Finding::Conflict {
+            connector: name.to_string(),
+            url: handle.url.clone(),
+            owner,
+        })));
     }
     let read = async {
         let capabilities = capabilities(&handle).await?;
