@@ -354,10 +354,16 @@ impl KafkaConnector {
 
     /// The connector's name in Connect.
     pub fn connector_name(&self) -> String {
+        self.connector_name_ref().to_string()
+    }
+
+    /// `connector_name` without a copy: scans over every cached KafkaConnector (claims,
+    /// wake-ups) compare names with it, and allocating there made them O(N) allocations each.
+    pub fn connector_name_ref(&self) -> &str {
         self.spec
             .connector_name
-            .clone()
-            .or_else(|| self.metadata.name.clone())
+            .as_deref()
+            .or(self.metadata.name.as_deref())
             .unwrap_or_default()
     }
 }

@@ -7,8 +7,9 @@
 //! - `credentials.rs`: Secrets and ConfigMaps a cluster names, read into client settings.
 //! - `ownership.rs`: which KafkaConnector owns a connector name on a Connect cluster.
 //! - `status_writer.rs`: the one way status is written. `events.rs`: Kubernetes Events.
-//! - `context.rs`: what every reconcile shares.
+//! - `context.rs`: what every reconcile shares. `caches.rs`: the watches behind the caches.
 
+pub mod caches;
 pub mod cluster;
 pub mod cluster_handle;
 pub mod connector;
@@ -28,7 +29,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::core::PartialObjectMeta;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
 
 use crate::api::{KafkaConnectCluster, KafkaConnector};
@@ -62,11 +63,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
-    let cluster_ctrl = Controller::new(
+    let cluster_ctrl = caches::trimmed_controller(
         api::<KafkaConnectCluster>(&client, &config.namespace),
         watcher::Config::default().any_semantic(),
     );
-    let connector_ctrl = Controller::new(
+    let connector_ctrl = caches::trimmed_controller(
         api::<KafkaConnector>(&client, &config.namespace),
         watcher::Config::default().any_semantic(),
     );

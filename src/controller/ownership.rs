@@ -85,12 +85,14 @@ impl Caches<'_> {
             cluster_url,
             connector: c.connector_name(),
         };
+        // The name first: it is a cheap comparison, and only a few CRs share a name, so the
+        // cluster is resolved (and a claim built) for those alone, not for every cached CR.
         let mut out: Vec<Claim> = self
             .connectors
             .iter()
-            .filter(|c| c.meta().deletion_timestamp.is_none())
+            .filter(|c| c.connector_name_ref() == name && c.meta().deletion_timestamp.is_none())
             .filter_map(|c| Some(claim(c, self.url_of(c)?)))
-            .filter(|c| c.cluster_url == url && c.connector == name)
+            .filter(|c| c.cluster_url == url)
             .collect();
         if !out.iter().any(|c| is(c, obj)) {
             out.push(claim(obj, url.to_string()));

@@ -152,7 +152,7 @@ impl ClusterRegistry {
             let ns = c.metadata.namespace.clone().unwrap_or_default();
             if ns == key.0
                 && c.spec.cluster_ref.name == key.1
-                && names.is_none_or(|n| n.contains(&c.connector_name()))
+                && names.is_none_or(|n| n.contains(c.connector_name_ref()))
             {
                 let name = c.metadata.name.clone().unwrap_or_default();
                 self.health.wanted(&connector_key(&ns, &name));

@@ -84,7 +84,7 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
 /// Claims are shared across namespaces (by URL): wake every other claimant of the name.
 fn wake_other_claimants(obj: &KafkaConnector, ctx: &Context, name: &str) {
     for other in ctx.connectors.state() {
-        if other.meta().uid != obj.meta().uid && other.connector_name() == name {
+        if other.meta().uid != obj.meta().uid && other.connector_name_ref() == name {
             ctx.clusters
                 .wake_connector(ObjectRef::from_obj(other.as_ref()));
         }

@@ -1,0 +1,108 @@
+//! The watches behind the two reflector caches, keeping of each object only what the
+//! reconcilers read.
+
+use futures::Stream;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::{Api, Resource};
+
+/// kubectl's copy of the last applied manifest: a second copy of the object.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// A controller whose cache holds trimmed objects (see `trim`).
+pub fn trimmed_controller<K>(api: Api<K>, config: watcher::Config) -> Controller<K>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, stream) = trimmed_watch(api, config);
+    Controller::for_stream(stream, store)
+}
+
+fn trimmed_watch<K>(
+    api: Api<K>,
+    config: watcher::Config,
+) -> (
+    Store<K>,
+    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+)
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, writer) = reflector::store();
+    let stream = watcher(api, config)
+        .default_backoff()
+        .modify(trim::<K>)
+        .reflect(writer)
+        .applied_objects();
+    (store, stream)
+}
+
+/// Drops what no reconcile reads but every cached object carries: the managedFields (each
+/// field manager's field set, about as large as the spec again, for the apply tool, the
+/// status writer and the finalizer patch) and kubectl's last-applied annotation. Measured
+/// on the bench at 1,000 KafkaConnectors (README, Performance). The status writer's upgrade
+/// check reads the status subresource's `Update` entries, so those are kept.
+pub fn trim<K: Resource>(obj: &mut K) {
+    let meta = obj.meta_mut();
+    if let Some(fields) = meta.managed_fields.as_mut() {
+        fields.retain(|m| {
+            m.operation.as_deref() == Some("Update") && m.subresource.as_deref() == Some("status")
+        });
+        if fields.is_empty() {
+            meta.managed_fields = None;
+        }
+    }
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::KafkaConnector;
+
+    #[test]
+    fn trimming_keeps_what_reconciles_read() {
+        let mut obj: KafkaConnector = serde_json::from_value(serde_json::json!({
+            "apiVersion": "kafkaconnect.dev/v1alpha1",
+            "kind": "KafkaConnector",
+            "metadata": {
+                "name": "c",
+                "annotations": {
+                    LAST_APPLIED: "{\"a\": 1}",
+                    "kafkaconnect.dev/pause-reconciliation": "true"
+                },
+                "managedFields": [
+                    {"manager": "kubectl", "operation": "Apply", "fieldsType": "FieldsV1",
+                     "fieldsV1": {"f:spec": {}}},
+                    {"manager": "old", "operation": "Update", "subresource": "status",
+                     "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:autoRestart": {}}}}
+                ]
+            },
+            "spec": {"clusterRef": {"name": "k"}, "class": "X", "config": {"topic": "t"}}
+        }))
+        .unwrap();
+        let spec = serde_json::to_value(&obj.spec).unwrap();
+        trim(&mut obj);
+        let fields = obj.metadata.managed_fields.as_ref().unwrap();
+        assert_eq!(fields.len(), 1);
+        assert_eq!(fields[0].manager.as_deref(), Some("old"));
+        let annotations = obj.metadata.annotations.as_ref().unwrap();
+        assert!(!annotations.contains_key(LAST_APPLIED));
+        assert!(annotations.contains_key("kafkaconnect.dev/pause-reconciliation"));
+        assert_eq!(serde_json::to_value(&obj.spec).unwrap(), spec);
+    }
+}
