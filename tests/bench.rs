@@ -8,6 +8,8 @@
 //! `KCO_BENCH_TIMEOUT_SECONDS` (600). It writes the markdown table and the last line
 //! `BENCH {json}` to `target/bench/report.md` (and stdout).
 mod common;
+#[path = "bench_parts/floor.rs"]
+mod floor;
 #[path = "bench_parts/measure.rs"]
 mod measure;
 #[path = "bench_parts/report.rs"]
@@ -29,6 +31,7 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
+use floor::*;
 use measure::*;
 use report::*;
 use scenarios::*;

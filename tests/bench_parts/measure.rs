@@ -23,6 +23,12 @@ impl OperatorProc {
             .args(["run", "--namespace", ns, "--poll-interval", poll])
             .args(["--http-addr", &format!("127.0.0.1:{port}")])
             .args(["--log-level", "info"])
+            // KCO_BENCH_OPERATOR_ARGS: more flags, to compare settings (e.g. --cluster-concurrency 16).
+            .args(
+                std::env::var("KCO_BENCH_OPERATOR_ARGS")
+                    .unwrap_or_default()
+                    .split_whitespace(),
+            )
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -39,14 +45,36 @@ impl OperatorProc {
 
     /// REST requests by endpoint (all codes) from `kco_connect_requests_total`.
     pub(crate) async fn rest(&self) -> BTreeMap<String, f64> {
+        self.counter("kco_connect_requests_total", "endpoint", None)
+            .await
+    }
+
+    /// KafkaConnector reconciles by result from `kco_reconciles_total`.
+    pub(crate) async fn reconciles(&self) -> BTreeMap<String, f64> {
+        self.counter(
+            "kco_reconciles_total",
+            "result",
+            Some(("kind", "KafkaConnector")),
+        )
+        .await
+    }
+
+    /// The samples of counter `metric` (those with label `only`), summed by label `by`.
+    async fn counter(
+        &self,
+        metric: &str,
+        by: &str,
+        only: Option<(&str, &str)>,
+    ) -> BTreeMap<String, f64> {
         let mut out = BTreeMap::new();
         let Ok(resp) = reqwest::get(format!("{}/metrics", self.http)).await else {
             return out;
         };
         let text = resp.text().await.unwrap_or_default();
         for (name, labels, value) in text.lines().filter_map(sample) {
-            if name == "kco_connect_requests_total" {
-                *out.entry(labels.get("endpoint").cloned().unwrap_or_default())
+            let wanted = only.is_none_or(|(k, v)| labels.get(k).map(String::as_str) == Some(v));
+            if name == metric && wanted {
+                *out.entry(labels.get(by).cloned().unwrap_or_default())
                     .or_default() += value;
             }
         }

@@ -34,12 +34,12 @@ pub(crate) fn table(scenarios: &[Value], real: &Value, machine: &Value) -> Strin
         machine["poll_interval"].as_str().unwrap_or(""),
         machine["concurrency"]
     );
-    s += "| N | clusters | all Ready (s) | bare client (s) | operator / bare | REST calls (per connector) | REST by endpoint | status writes | finalizer / other patches | Events | freshness (s) | peak RSS (MiB) | CPU (s) |\n";
-    s += "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    s += "| N | clusters | all Ready (s) | bare client (s) | operator / bare | Kubernetes floor (s) | operator / floor | reconciles (per connector) | REST calls (per connector) | REST by endpoint | status writes | finalizer / other patches | Events | freshness (s) | peak RSS (MiB) | CPU (s) |\n";
+    s += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for r in scenarios {
         let n = r["n"].as_f64().unwrap_or(1.0);
         s += &format!(
-            "| {} | {} | {}{} | {} | {} | {} ({:.1}) | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {}{} | {} | {} | {} | {} | {} ({:.1}) | {} ({:.1}) | {} | {} | {} | {} | {} | {} | {} |\n",
             r["n"],
             r["clusters"],
             f(&r["ready_seconds"]),
@@ -50,6 +50,10 @@ pub(crate) fn table(scenarios: &[Value], real: &Value, machine: &Value) -> Strin
             },
             f(&r["bare_seconds"]),
             f(&r["ratio"]),
+            f(&r["k8s_floor_seconds"]),
+            f(&r["floor_ratio"]),
+            f(&r["reconciles"]),
+            r["reconciles"].as_f64().unwrap_or(0.0) / n,
             f(&r["rest_calls"]),
             r["rest_calls"].as_f64().unwrap_or(0.0) / n,
             top_endpoints(&r["rest_by_endpoint"]),

@@ -37,15 +37,16 @@ pub(crate) async fn scenario(
     let names: Vec<String> = (0..n).map(|i| format!("c-{i:05}")).collect();
     let connect_names: Vec<String> = names.iter().map(|x| format!("{ns}-{x}")).collect();
     let rest0 = op.rest().await;
+    let reconciles0 = op.reconciles().await;
     let w0 = api_writes();
     let (_, cpu0) = op.footprint();
     let t0 = Instant::now();
     apply_all(&api, &names, &connect_names, &cluster_names, concurrency).await;
     let applied_s = t0.elapsed().as_secs_f64();
-    let every = Duration::from_millis(if n >= 2000 { 1000 } else { 500 });
-    let (_, all_ready) = wait_all_ready(&api, n, timeout, every).await;
+    let (_, all_ready) = wait_all_ready(&api, n, timeout).await;
     let ready_s = t0.elapsed().as_secs_f64();
     let rest = minus(&op.rest().await, &rest0);
+    let reconciles = minus(&op.reconciles().await, &reconciles0);
     let w1 = api_writes();
     let (rss, cpu1) = op.footprint();
     let writes = json!({
@@ -63,11 +64,15 @@ pub(crate) async fn scenario(
     let urls: Vec<String> = bare_emus.iter().map(|e| e.url.clone()).collect();
     let (bare_s, _) = bare_client(&urls, &connect_names, concurrency).await;
     drop(bare_emus);
+    // The operator's reconciles in flight: `--concurrency` 32, at most 8 per Connect cluster.
+    let floor_s = kubernetes_floor(client, n, (8 * clusters).min(32)).await;
 
     let mut result = json!({
         "n": n, "clusters": clusters, "all_ready": all_ready, "applied_seconds": applied_s,
         "ready_seconds": ready_s, "bare_seconds": bare_s, "ratio": ready_s / bare_s,
+        "k8s_floor_seconds": floor_s, "floor_ratio": ready_s / floor_s,
         "rest_calls": total(&rest), "rest_by_endpoint": rest, "k8s_writes": writes,
+        "reconciles": total(&reconciles), "reconciles_by_result": reconciles,
         "peak_rss_mib": rss, "cpu_seconds": cpu1 - cpu0,
     });
 
@@ -175,7 +180,6 @@ pub(crate) async fn real_workers(client: &Client, n: usize) -> Value {
         &api,
         n,
         Duration::from_secs(var("KCO_BENCH_TIMEOUT_SECONDS", 600)),
-        Duration::from_millis(250),
     )
     .await;
     let ready_s = t0.elapsed().as_secs_f64();
