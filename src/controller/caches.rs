@@ -24,6 +24,45 @@ where
     Controller::for_stream(stream, store)
 }
 
+/// As `trimmed_controller`, but a change of status alone starts no reconcile: the operator is
+/// the only writer of status, and each of its status writes used to come back as a watch
+/// event and cost a reconcile (and, while a cluster's slots are taken, a deferral). The
+/// bench counted 4.8 reconciles per connector to Ready at 1,000 before. A reconcile that
+/// needs to run again asks for it with its requeue; the resync catches the rest.
+pub fn spec_controller<K>(api: Api<K>, config: watcher::Config) -> Controller<K>
+where
+    K: Resource<DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let (store, stream) = trimmed_watch(api, config);
+    let stream = stream.predicate_filter(all_but_status::<K>, Default::default());
+    Controller::for_stream(stream, store)
+}
+
+/// What a reconcile acts on: the spec (through the generation) and the metadata a user or
+/// the apiserver changes (labels, annotations such as pause or restart requests, finalizers,
+/// the deletion timestamp), for this incarnation of the object (uid).
+pub fn all_but_status<K: Resource>(obj: &K) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let meta = obj.meta();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    meta.uid.hash(&mut h);
+    meta.generation.hash(&mut h);
+    meta.labels.hash(&mut h);
+    meta.annotations.hash(&mut h);
+    meta.finalizers.hash(&mut h);
+    meta.deletion_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second())
+        .hash(&mut h);
+    Some(h.finish())
+}
+
 fn trimmed_watch<K>(
     api: Api<K>,
     config: watcher::Config,
@@ -104,5 +143,44 @@ mod tests {
         assert!(!annotations.contains_key(LAST_APPLIED));
         assert!(annotations.contains_key("kafkaconnect.dev/pause-reconciliation"));
         assert_eq!(serde_json::to_value(&obj.spec).unwrap(), spec);
+    }
+
+    #[test]
+    fn a_status_write_alone_starts_no_reconcile() {
+        let mut obj: KafkaConnector = serde_json::from_value(serde_json::json!({
+            "apiVersion": "kafkaconnect.dev/v1alpha1",
+            "kind": "KafkaConnector",
+            "metadata": {"name": "c", "uid": "u1", "generation": 1, "resourceVersion": "1"},
+            "spec": {"clusterRef": {"name": "k"}, "class": "X", "config": {"topic": "t"}}
+        }))
+        .unwrap();
+        let before = all_but_status(&obj);
+        obj.status = Some(Default::default());
+        obj.metadata.resource_version = Some("2".into());
+        assert_eq!(
+            all_but_status(&obj),
+            before,
+            "status and resourceVersion alone"
+        );
+        let changes: [fn(&mut KafkaConnector); 5] = [
+            |o| o.metadata.generation = Some(2),
+            |o| {
+                o.metadata.annotations =
+                    Some([("kafkaconnect.dev/restart".to_string(), "1".to_string())].into())
+            },
+            |o| o.metadata.finalizers = Some(vec!["kafkaconnect.dev/connector".into()]),
+            |o| {
+                o.metadata.deletion_timestamp =
+                    Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+                        jiff::Timestamp::UNIX_EPOCH,
+                    ))
+            },
+            |o| o.metadata.uid = Some("u2".into()),
+        ];
+        for change in changes {
+            let mut changed = obj.clone();
+            change(&mut changed);
+            assert_ne!(all_but_status(&changed), before);
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! - `cluster.rs`: the KafkaConnectCluster reconciler (REST API info, unmanaged connectors).
 //! - `registry.rs` (with the poll loop) and `cluster_handle.rs`: one handle per Connect
 //!   cluster, its client and the bulk-polled live view that wakes only what changed.
+//!   `slots.rs`: each cluster's share of the reconciles.
 //! - `credentials.rs`: Secrets and ConfigMaps a cluster names, read into client settings.
 //! - `ownership.rs`: which KafkaConnector owns a connector name on a Connect cluster.
 //! - `status_writer.rs`: the one way status is written. `events.rs`: Kubernetes Events.
@@ -18,6 +19,7 @@ pub mod credentials;
 pub mod events;
 pub mod ownership;
 pub mod registry;
+pub mod slots;
 pub mod status_writer;
 pub mod unmanaged;
 
@@ -67,7 +69,7 @@ pub async fn run(
         api::<KafkaConnectCluster>(&client, &config.namespace),
         watcher::Config::default().any_semantic(),
     );
-    let connector_ctrl = caches::trimmed_controller(
+    let connector_ctrl = caches::spec_controller(
         api::<KafkaConnector>(&client, &config.namespace),
         watcher::Config::default().any_semantic(),
     );

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use futures::channel::mpsc::UnboundedSender;
 use kube::runtime::reflector::{ObjectRef, Store};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::cluster_handle::{ClusterHandle, ClusterKey};
 use super::ownership::normalise_url;
+use super::slots::{Slot, Slots};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::connect::ClientSettings;
 use crate::error::Result;
@@ -28,8 +28,7 @@ pub struct ClusterRegistry {
     stores: OnceLock<(Store<KafkaConnector>, Store<KafkaConnectCluster>)>,
     health: Arc<Health>,
     /// Per cluster, the slots of its KafkaConnector reconciles (see `slot`).
-    slots: Mutex<HashMap<ClusterKey, Arc<Semaphore>>>,
-    cluster_concurrency: usize,
+    slots: Slots,
     /// URL pairs seen reaching one Connect group (see `identities`).
     aliases: Mutex<BTreeSet<(String, String)>>,
 }
@@ -44,9 +43,8 @@ impl ClusterRegistry {
     ) -> Self {
         Self {
             health,
-            slots: Mutex::default(),
+            slots: Slots::new(cluster_concurrency.into(), wake_connector.clone()),
             aliases: Mutex::default(),
-            cluster_concurrency: cluster_concurrency.max(1).into(),
             handles: Mutex::default(),
             wake_connector,
             wake_cluster,
@@ -59,19 +57,13 @@ impl ClusterRegistry {
         let _ = self.stores.set((connectors, clusters));
     }
 
-    /// One of the reconcile slots of cluster `key`, or `None` when all are taken. Every
-    /// reconcile of a KafkaConnector holds one, so a cluster that hangs or errors takes at
-    /// most `cluster_concurrency` of the controller's slots and of the REST calls in flight
-    /// to it; the others are requeued instead of waiting in a controller slot.
-    pub fn slot(&self, key: &ClusterKey) -> Option<OwnedSemaphorePermit> {
-        let gate = self
-            .slots
-            .lock()
-            .expect("slots lock")
-            .entry(key.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.cluster_concurrency)))
-            .clone();
-        gate.try_acquire_owned().ok()
+    /// One of the reconcile slots of cluster `key` for `who`, or `None` when all are taken
+    /// (see `slots.rs`). Every reconcile of a KafkaConnector holds one, so a cluster that
+    /// hangs or errors takes at most `cluster_concurrency` of the controller's slots and of
+    /// the REST calls in flight to it; the others are requeued instead of waiting in a
+    /// controller slot, and woken when a slot is freed.
+    pub fn slot(&self, key: &ClusterKey, who: &ObjectRef<KafkaConnector>) -> Option<Slot> {
+        self.slots.take(key, who)
     }
 
     /// Which Connect cluster each known URL reaches: URL → the identity it shares with
@@ -134,7 +126,7 @@ impl ClusterRegistry {
     /// The KafkaConnectCluster is gone: its handle, poller and metric series go too.
     pub fn remove(&self, key: &ClusterKey) {
         self.handles.lock().expect("handles lock").remove(key);
-        self.slots.lock().expect("slots lock").remove(key);
+        self.slots.remove(key);
         super::cluster_handle::forget_state_counts(key);
     }
 

@@ -10,6 +10,7 @@ pub mod auto_restart;
 mod cleanup;
 mod config_values;
 pub mod decide;
+mod failures;
 mod fetch;
 pub mod live;
 mod offsets;
@@ -24,19 +25,22 @@ use kube::runtime::finalizer::{Event, finalizer};
 use kube::{Api, ResourceExt};
 
 use acting::Acting;
-use decide::{DecideInput, desired_config};
+use decide::DecideInput;
+use failures::{report_failure, stale_cache};
 use fetch::{Seen, Snapshot};
 use live::Live;
 use verdict::{Finding, VerdictInput, verdict};
 
+pub use failures::error_policy;
+
 use super::FINALIZER;
 use super::context::Context;
-use super::events::{Note, publish};
+use super::events::publish;
 use super::status_writer::write_connector_status;
 use crate::api::KafkaConnector;
 use crate::api::connector::KafkaConnectorStatus;
 use crate::error::{Error, Result};
-use crate::mask::{Masks, mask};
+use crate::mask::Masks;
 use crate::telemetry::health::connector_key;
 use crate::telemetry::metrics;
 use crate::vocabulary::Reason;
@@ -65,7 +69,10 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
         obj.namespace().unwrap_or_default(),
         obj.spec.cluster_ref.name.clone(),
     );
-    let Some(_slot) = ctx.clusters.slot(&cluster) else {
+    let Some(_slot) = ctx.clusters.slot(
+        &cluster,
+        &kube::runtime::reflector::ObjectRef::from_obj(obj.as_ref()),
+    ) else {
         // Its cluster's slots are all taken (a slow or hanging cluster): step aside.
         ctx.health.finished(&key);
         metrics::deferred(KIND);
@@ -100,61 +107,19 @@ async fn run_finalizer(obj: Arc<KafkaConnector>, ctx: &Context) -> Result<Action
         Err(_) => Err(Error::Timeout(budget)),
         Ok(Ok(a)) => Ok(a),
         Ok(Err(F::ApplyFailed(e) | F::CleanupFailed(e))) => Err(e),
+        // The finalizer patch tests the finalizers it read from the cache; a failed test is a
+        // bare 422 (no causes, no policy named): the cache is behind the apiserver (this CR's
+        // own earlier patch, not seen yet). Not a failure to report: the watch event that
+        // catches the cache up starts the next reconcile, and this requeue is the backstop.
+        // A 422 that says why (schema, admission policy) is reported as before.
+        Ok(Err(F::AddFinalizer(kube::Error::Api(s)) | F::RemoveFinalizer(kube::Error::Api(s))))
+            if stale_cache(&s) =>
+        {
+            tracing::debug!(message = %s.message, "finalizer patch on a stale cache; retrying");
+            Ok(Action::requeue(Duration::from_secs(1)))
+        }
         Ok(Err(e)) => Err(Error::Finalizer(e.to_string())),
     }
-}
-
-/// Every failed reconcile ends in a condition a reader of `kubectl get` sees (Ready=False
-/// with the error's stable reason and a masked message) and a Warning Event. Writing the
-/// condition may fail too (the apiserver is what failed): that is only logged.
-async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
-    let masks = Masks::of_config(&desired_config(&obj.spec, &obj.connector_name()));
-    let message = masks.apply(&e.to_string());
-    publish(ctx, obj, Note::failure(e, "Reconcile", message.clone())).await;
-    let prev = ctx.statuses.last(obj);
-    let status = KafkaConnectorStatus {
-        observed_generation: obj.metadata.generation,
-        ..prev.clone()
-    };
-    let finding = Finding::Failed {
-        reason: e.reason(),
-        message,
-        refused: matches!(e, Error::Rejected(_)),
-    };
-    let end = Ending::new(&prev, None, &masks, Some(finding));
-    if let Err(write) = conclude(obj, ctx, status, end).await {
-        let error = masks.apply(&write.to_string());
-        tracing::debug!(%error, "could not write the failure to status");
-    }
-}
-
-pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, ctx: Arc<Context>) -> Action {
-    // Connect's messages may echo config values: mask them like everything we write.
-    let error = mask(
-        &err.to_string(),
-        &desired_config(&obj.spec, &obj.connector_name()),
-    );
-    tracing::warn!(%error, reason = err.label(), "KafkaConnector reconcile failed");
-    // Jitter so that many connectors of one failing cluster do not retry in lockstep.
-    let jitter = Duration::from_millis(rand::random_range(0..2000));
-    let base = if err.is_transient() {
-        Duration::from_secs(5)
-    } else {
-        Duration::from_secs(30)
-    };
-    // Doubled at each failure in a row: a fault that lasts costs less and less. A momentary
-    // fault (Connect or the apiserver unavailable) is looked at again within 30 s, so that
-    // recovery is quick; a refusal at most every 5 minutes.
-    let failures = ctx.failures(&obj);
-    let cap = if err.is_transient() || matches!(err, Error::Kube(_)) {
-        Duration::from_secs(30)
-    } else {
-        Duration::from_secs(300)
-    };
-    let backoff = base
-        .saturating_mul(1 << failures.saturating_sub(1).min(6))
-        .min(cap);
-    Action::requeue(backoff + jitter)
 }
 
 /// fetch → decide → act → one status write.
@@ -261,19 +226,44 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     run.auto_restart(&plan.auto_restart, &prev).await?;
     let live = run.read_back(live).await;
     run.topics(live.as_ref(), &prev).await;
+    // The plan saw Connect before this reconcile acted. A count to reset once the connector
+    // stays healthy (after a config fix, say) is timed from what Connect became: no status
+    // change wakes a reconcile (see `caches::spec_controller`), so the requeue must.
+    let next_auto = live.as_ref().map(|l| {
+        auto_restart::auto_restart_plan(
+            &obj.spec,
+            &run.status,
+            l,
+            jiff::Timestamp::now(),
+            ctx.config.auto_restart_base,
+        )
+    });
     let finding = run.finding(&plan.auto_restart);
     let mut end = Ending::new(&prev, live.as_ref(), &masks, finding);
     end.fault = handle.client.recent_fault(RECENT_FAULT);
     let requeue = conclude(obj, ctx, run.status, end).await?;
-    Ok(Action::requeue(sooner(requeue, &plan, ctx)))
+    Ok(Action::requeue(sooner(requeue, &plan, next_auto, ctx)))
 }
 
-/// The verdict's requeue, or sooner: when an auto-restart is due (or its count resets), and
-/// when topics are due — they appear without any status change (Debezium creates them
-/// lazily), so an idle connector is looked at again then, not only at the resync.
-fn sooner(requeue: Duration, plan: &decide::Plan, ctx: &Context) -> Duration {
+/// The verdict's requeue, or sooner: when an auto-restart is due (or its count resets, as
+/// planned or as planned again after acting: `next`), and when topics are due — they appear
+/// without any status change (Debezium creates them lazily), so an idle connector is looked
+/// at again then, not only at the resync.
+fn sooner(
+    requeue: Duration,
+    plan: &decide::Plan,
+    next: Option<auto_restart::AutoRestartPlan>,
+    ctx: &Context,
+) -> Duration {
+    let next_wait = next.and_then(|n| match n.reset || n.restart_now {
+        true => Some(Duration::from_secs(1)),
+        false => n.wait_seconds.map(Duration::from_secs),
+    });
     let wait = plan.auto_restart.wait_seconds.map(Duration::from_secs);
-    let requeue = wait.map_or(requeue, |w| w.min(requeue));
+    let requeue = [wait, next_wait]
+        .into_iter()
+        .flatten()
+        .fold(requeue, Duration::min);
     match ctx.config.topics_refresh {
         topics if topics.is_zero() => requeue,
         topics => requeue.min(topics),

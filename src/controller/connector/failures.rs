@@ -1,0 +1,102 @@
+//! What a failed reconcile of a KafkaConnector leaves behind: a condition and an Event, a
+//! backoff that grows with the failures in a row, and which failures are not failures.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::runtime::controller::Action;
+
+use super::decide::desired_config;
+use super::verdict::Finding;
+use super::{Ending, conclude};
+use crate::api::KafkaConnector;
+use crate::api::connector::KafkaConnectorStatus;
+use crate::controller::context::Context;
+use crate::controller::events::{Note, publish};
+use crate::error::Error;
+use crate::mask::{Masks, mask};
+
+/// The apiserver's answer to a JSON patch whose `test` failed.
+pub(super) fn stale_cache(s: &kube::core::Status) -> bool {
+    s.code == 422
+        && s.message == "the server rejected our request due to an error in our request"
+        && s.details.as_ref().is_none_or(|d| d.causes.is_empty())
+}
+
+/// Every failed reconcile ends in a condition a reader of `kubectl get` sees (Ready=False
+/// with the error's stable reason and a masked message) and a Warning Event. Writing the
+/// condition may fail too (the apiserver is what failed): that is only logged.
+pub(super) async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
+    let masks = Masks::of_config(&desired_config(&obj.spec, &obj.connector_name()));
+    let message = masks.apply(&e.to_string());
+    publish(ctx, obj, Note::failure(e, "Reconcile", message.clone())).await;
+    let prev = ctx.statuses.last(obj);
+    let status = KafkaConnectorStatus {
+        observed_generation: obj.metadata.generation,
+        ..prev.clone()
+    };
+    let finding = Finding::Failed {
+        reason: e.reason(),
+        message,
+        refused: matches!(e, Error::Rejected(_)),
+    };
+    let end = Ending::new(&prev, None, &masks, Some(finding));
+    if let Err(write) = conclude(obj, ctx, status, end).await {
+        let error = masks.apply(&write.to_string());
+        tracing::debug!(%error, "could not write the failure to status");
+    }
+}
+
+pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, ctx: Arc<Context>) -> Action {
+    // Connect's messages may echo config values: mask them like everything we write.
+    let error = mask(
+        &err.to_string(),
+        &desired_config(&obj.spec, &obj.connector_name()),
+    );
+    tracing::warn!(%error, reason = err.label(), "KafkaConnector reconcile failed");
+    // Jitter so that many connectors of one failing cluster do not retry in lockstep.
+    let jitter = Duration::from_millis(rand::random_range(0..2000));
+    let base = if err.is_transient() {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(30)
+    };
+    // Doubled at each failure in a row: a fault that lasts costs less and less. A momentary
+    // fault (Connect or the apiserver unavailable) is looked at again within 30 s, so that
+    // recovery is quick; a refusal at most every 5 minutes.
+    let failures = ctx.failures(&obj);
+    let cap = if err.is_transient() || matches!(err, Error::Kube(_)) {
+        Duration::from_secs(30)
+    } else {
+        Duration::from_secs(300)
+    };
+    let backoff = base
+        .saturating_mul(1 << failures.saturating_sub(1).min(6))
+        .min(cap);
+    Action::requeue(backoff + jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(value: serde_json::Value) -> kube::core::Status {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn only_a_failed_patch_test_is_a_stale_cache() {
+        let generic = "the server rejected our request due to an error in our request";
+        let stale = status(serde_json::json!({"status": "Failure", "code": 422,
+            "reason": "Invalid", "message": generic, "details": {"causes": []}}));
+        assert!(stale_cache(&stale));
+        let policy = status(serde_json::json!({"status": "Failure", "code": 422,
+            "reason": "Invalid",
+            "message": "ValidatingAdmissionPolicy 'x' with binding 'x' denied request: no"}));
+        assert!(!stale_cache(&policy));
+        let schema = status(serde_json::json!({"status": "Failure", "code": 422,
+            "reason": "Invalid", "message": generic,
+            "details": {"causes": [{"field": "spec.class", "message": "Required value"}]}}));
+        assert!(!stale_cache(&schema));
+    }
+}
