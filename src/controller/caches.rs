@@ -9,16 +9,34 @@ use kube::{Api, Resource};
 /// kubectl's copy of the last applied manifest: a second copy of the object.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// A controller whose cache holds trimmed objects (see `trim`).
-pub fn trimmed_controller<K>(api: Api<K>, config: watcher::Config) -> Controller<K>
-where
+/// What a watched kind needs to be: a Kubernetes object with a static type that the
+/// watcher can deserialize and the controller can move across tasks.
+pub trait Watched:
+    Resource<DynamicType = ()>
+    + Clone
+    + serde::de::DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Watched for K where
     K: Resource<DynamicType = ()>
         + Clone
         + serde::de::DeserializeOwned
         + std::fmt::Debug
         + Send
         + Sync
-        + 'static,
+        + 'static
+{
+}
+
+/// A controller whose cache holds trimmed objects (see `trim`).
+pub fn trimmed_controller<K>(api: Api<K>, config: watcher::Config) -> Controller<K>
+where
+    K: Watched,
 {
     let (store, stream) = trimmed_watch(api, config);
     Controller::for_stream(stream, store)
@@ -31,13 +49,7 @@ where
 /// needs to run again asks for it with its requeue; the resync catches the rest.
 pub fn spec_controller<K>(api: Api<K>, config: watcher::Config) -> Controller<K>
 where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
+    K: Watched,
 {
     let (store, stream) = trimmed_watch(api, config);
     let stream = stream.predicate_filter(all_but_status::<K>, Default::default());
@@ -71,13 +83,7 @@ fn trimmed_watch<K>(
     impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
 )
 where
-    K: Resource<DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
+    K: Watched,
 {
     let (store, writer) = reflector::store();
     let stream = watcher(api, config)

@@ -142,13 +142,7 @@ fn value_sources<K>(
     impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<KafkaConnector>> + Send + Sync + 'static,
 )
 where
-    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
-        + Clone
-        + serde::de::DeserializeOwned
-        + std::fmt::Debug
-        + Send
-        + Sync
-        + 'static,
+    K: caches::Watched + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
 {
     let secret = K::kind(&()) == "Secret";
     let api: Api<PartialObjectMeta<K>> = match namespace {
