@@ -28,7 +28,7 @@ pub struct Context {
     pub health: Arc<Health>,
     pub statuses: StatusMemory,
     /// When each KafkaConnector's topics were last read (by uid).
-    topics_read: Mutex<HashMap<String, Instant>>,
+    topics_next: Mutex<HashMap<String, Instant>>,
     /// Pause, resume or stop requests Connect accepted but no worker has carried out yet
     /// (by uid): what was asked, and when.
     state_requests: Mutex<HashMap<String, (StateAction, Instant)>>,
@@ -40,6 +40,9 @@ pub struct Context {
 /// again. Connect keeps the target state in its config topic: while no worker can act (a
 /// rebalance, a departed worker) re-sending changes nothing.
 pub const STATE_RESEND: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How soon the topics of a connector that has just started, and listed none, are read again.
+pub const TOPICS_SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl Context {
     pub fn new(
@@ -59,30 +62,55 @@ impl Context {
             recorder,
             health,
             statuses: StatusMemory::default(),
-            topics_read: Mutex::default(),
+            topics_next: Mutex::default(),
             state_requests: Mutex::default(),
             failures: Mutex::default(),
         }
     }
 
-    /// Whether the periodic re-read of this connector's topics is due (never when the
-    /// refresh interval is zero).
+    /// Whether the next read of this connector's topics is due (never when the refresh
+    /// interval is zero).
     pub fn topics_due(&self, obj: &KafkaConnector) -> bool {
-        let refresh = self.config.topics_refresh;
-        !refresh.is_zero()
+        !self.config.topics_refresh.is_zero()
             && self
-                .topics_read
+                .topics_next
                 .lock()
                 .expect("topics lock")
                 .get(&uid(obj))
-                .is_none_or(|t| t.elapsed() >= refresh)
+                .is_none_or(|next| Instant::now() >= *next)
     }
 
-    pub fn mark_topics_read(&self, obj: &KafkaConnector) {
-        self.topics_read
+    /// Records a read of `obj`'s topics. `settling`: the connector has just started and
+    /// used no topic yet; topics appear lazily (a source creates them when it first
+    /// produces), so the next read is due after `TOPICS_SETTLE`, not the whole refresh.
+    pub fn mark_topics_read(&self, obj: &KafkaConnector, settling: bool) {
+        let after = match settling {
+            true => TOPICS_SETTLE.min(self.config.topics_refresh),
+            false => self.config.topics_refresh,
+        };
+        self.topics_next
             .lock()
             .expect("topics lock")
-            .insert(uid(obj), Instant::now());
+            .insert(uid(obj), Instant::now() + after);
+    }
+
+    /// When to look at `obj` again for its topics: until the next read is due, or the whole
+    /// refresh when it is due already (the cluster's read budget said no this time).
+    pub fn topics_wait(&self, obj: &KafkaConnector) -> Option<Duration> {
+        let refresh = self.config.topics_refresh;
+        if refresh.is_zero() {
+            return None;
+        }
+        let next = self
+            .topics_next
+            .lock()
+            .expect("topics lock")
+            .get(&uid(obj))
+            .copied();
+        Some(match next {
+            Some(next) if next > Instant::now() => next - Instant::now(),
+            _ => refresh,
+        })
     }
 
     /// How long ago `action` was sent for `obj` and not carried out yet, when that is less
@@ -121,7 +149,7 @@ impl Context {
     /// Drops what this process remembers about an object that is going away.
     pub fn forget(&self, obj: &KafkaConnector) {
         self.statuses.forget(obj);
-        self.topics_read
+        self.topics_next
             .lock()
             .expect("topics lock")
             .remove(&uid(obj));

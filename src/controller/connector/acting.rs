@@ -380,8 +380,8 @@ impl Acting<'_> {
         }
         match act::topics(&self.handle.client, self.name).await {
             Ok(t) => {
+                self.ctx.mark_topics_read(self.obj, moved && t.is_empty());
                 self.status.topics = t;
-                self.ctx.mark_topics_read(self.obj);
             }
             Err(e) => tracing::debug!(error = %e, "reading topics failed; keeping the last list"),
         }

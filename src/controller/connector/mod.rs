@@ -242,7 +242,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     let mut end = Ending::new(&prev, live.as_ref(), &masks, finding);
     end.fault = handle.client.recent_fault(RECENT_FAULT);
     let requeue = conclude(obj, ctx, run.status, end).await?;
-    Ok(Action::requeue(sooner(requeue, &plan, next_auto, ctx)))
+    Ok(Action::requeue(sooner(obj, requeue, &plan, next_auto, ctx)))
 }
 
 /// The verdict's requeue, or sooner: when an auto-restart is due (or its count resets, as
@@ -250,6 +250,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
 /// without any status change (Debezium creates them lazily), so an idle connector is looked
 /// at again then, not only at the resync.
 fn sooner(
+    obj: &KafkaConnector,
     requeue: Duration,
     plan: &decide::Plan,
     next: Option<auto_restart::AutoRestartPlan>,
@@ -264,9 +265,9 @@ fn sooner(
         .into_iter()
         .flatten()
         .fold(requeue, Duration::min);
-    match ctx.config.topics_refresh {
-        topics if topics.is_zero() => requeue,
-        topics => requeue.min(topics),
+    match ctx.topics_wait(obj) {
+        Some(topics) => requeue.min(topics.max(Duration::from_secs(1))),
+        None => requeue,
     }
 }
 
