@@ -107,8 +107,9 @@ impl Context {
             .expect("topics lock")
             .get(&uid(obj))
             .copied();
+        let now = Instant::now();
         Some(match next {
-            Some(next) if next > Instant::now() => next - Instant::now(),
+            Some(next) if next > now => next - now,
             _ => refresh,
         })
     }
