@@ -8,6 +8,11 @@ use std::time::Duration;
 /// Lease holder's writes.
 pub const MANAGER: &str = "kafka-connect-operator";
 
+/// How long a pause, resume or stop Connect accepted is left to a worker before it is sent
+/// again. Connect keeps the target state in its config topic: while no worker can act (a
+/// rebalance, a departed worker) re-sending changes nothing.
+pub const STATE_RESEND: Duration = Duration::from_secs(120);
+
 /// Defaults of `kafka-connect-operator run`, used by the CLI and by `OperatorConfig::default`.
 pub mod defaults {
     use std::time::Duration;

@@ -105,8 +105,9 @@ async fn crds_established(client: &kube::Client) -> anyhow::Result<()> {
                 .and_then(|c| c.status)
                 .and_then(|s| s.conditions)
                 .is_some_and(|c| {
-                    c.iter()
-                        .any(|c| c.type_ == "Established" && c.status == "True")
+                    c.iter().any(|c| {
+                        c.type_ == "Established" && c.status == crate::api::conditions::TRUE
+                    })
                 });
             if established {
                 break;

@@ -48,6 +48,25 @@ macro_rules! words {
 }
 
 words! {
+    /// The `action` of an Event: what the operator did, or tried, to the object's connector.
+    pub enum EventAction {
+        Read,
+        Validate,
+        Create,
+        Update,
+        Pause,
+        Resume,
+        Stop,
+        Restart,
+        RestartTask,
+        AutoRestart,
+        Offsets,
+        Delete,
+        Reconcile,
+    }
+}
+
+words! {
     /// The `reason` of a condition (and of the Warning Event of a failed reconcile).
     pub enum Reason {
         // Ready=True, by desired state.

@@ -9,6 +9,9 @@ use crate::vocabulary::Reason;
 pub const READY: &str = "Ready";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
+/// A condition's `status` words (the API's, not ours).
+pub const TRUE: &str = "True";
+pub const FALSE: &str = "False";
 
 pub fn condition(
     type_: &str,
@@ -19,7 +22,7 @@ pub fn condition(
 ) -> Condition {
     Condition {
         type_: type_.into(),
-        status: if status { "True" } else { "False" }.into(),
+        status: if status { TRUE } else { FALSE }.into(),
         reason: reason.as_str().into(),
         message: message.into(),
         observed_generation: generation,

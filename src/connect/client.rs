@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use reqwest::{Method, header::HeaderValue};
+use reqwest::header::HeaderValue;
+
+use super::endpoint::Endpoint;
 use url::Url;
 
 use crate::vocabulary::Reason;
@@ -79,12 +81,12 @@ impl ConnectClient {
 
     /// `GET /`
     pub async fn server_info(&self) -> Result<ServerInfo> {
-        self.json("root", Method::GET, self.url(&[]), None).await
+        self.json(Endpoint::Root, self.url(&[]), None).await
     }
 
     /// `GET /connectors`
     pub async fn list(&self) -> Result<Vec<String>> {
-        self.json("list", Method::GET, self.url(&["connectors"]), None)
+        self.json(Endpoint::List, self.url(&["connectors"]), None)
             .await
     }
 
@@ -95,7 +97,7 @@ impl ConnectClient {
         url.query_pairs_mut()
             .append_pair("expand", "status")
             .append_pair("expand", "info");
-        self.json("list_expanded", Method::GET, url, None).await
+        self.json(Endpoint::ListExpanded, url, None).await
     }
 
     /// `POST /connectors`
@@ -110,18 +112,13 @@ impl ConnectClient {
             config,
             initial_state,
         })?;
-        self.json(
-            "create",
-            Method::POST,
-            self.url(&["connectors"]),
-            Some(&body),
-        )
-        .await
+        self.json(Endpoint::Create, self.url(&["connectors"]), Some(&body))
+            .await
     }
 
     /// `GET /connectors/{name}`: config and generated tasks.
     pub async fn get(&self, name: &str) -> Result<ConnectorInfo> {
-        self.json("get", Method::GET, self.url(&["connectors", name]), None)
+        self.json(Endpoint::Get, self.url(&["connectors", name]), None)
             .await
     }
 
@@ -133,8 +130,7 @@ impl ConnectClient {
     ) -> Result<ConnectorInfo> {
         let body = serde_json::to_value(config)?;
         self.json(
-            "put_config",
-            Method::PUT,
+            Endpoint::PutConfig,
             self.url(&["connectors", name, "config"]),
             Some(&body),
         )
@@ -144,8 +140,7 @@ impl ConnectClient {
     /// `GET /connectors/{name}/status`. 404 also right after creation, before the connector started.
     pub async fn status(&self, name: &str) -> Result<ConnectorStateInfo> {
         self.json(
-            "status",
-            Method::GET,
+            Endpoint::Status,
             self.url(&["connectors", name, "status"]),
             None,
         )
@@ -155,8 +150,7 @@ impl ConnectClient {
     /// `GET /connectors/{name}/tasks`
     pub async fn tasks(&self, name: &str) -> Result<Vec<TaskInfo>> {
         self.json(
-            "tasks",
-            Method::GET,
+            Endpoint::Tasks,
             self.url(&["connectors", name, "tasks"]),
             None,
         )
@@ -166,14 +160,13 @@ impl ConnectClient {
     /// `GET /connectors/{name}/tasks/{id}/status`
     pub async fn task_status(&self, name: &str, task: i32) -> Result<TaskState> {
         let url = self.url(&["connectors", name, "tasks", &task.to_string(), "status"]);
-        self.json("task_status", Method::GET, url, None).await
+        self.json(Endpoint::TaskStatus, url, None).await
     }
 
     /// `PUT /connectors/{name}/pause` (202: asynchronous, read the status back to confirm).
     pub async fn pause(&self, name: &str) -> Result<()> {
         self.send(
-            "pause",
-            Method::PUT,
+            Endpoint::Pause,
             self.url(&["connectors", name, "pause"]),
             None,
         )
@@ -184,8 +177,7 @@ impl ConnectClient {
     /// `PUT /connectors/{name}/resume` (202: asynchronous).
     pub async fn resume(&self, name: &str) -> Result<()> {
         self.send(
-            "resume",
-            Method::PUT,
+            Endpoint::Resume,
             self.url(&["connectors", name, "resume"]),
             None,
         )
@@ -196,8 +188,7 @@ impl ConnectClient {
     /// `PUT /connectors/{name}/stop` (204).
     pub async fn stop(&self, name: &str) -> Result<()> {
         self.send(
-            "stop",
-            Method::PUT,
+            Endpoint::Stop,
             self.url(&["connectors", name, "stop"]),
             None,
         )
@@ -215,40 +206,26 @@ impl ConnectClient {
                 .append_pair("includeTasks", &opts.include_tasks.to_string())
                 .append_pair("onlyFailed", &opts.only_failed.to_string());
         }
-        self.send("restart", Method::POST, url, None)
-            .await
-            .map(drop)
+        self.send(Endpoint::Restart, url, None).await.map(drop)
     }
 
     /// `POST /connectors/{name}/tasks/{id}/restart`
     pub async fn restart_task(&self, name: &str, task: i32) -> Result<()> {
         let url = self.url(&["connectors", name, "tasks", &task.to_string(), "restart"]);
-        self.send("restart_task", Method::POST, url, None)
-            .await
-            .map(drop)
+        self.send(Endpoint::RestartTask, url, None).await.map(drop)
     }
 
     /// `DELETE /connectors/{name}`
     pub async fn delete(&self, name: &str) -> Result<()> {
-        self.send(
-            "delete",
-            Method::DELETE,
-            self.url(&["connectors", name]),
-            None,
-        )
-        .await
-        .map(drop)
+        self.send(Endpoint::Delete, self.url(&["connectors", name]), None)
+            .await
+            .map(drop)
     }
 
     /// `GET /connector-plugins` (connector plugins of the answering worker).
     pub async fn plugins(&self) -> Result<Vec<PluginInfo>> {
-        self.json(
-            "plugins",
-            Method::GET,
-            self.url(&["connector-plugins"]),
-            None,
-        )
-        .await
+        self.json(Endpoint::Plugins, self.url(&["connector-plugins"]), None)
+            .await
     }
 
     /// `PUT /connector-plugins/{class}/config/validate`: 200 even when invalid (`error_count` > 0).
@@ -259,31 +236,27 @@ impl ConnectClient {
     ) -> Result<ConfigInfos> {
         let body = serde_json::to_value(config)?;
         let url = self.url(&["connector-plugins", class, "config", "validate"]);
-        self.json("validate", Method::PUT, url, Some(&body)).await
+        self.json(Endpoint::Validate, url, Some(&body)).await
     }
 
     /// `GET /connectors/{name}/offsets` (Connect 3.6+).
     pub async fn offsets(&self, name: &str) -> Result<ConnectorOffsets> {
         let url = self.url(&["connectors", name, "offsets"]);
-        self.json("get_offsets", Method::GET, url, None).await
+        self.json(Endpoint::GetOffsets, url, None).await
     }
 
     /// `PATCH /connectors/{name}/offsets`: the connector must be STOPPED. Returns Connect's message.
     pub async fn alter_offsets(&self, name: &str, offsets: &ConnectorOffsets) -> Result<String> {
         let url = self.url(&["connectors", name, "offsets"]);
         let body = serde_json::to_value(offsets)?;
-        let answer: MessageBody = self
-            .json("alter_offsets", Method::PATCH, url, Some(&body))
-            .await?;
+        let answer: MessageBody = self.json(Endpoint::AlterOffsets, url, Some(&body)).await?;
         Ok(answer.message.unwrap_or_default())
     }
 
     /// `DELETE /connectors/{name}/offsets`: the connector must be STOPPED. Returns Connect's message.
     pub async fn reset_offsets(&self, name: &str) -> Result<String> {
         let url = self.url(&["connectors", name, "offsets"]);
-        let answer: MessageBody = self
-            .json("reset_offsets", Method::DELETE, url, None)
-            .await?;
+        let answer: MessageBody = self.json(Endpoint::ResetOffsets, url, None).await?;
         Ok(answer.message.unwrap_or_default())
     }
 
@@ -292,7 +265,7 @@ impl ConnectClient {
     pub async fn topics(&self, name: &str) -> Result<Vec<String>> {
         let url = self.url(&["connectors", name, "topics"]);
         match self
-            .json::<BTreeMap<String, TopicsEntry>>("topics", Method::GET, url, None)
+            .json::<BTreeMap<String, TopicsEntry>>(Endpoint::Topics, url, None)
             .await
         {
             Ok(map) => Ok(map.into_values().flat_map(|e| e.topics).collect()),

@@ -3,34 +3,31 @@
 
 use std::time::Instant;
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::answers::{classify, error_chain};
 use super::client::ConnectClient;
+use super::endpoint::Endpoint;
 use crate::config::TIMEOUTS;
 use crate::error::{Error, Result};
 use crate::telemetry::metrics;
 
 impl ConnectClient {
-    /// Sends one request with retries. `endpoint` is the low-cardinality label for metrics.
+    /// Sends one request with retries: every momentary fault for an idempotent endpoint,
+    /// only a rebalance's refusal for the others (see `Endpoint::idempotent`).
     pub(super) async fn send(
         &self,
-        endpoint: &'static str,
-        method: Method,
+        endpoint: Endpoint,
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, bytes::Bytes)> {
-        // Restarts are not idempotent: after a timeout Connect may have restarted already, so
-        // only a 409 (refused during a rebalance, nothing done) is retried for them.
-        let idempotent = !matches!(endpoint, "restart" | "restart_task");
+        let idempotent = endpoint.idempotent();
         let started = std::time::Instant::now();
         let mut retry = 0;
         loop {
-            let result = self
-                .send_once(endpoint, method.clone(), url.clone(), body)
-                .await;
+            let result = self.send_once(endpoint, url.clone(), body).await;
             let retriable = |e: &Error| match e {
                 Error::Rebalancing(m) if !idempotent => !m.contains("timed out"),
                 _ if !idempotent => false,
@@ -58,11 +55,11 @@ impl ConnectClient {
 
     async fn send_once(
         &self,
-        endpoint: &'static str,
-        method: Method,
+        endpoint: Endpoint,
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, bytes::Bytes)> {
+        let method = endpoint.method();
         let mut req = self
             .http
             .request(method.clone(), url)
@@ -78,7 +75,7 @@ impl ConnectClient {
         let resp = match resp {
             Ok(r) => r,
             Err(e) => {
-                metrics::rest_request(endpoint, "error", start.elapsed());
+                metrics::rest_request(endpoint.label(), "error", start.elapsed());
                 let e = e.without_url();
                 let what = if e.is_timeout() {
                     "request timed out"
@@ -104,7 +101,7 @@ impl ConnectClient {
                 Error::Unavailable(format!("{method} {endpoint}: reading body: {e}"))
             }
         })?;
-        metrics::rest_request(endpoint, status.as_str(), start.elapsed());
+        metrics::rest_request(endpoint.label(), status.as_str(), start.elapsed());
         if status.is_success() {
             return Ok((status, bytes));
         }
@@ -113,12 +110,11 @@ impl ConnectClient {
 
     pub(super) async fn json<T: DeserializeOwned>(
         &self,
-        endpoint: &'static str,
-        method: Method,
+        endpoint: Endpoint,
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<T> {
-        let (status, bytes) = self.send(endpoint, method, url, body).await?;
+        let (status, bytes) = self.send(endpoint, url, body).await?;
         serde_json::from_slice(&bytes).map_err(|e| Error::Unexpected {
             status: status.as_u16(),
             message: format!("{endpoint}: cannot parse body: {e}"),

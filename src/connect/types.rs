@@ -72,6 +72,14 @@ pub struct ConnectorStateInfo {
     pub tasks: Vec<TaskState>,
 }
 
+impl ConnectorStateInfo {
+    /// The connector or one of its tasks is FAILED.
+    pub fn any_failed(&self) -> bool {
+        self.connector.state == ConnectState::Failed
+            || self.tasks.iter().any(|t| t.state == ConnectState::Failed)
+    }
+}
+
 /// One entry of `GET /connectors?expand=status&expand=info`.
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct ExpandedConnector {

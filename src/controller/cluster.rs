@@ -12,7 +12,6 @@ use kube::runtime::finalizer::{Event, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
 use super::cluster_handle::{ClusterHandle, ClusterKey, ClusterView};
-use super::connector::live::any_failed;
 use super::context::Context;
 use super::credentials::resolve_settings;
 use super::status_writer::apply_status;
@@ -211,8 +210,10 @@ async fn observe(
     } else {
         let info = handle.client.server_info().await?;
         let plugins = handle.client.plugins().await?;
-        handle.set_capabilities(Capabilities::from_version(&info.version));
-        handle.mark_info_read();
+        handle
+            .info
+            .set_capabilities(Capabilities::from_version(&info.version));
+        handle.info.mark_read();
         status.version = Some(info.version);
         status.commit = info.commit;
         status.kafka_cluster_id = info.kafka_cluster_id;
@@ -226,7 +227,7 @@ async fn observe(
             .collect();
     }
     status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
-    status.connectors = Some(counts(ctx, &handle.view(), key));
+    status.connectors = Some(counts(ctx, &handle.view.view(), key));
     if obj.spec.unmanaged_connectors == UnmanagedPolicy::Delete {
         return Ok(delete_unmanaged(obj, ctx, handle).await?.err());
     }
@@ -258,7 +259,7 @@ fn counts(ctx: &Context, view: &ClusterView, key: &ClusterKey) -> ConnectorCount
     let failed = map
         .values()
         .filter_map(|e| e.status.as_ref())
-        .filter(|s| any_failed(s))
+        .filter(|s| s.any_failed())
         .count();
     ConnectorCounts {
         total: map.len() as u32,

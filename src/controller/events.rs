@@ -5,7 +5,7 @@ use kube::runtime::events::{Event, EventType};
 
 use super::context::Context;
 use crate::error::Error;
-use crate::vocabulary::EventReason;
+use crate::vocabulary::{EventAction, EventReason};
 
 /// events.k8s.io/v1 refuses a note over 1 kB.
 const NOTE_MAX_CHARS: usize = 1000;
@@ -15,12 +15,12 @@ const NOTE_MAX_CHARS: usize = 1000;
 pub struct Note {
     pub warning: bool,
     pub reason: &'static str,
-    pub action: &'static str,
+    pub action: EventAction,
     pub text: String,
 }
 
 impl Note {
-    pub fn normal(reason: EventReason, action: &'static str, text: String) -> Self {
+    pub fn normal(reason: EventReason, action: EventAction, text: String) -> Self {
         Self {
             warning: false,
             reason: reason.as_str(),
@@ -29,7 +29,7 @@ impl Note {
         }
     }
 
-    pub fn warning(reason: EventReason, action: &'static str, text: String) -> Self {
+    pub fn warning(reason: EventReason, action: EventAction, text: String) -> Self {
         Self {
             warning: true,
             ..Self::normal(reason, action, text)
@@ -37,7 +37,7 @@ impl Note {
     }
 
     /// A Warning named after the error's stable reason; `text` must already be masked.
-    pub fn failure(error: &Error, action: &'static str, text: String) -> Self {
+    pub fn failure(error: &Error, action: EventAction, text: String) -> Self {
         Self {
             warning: true,
             reason: error.reason().as_str(),
@@ -62,7 +62,7 @@ pub async fn publish<K: kube::Resource<DynamicType = ()>>(ctx: &Context, obj: &K
         },
         reason: note.reason.into(),
         note: Some(text),
-        action: note.action.into(),
+        action: note.action.as_str().into(),
         secondary: None,
     };
     if let Err(e) = ctx.recorder.publish(&ev, &obj.object_ref(&())).await {

@@ -17,6 +17,7 @@ pub mod connector;
 pub mod context;
 pub mod credentials;
 pub mod events;
+pub mod memory;
 pub mod ownership;
 pub mod registry;
 pub mod slots;
@@ -42,7 +43,6 @@ use context::Context;
 use registry::ClusterRegistry;
 
 pub use crate::config::MANAGER;
-pub const FINALIZER: &str = "kafkaconnect.dev/connector";
 
 fn api<K>(client: &Client, namespace: &Option<String>) -> Api<K>
 where

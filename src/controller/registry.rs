@@ -77,7 +77,7 @@ impl ClusterRegistry {
             let handles = self.handles.lock().expect("handles lock");
             handles
                 .values()
-                .map(|h| (h.url.clone(), h.workers()))
+                .map(|h| (h.url.clone(), h.view.workers()))
                 .collect()
         };
         let mut learnt = self.aliases.lock().expect("aliases lock");
@@ -195,9 +195,9 @@ async fn poll_loop(
             tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, error = %e, "bulk poll of Connect failed");
         }
         failed_in_row = if result.is_ok() { 0 } else { failed_in_row + 1 };
-        let (changed, flipped) = h.apply_poll(result, sent);
-        let recount = h.counts_changed();
-        h.export_state_counts();
+        let (changed, flipped) = h.view.apply_poll(result, sent);
+        let recount = h.view.counts_changed();
+        h.view.export_state_counts();
         if flipped {
             // Reachability changed: every connector's status and the cluster's Ready change.
             reg.wake_connectors(&h.key, None);
@@ -219,7 +219,7 @@ async fn poll_loop(
                 break;
             }
             tokio::time::sleep((next - now).min(HOT_POLL)).await;
-            let hot = handle.upgrade().is_some_and(|h| h.hot());
+            let hot = handle.upgrade().is_some_and(|h| h.pacing.hot());
             if hot && failed_in_row == 0 && sent.elapsed() >= HOT_POLL {
                 break;
             }

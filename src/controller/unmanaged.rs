@@ -14,7 +14,7 @@ use super::events::{Note, publish};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::config::MANAGER;
 use crate::error::{Error, Result};
-use crate::vocabulary::EventReason;
+use crate::vocabulary::{EventAction, EventReason};
 
 /// Annotations on a KafkaConnectCluster, one per connector left in Connect by a
 /// KafkaConnector with `deletionPolicy: Orphan`: the value is the connector's name (the key
@@ -58,7 +58,7 @@ pub async fn delete_unmanaged(
         handle.set_entry(&name, None);
         tracing::info!(connector = %name, "deleted an unmanaged connector (unmanagedConnectors: Delete)");
         let text = format!("deleted connector {name}: no KafkaConnector claims it");
-        let note = Note::normal(EventReason::DeletedUnmanaged, "Delete", text);
+        let note = Note::normal(EventReason::DeletedUnmanaged, EventAction::Delete, text);
         publish(ctx, obj, note).await;
     }
     Ok(Ok(()))

@@ -5,15 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use super::decide::StateAction;
 use super::live::settled_in;
 use crate::api::connector::ValidationError;
 use crate::connect::types::{ConfigInfos, ConnectorOffsets};
-use crate::connect::{ConnectClient, RestartOptions};
+use crate::connect::{ConnectClient, RestartOptions, StateAction};
 use crate::controller::events::Note;
 use crate::error::{Error, Result};
 use crate::mask::Masks;
-use crate::vocabulary::{ConnectState, EventReason};
+use crate::vocabulary::{ConnectState, EventAction, EventReason};
 
 /// Per-key errors from `PUT /connector-plugins/{class}/config/validate`, masked. An unknown
 /// class and similar refusals (Connect answers 500 with the reason) are an error on `class`.
@@ -86,7 +85,11 @@ pub async fn create(
         Err(Error::AlreadyExists(_)) => format!("connector {name} already existed: adopted"),
         Err(e) => return Err(e),
     };
-    Ok(Note::normal(EventReason::Created, "Create", text))
+    Ok(Note::normal(
+        EventReason::Created,
+        EventAction::Create,
+        text,
+    ))
 }
 
 /// `PUT .../config`; `why` says which keys changed (never their values).
@@ -98,7 +101,11 @@ pub async fn update_config(
 ) -> Result<Note> {
     client.put_config(name, desired).await?;
     let text = format!("updated the config of connector {name} ({why})");
-    Ok(Note::normal(EventReason::ConfigUpdated, "Update", text))
+    Ok(Note::normal(
+        EventReason::ConfigUpdated,
+        EventAction::Update,
+        text,
+    ))
 }
 
 /// Restarts the failed parts after a config change: Connect keeps a FAILED connector
@@ -106,7 +113,11 @@ pub async fn update_config(
 pub async fn restart_after_fix(client: &ConnectClient, name: &str) -> Result<Note> {
     client.restart(name, RestartOptions::FAILED_PARTS).await?;
     let text = "restarted failed parts after the config changed".to_string();
-    Ok(Note::normal(EventReason::Restarted, "Restart", text))
+    Ok(Note::normal(
+        EventReason::Restarted,
+        EventAction::Restart,
+        text,
+    ))
 }
 
 /// Pause, resume or stop, then wait (bounded by `confirm`) until the status shows it.
@@ -117,18 +128,14 @@ pub async fn change_state(
     action: StateAction,
     confirm: Duration,
 ) -> Result<(Note, bool)> {
-    let (reason, verb) = match action {
-        StateAction::Pause => (EventReason::Paused, "paused"),
-        StateAction::Resume => (EventReason::Resumed, "resumed"),
-        StateAction::Stop => (EventReason::Stopped, "stopped"),
+    let (reason, action_word, verb) = match action {
+        StateAction::Pause => (EventReason::Paused, EventAction::Pause, "paused"),
+        StateAction::Resume => (EventReason::Resumed, EventAction::Resume, "resumed"),
+        StateAction::Stop => (EventReason::Stopped, EventAction::Stop, "stopped"),
     };
-    match action {
-        StateAction::Pause => client.pause(name).await?,
-        StateAction::Resume => client.resume(name).await?,
-        StateAction::Stop => client.stop(name).await?,
-    }
+    client.change_state(name, action).await?;
     let confirmed = confirm_state(client, name, &action.target(), confirm).await;
-    let note = Note::normal(reason, reason.as_str(), format!("connector {name}: {verb}"));
+    let note = Note::normal(reason, action_word, format!("connector {name}: {verb}"));
     Ok((note, confirmed))
 }
 
@@ -163,7 +170,11 @@ pub async fn restart_connector(
 ) -> Result<Note> {
     client.restart(name, opts).await?;
     let text = format!("restarted connector {name} (restart id {id})");
-    Ok(Note::normal(EventReason::Restarted, "Restart", text))
+    Ok(Note::normal(
+        EventReason::Restarted,
+        EventAction::Restart,
+        text,
+    ))
 }
 
 /// Restarts one task for a `spec.restart`. A task id that does not exist is the user's
@@ -181,7 +192,7 @@ pub async fn restart_task(
             "restart {id}: connector {name} has no task {task} (tasks: [{}])",
             ids.join(", ")
         );
-        let note = Note::warning(EventReason::RestartFailed, "RestartTask", text);
+        let note = Note::warning(EventReason::RestartFailed, EventAction::RestartTask, text);
         return Ok(Err(note));
     }
     client.restart_task(name, task).await?;
@@ -197,7 +208,7 @@ pub async fn task_restarted(client: &ConnectClient, name: &str, id: &str, task: 
         .map(|t| t.state)
         .unwrap_or_default();
     let text = format!("restarted task {task} of {name} (restart id {id}), now {state}");
-    Note::normal(EventReason::Restarted, "RestartTask", text)
+    Note::normal(EventReason::Restarted, EventAction::RestartTask, text)
 }
 
 /// Stops the connector unless Connect already shows it STOPPED without tasks (offsets change
@@ -255,7 +266,7 @@ pub async fn change_offsets(
                 Some(_) => EventReason::OffsetsAltered,
             };
             (
-                Note::normal(reason, "Offsets", text),
+                Note::normal(reason, EventAction::Offsets, text),
                 result,
                 masks.apply(&msg),
             )
@@ -264,7 +275,7 @@ pub async fn change_offsets(
             let msg = first_line(&masks.apply(&msg));
             let text = format!("offsets request {id} for connector {name} refused: {msg}");
             (
-                Note::warning(EventReason::OffsetsFailed, "Offsets", text),
+                Note::warning(EventReason::OffsetsFailed, EventAction::Offsets, text),
                 "Failed",
                 msg,
             )
@@ -287,7 +298,7 @@ pub async fn auto_restart(client: &ConnectClient, name: &str, count: i32) -> Res
     let text = format!("connector {name} or a task was FAILED: restart number {count}");
     Ok(Note::warning(
         EventReason::AutoRestarted,
-        "AutoRestart",
+        EventAction::AutoRestart,
         text,
     ))
 }

@@ -1,7 +1,9 @@
-//! Carries out a plan, step by step: config (validated first), state, restarts, then the
-//! read back and topics. Each step calls one `act` function, publishes the Event it returns
-//! and records in the status being built what status must keep; served restarts are
-//! written at once so that a reconcile failing later cannot serve them twice.
+//! Carries out a plan, step by step — config (validated first), offsets, state, restarts,
+//! auto-restart — and returns the `Outcome`: what was written, the served-once bookkeeping
+//! as it stands now, and what is still in flight. Each step calls one `act` function and
+//! publishes the Event it returns; whatever must be served once is recorded through
+//! `report::record_served` as soon as it changes, so a reconcile failing later cannot serve
+//! it twice. Reading the connector back is the observe step's job (`observe.rs`).
 
 use std::collections::BTreeMap;
 
@@ -9,23 +11,24 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::act;
 use super::auto_restart::AutoRestartPlan;
-use super::decide::{ConfigAction, RestartAction, StateAction};
-use super::fetch::read_connector;
+use super::decide::{ConfigAction, Plan, RestartAction};
 use super::live::Live;
 use super::offsets::{self, OffsetsAction};
-use super::verdict::Finding;
+use super::report::{Served, record_served};
+use super::verdict::InFlight;
 use crate::api::KafkaConnector;
-use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus};
-use crate::connect::RestartOptions;
-use crate::connect::types::{ConnectorInfo, ConnectorOffsets, ConnectorTaskId, ExpandedConnector};
+use crate::api::connector::{AutoRestartStatus, ValidationError};
+use crate::connect::types::ConnectorOffsets;
+use crate::connect::{RestartOptions, StateAction};
 use crate::controller::cluster_handle::ClusterHandle;
-use crate::controller::context::{Context, STATE_RESEND};
+use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
-use crate::controller::status_writer::write_connector_status;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mask::Masks;
 use crate::telemetry::metrics;
+use crate::vocabulary::{EventAction, EventReason};
 
+/// What one reconcile acts with: read-only for the whole sequence.
 pub struct Acting<'a> {
     pub obj: &'a KafkaConnector,
     pub ctx: &'a Context,
@@ -33,56 +36,113 @@ pub struct Acting<'a> {
     pub name: &'a str,
     pub desired: &'a BTreeMap<String, String>,
     pub masks: &'a Masks,
-    /// The status being built.
-    pub status: KafkaConnectorStatus,
+}
+
+/// What acting did.
+pub struct Outcome {
+    /// The served-once bookkeeping after acting (already recorded where it changed).
+    pub served: Served,
+    /// Connect's validation refused the config: nothing was written, these are its errors.
+    pub refused: Option<Vec<ValidationError>>,
     /// Something was written to Connect.
-    pub acted: bool,
+    pub wrote: bool,
     /// Why the reconcile must look again soon, if it must.
-    pub in_flight: Option<String>,
-    /// An offsets request could not stop the connector yet: leave its state alone.
-    pub hold_state: bool,
-    /// A state change Connect accepted earlier and no worker carried out yet: why nothing
-    /// was sent again (looked at again later, or when the poll sees the state change).
-    pub awaiting: Option<String>,
+    pub in_flight: Option<InFlight>,
+}
+
+/// What one step did.
+#[derive(Default)]
+struct Done {
+    wrote: bool,
+    in_flight: Option<InFlight>,
+}
+
+impl Done {
+    const NOTHING: Done = Done {
+        wrote: false,
+        in_flight: None,
+    };
+    const WROTE: Done = Done {
+        wrote: true,
+        in_flight: None,
+    };
 }
 
 impl Acting<'_> {
+    /// The plan's steps in order; `served` starts as the status last written shows it.
+    pub async fn carry_out(
+        &self,
+        plan: &Plan,
+        mut served: Served,
+        live: Option<&Live>,
+        alter: Option<&ConnectorOffsets>,
+    ) -> Result<Outcome> {
+        let mut steps = Vec::new();
+        match self.config(&plan.config, &mut served).await? {
+            Err(errors) => {
+                return Ok(Outcome {
+                    served,
+                    refused: Some(errors),
+                    wrote: false,
+                    in_flight: None,
+                });
+            }
+            Ok(done) => steps.push(done),
+        }
+        // An offsets request that could not stop the connector yet leaves its state alone.
+        let mut hold_state = false;
+        if let Some(action) = &plan.offsets {
+            let done = self.offsets(action, alter, &mut served).await?;
+            hold_state = done.in_flight.is_some();
+            steps.push(done);
+        }
+        if let Some(action) = plan.state.filter(|_| !hold_state) {
+            steps.push(self.change_state(action).await?);
+        }
+        if let Some(restart) = &plan.restart {
+            steps.push(self.restart(restart, &mut served).await?);
+        }
+        if plan.owed_restart {
+            steps.push(self.restart_owed(&mut served).await?);
+        } else if served.restart_owed.is_some() && !live.is_some_and(Live::any_failed) {
+            // Nothing FAILED any more (restarted some other way): nothing is owed.
+            served.restart_owed = None;
+        }
+        steps.push(self.auto_restart(&plan.auto_restart, &mut served).await?);
+        Ok(Outcome {
+            served,
+            refused: None,
+            wrote: steps.iter().any(|d| d.wrote),
+            in_flight: in_flight(steps),
+        })
+    }
+
     async fn publish(&self, note: Note) {
         publish(self.ctx, self.obj, note).await;
     }
 
-    /// Writes the bookkeeping of what must be served once (restart id, auto-restart count,
-    /// offsets request) at once, on top of the status last written, so that it survives a
-    /// failure later in this reconcile.
-    async fn record_restarts(&self) -> Result<()> {
-        let mut kept = self.ctx.statuses.last(self.obj);
-        kept.last_restart_id = self.status.last_restart_id.clone();
-        kept.auto_restart = self.status.auto_restart.clone();
-        kept.last_restart_error = self.status.last_restart_error.clone();
-        kept.restart_owed = self.status.restart_owed.clone();
-        kept.offsets = self.status.offsets.clone();
-        write_connector_status(&self.ctx.client, &self.ctx.statuses, self.obj, &kept).await?;
-        Ok(())
-    }
-
-    /// Validates, then creates or updates. `Some(InvalidConfig)` when Connect refused the
-    /// config: nothing was written, the errors are in `status.validationErrors`.
-    pub async fn config(&mut self, action: &ConfigAction, class: &str) -> Result<Option<Finding>> {
+    /// Validates, then creates or updates. `Err(errors)` when Connect refused the config:
+    /// nothing was written.
+    async fn config(
+        &self,
+        action: &ConfigAction,
+        served: &mut Served,
+    ) -> Result<std::result::Result<Done, Vec<ValidationError>>> {
         if *action == ConfigAction::None {
-            return Ok(None);
+            return Ok(Ok(Done::NOTHING));
         }
         let client = &self.handle.client;
+        let class = &self.obj.spec.class;
         let errors = act::validate(client, class, self.desired, self.masks).await?;
         if !errors.is_empty() {
             let count = errors.len();
-            self.status.validation_errors = errors;
             let text =
                 format!("Connect rejected the config with {count} error(s); nothing was written");
-            let reason = crate::vocabulary::EventReason::ValidationFailed;
-            self.publish(Note::warning(reason, "Validate", text)).await;
-            return Ok(Some(Finding::InvalidConfig { errors: count }));
+            let reason = EventReason::ValidationFailed;
+            self.publish(Note::warning(reason, EventAction::Validate, text))
+                .await;
+            return Ok(Err(errors));
         }
-        self.acted = true;
         match action {
             ConfigAction::Create { initial_state } => {
                 let note =
@@ -97,20 +157,20 @@ impl Acting<'_> {
                 if *restart_failed {
                     // Owed from now on, in status before the PUT: once the config is right,
                     // nothing else would remember that a restart must follow.
-                    self.status.restart_owed = Some(format!(
+                    served.restart_owed = Some(format!(
                         "the config changed ({why}) while the connector or a task was FAILED"
                     ));
-                    self.record_restarts().await?;
+                    record_served(self.ctx, self.obj, served).await?;
                 }
                 let note = act::update_config(client, self.name, self.desired, &why).await?;
                 self.publish(note).await;
                 if *restart_failed {
-                    self.restart_owed().await?;
+                    self.restart_owed(served).await?;
                 }
             }
             ConfigAction::None => {}
         }
-        Ok(None)
+        Ok(Ok(Done::WROTE))
     }
 
     /// "keys a, b; b from Secret s": the keys written again, and where `configFrom` ones
@@ -141,127 +201,110 @@ impl Acting<'_> {
     }
 
     /// Serves an offsets request once: stop (confirmed), reset or alter, record. A stop not
-    /// confirmed yet leaves the request pending and the state alone; the next reconcile goes on.
-    pub async fn offsets(
-        &mut self,
+    /// confirmed yet leaves the request pending; the next reconcile goes on.
+    async fn offsets(
+        &self,
         action: &OffsetsAction,
         alter: Option<&ConnectorOffsets>,
-    ) -> Result<()> {
-        let (client, id) = (&self.handle.client, action.id());
+        served: &mut Served,
+    ) -> Result<Done> {
+        let (client, id, memory) = (&self.handle.client, action.id(), &self.ctx.memory);
         let budget = self.ctx.config.timeouts.confirm;
-        let send = self
-            .ctx
-            .state_pending(self.obj, StateAction::Stop)
-            .is_none();
+        let send = memory.state_pending(self.obj, StateAction::Stop).is_none();
         let (stop, stopped) = act::ensure_stopped(client, self.name, budget, send).await?;
+        let mut wrote = false;
         if let Some(note) = stop {
             self.publish(note).await;
-            self.acted = true;
+            wrote = true;
         }
-        self.ctx
-            .set_state_pending(self.obj, (!stopped).then_some(StateAction::Stop));
+        memory.set_state_pending(self.obj, (!stopped).then_some(StateAction::Stop));
         if !stopped {
-            self.hold_state = true;
-            let why = format!(
-                "waiting for connector {} to stop before offsets request {id}",
-                self.name
-            );
-            self.in_flight = Some(why);
-            return Ok(());
+            let in_flight = InFlight::StopForOffsets {
+                connector: self.name.to_string(),
+                request: id.to_string(),
+            };
+            return Ok(Done {
+                wrote,
+                in_flight: Some(in_flight),
+            });
         }
         let alter = match action {
             OffsetsAction::Alter { .. } => Some(alter.cloned().unwrap_or_default()),
             _ => None,
         };
         let done = act::change_offsets(client, self.name, id, alter.as_ref(), self.masks).await?;
-        self.status.offsets = Some(offsets::served(id, done.result, done.message, done.current));
-        self.record_restarts().await?;
+        served.offsets = Some(offsets::served(id, done.result, done.message, done.current));
+        record_served(self.ctx, self.obj, served).await?;
         self.publish(done.note).await;
-        self.acted = true;
-        Ok(())
+        Ok(Done::WROTE)
     }
 
     /// Pause, resume or stop: sent once, then left to Connect for `STATE_RESEND` while no
     /// worker carries it out (UNASSIGNED in a rebalance, a departed worker).
-    pub async fn change_state(&mut self, action: StateAction) -> Result<()> {
-        if self.await_state(action) {
-            return Ok(());
+    async fn change_state(&self, action: StateAction) -> Result<Done> {
+        let (memory, connector) = (&self.ctx.memory, self.name.to_string());
+        let target = action.target();
+        if memory.state_pending(self.obj, action).is_some() {
+            let in_flight = InFlight::AwaitingWorker { connector, target };
+            return Ok(Done {
+                wrote: false,
+                in_flight: Some(in_flight),
+            });
         }
         let budget = self.ctx.config.timeouts.confirm;
         let (note, confirmed) =
             act::change_state(&self.handle.client, self.name, action, budget).await?;
-        self.ctx
-            .set_state_pending(self.obj, (!confirmed).then_some(action));
-        if !confirmed {
-            let target = action.target();
-            self.in_flight = Some(format!(
-                "waiting for connector {} to become {target}",
-                self.name
-            ));
-        }
+        memory.set_state_pending(self.obj, (!confirmed).then_some(action));
         self.publish(note).await;
-        self.acted = true;
-        Ok(())
-    }
-
-    /// Whether `action` was sent recently and is still pending: then `awaiting` says so.
-    fn await_state(&mut self, action: StateAction) -> bool {
-        if self.ctx.state_pending(self.obj, action).is_none() {
-            return false;
-        }
-        // No "seconds ago" here: a message that changes at each look would be a status
-        // write (and a watch event, and a reconcile) each time.
-        let target = action.target();
-        self.awaiting = Some(format!(
-            "Connect accepted the request to make connector {} {target} and no worker has carried it out yet (a rebalance, or a worker that left); it is sent again only if still pending after {}s",
-            self.name,
-            STATE_RESEND.as_secs()
-        ));
-        true
+        Ok(Done {
+            wrote: true,
+            in_flight: (!confirmed).then_some(InFlight::State { connector, target }),
+        })
     }
 
     /// Serves `status.restartOwed`: restarts the FAILED parts. Connect's answered failure
     /// serves it too (recorded in `lastRestartError`); a call that got no answer leaves it
     /// owed for the next reconcile.
-    pub async fn restart_owed(&mut self) -> Result<()> {
+    async fn restart_owed(&self, served: &mut Served) -> Result<Done> {
         let done = act::restart_after_fix(&self.handle.client, self.name).await;
-        let note = match done {
-            Ok(note) => {
-                self.status.last_restart_error = None;
-                note
-            }
-            Err(e) if e.is_answered_failure() => self.restart_failed(&e, "owed restart"),
-            Err(e) => return Err(e),
-        };
-        self.status.restart_owed = None;
-        self.record_restarts().await?;
+        let note = self.answered(done, served, "owed restart")?;
+        served.restart_owed = None;
+        record_served(self.ctx, self.obj, served).await?;
         self.publish(note).await;
-        self.acted = true;
-        Ok(())
+        Ok(Done::WROTE)
+    }
+
+    /// A restart's answer: its Event, or Connect's answered failure recorded in
+    /// `lastRestartError` (not sent again); no answer at all stays an error.
+    fn answered(&self, done: Result<Note>, served: &mut Served, what: &str) -> Result<Note> {
+        match done {
+            Ok(note) => {
+                served.last_restart_error = None;
+                Ok(note)
+            }
+            Err(e) if e.is_answered_failure() => Ok(self.restart_failed(&e, served, what)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Records Connect's answer to a restart that failed; returns the Warning to publish.
-    fn restart_failed(&mut self, e: &crate::error::Error, what: &str) -> Note {
+    fn restart_failed(&self, e: &Error, served: &mut Served, what: &str) -> Note {
         let message = self.masks.apply(&e.to_string());
-        self.status.last_restart_error = Some(message.clone());
+        served.last_restart_error = Some(message.clone());
         let text = format!(
             "{what} of connector {}: Connect answered with a failure, not sent again: {message}",
             self.name
         );
-        Note::warning(
-            crate::vocabulary::EventReason::RestartFailed,
-            "Restart",
-            text,
-        )
+        Note::warning(EventReason::RestartFailed, EventAction::Restart, text)
     }
 
     /// Serves `spec.restart` once: the id is recorded (at once when something restarted).
-    pub async fn restart(&mut self, action: &RestartAction) -> Result<()> {
+    async fn restart(&self, action: &RestartAction, served: &mut Served) -> Result<Done> {
         let client = &self.handle.client;
-        self.status.last_restart_id = Some(action.id().to_string());
+        served.last_restart_id = Some(action.id().to_string());
         let note = match action {
             // Created in this reconcile: nothing to restart, the id only counts as served.
-            RestartAction::RecordOnly { .. } => return Ok(()),
+            RestartAction::RecordOnly { .. } => return Ok(Done::NOTHING),
             RestartAction::Connector {
                 id,
                 include_tasks,
@@ -271,134 +314,52 @@ impl Acting<'_> {
                     include_tasks: *include_tasks,
                     only_failed: *only_failed,
                 };
-                match act::restart_connector(client, self.name, id, opts).await {
-                    Ok(note) => {
-                        self.status.last_restart_error = None;
-                        note
-                    }
-                    Err(e) if e.is_answered_failure() => {
-                        self.restart_failed(&e, &format!("restart {id}"))
-                    }
-                    Err(e) => return Err(e),
-                }
+                let done = act::restart_connector(client, self.name, id, opts).await;
+                self.answered(done, served, &format!("restart {id}"))?
             }
             RestartAction::Task { id, task_id } => {
+                let what = format!("restart {id} of task {task_id}");
                 match act::restart_task(client, self.name, id, *task_id).await {
                     Ok(Err(no_such_task)) => no_such_task,
                     Ok(Ok(())) => {
-                        self.status.last_restart_error = None;
+                        served.last_restart_error = None;
                         act::task_restarted(client, self.name, id, *task_id).await
                     }
-                    Err(e) if e.is_answered_failure() => {
-                        self.restart_failed(&e, &format!("restart {id} of task {task_id}"))
-                    }
-                    Err(e) => return Err(e),
+                    Err(e) => self.answered(Err(e), served, &what)?,
                 }
             }
         };
-        self.record_restarts().await?;
+        record_served(self.ctx, self.obj, served).await?;
         self.publish(note).await;
-        self.acted = true;
-        Ok(())
+        Ok(Done::WROTE)
     }
 
-    pub async fn auto_restart(
-        &mut self,
-        plan: &AutoRestartPlan,
-        prev: &KafkaConnectorStatus,
-    ) -> Result<()> {
+    async fn auto_restart(&self, plan: &AutoRestartPlan, served: &mut Served) -> Result<Done> {
+        let count = served.auto_restart.as_ref().map_or(0, |a| a.count) + 1;
         if plan.reset {
-            self.status.auto_restart = None;
+            served.auto_restart = None;
         }
         if !plan.restart_now {
-            return Ok(());
+            return Ok(Done::NOTHING);
         }
-        let count = prev.auto_restart.as_ref().map_or(0, |a| a.count) + 1;
         let note = act::auto_restart(&self.handle.client, self.name, count).await?;
-        self.status.auto_restart = Some(AutoRestartStatus {
+        served.auto_restart = Some(AutoRestartStatus {
             count,
             last_restart_time: Some(Time(jiff::Timestamp::now())),
         });
         metrics::METRICS.auto_restarts.inc();
-        self.record_restarts().await?;
+        record_served(self.ctx, self.obj, served).await?;
         self.publish(note).await;
-        self.acted = true;
-        Ok(())
+        Ok(Done::WROTE)
     }
+}
 
-    /// After a write: reads the connector back and shares it with the next reconcile through
-    /// the cluster's view. The writes happened, so a failed read keeps `live` and asks for
-    /// a quick look again rather than failing the reconcile (and its bookkeeping).
-    pub async fn read_back(&mut self, live: Option<Live>) -> Option<Live> {
-        if !self.acted {
-            return live;
-        }
-        let live = match read_connector(&self.handle.client, self.name).await {
-            Ok(l) => l,
-            Err(e) => {
-                let error = self.masks.apply(&e.to_string());
-                tracing::debug!(%error, "read-back failed");
-                self.in_flight
-                    .get_or_insert_with(|| "waiting to read the connector back".into());
-                live
-            }
-        };
-        let entry = live.as_ref().map(|l| ExpandedConnector {
-            status: l.status.clone(),
-            info: Some(ConnectorInfo {
-                name: self.name.to_string(),
-                config: l.config.clone(),
-                tasks: l
-                    .tasks
-                    .iter()
-                    .map(|&task| ConnectorTaskId {
-                        connector: self.name.to_string(),
-                        task,
-                    })
-                    .collect(),
-            }),
-        });
-        self.handle.set_entry(self.name, entry);
-        live
-    }
-
-    /// Topics: when the live status moved (state, task count), else at most every
-    /// `--topics-refresh`, within the cluster's budget of such refreshes (idle cost flat in
-    /// the number of connectors). Not right after a write: a connector only just created or
-    /// reconfigured has used no new topic yet. A failed read keeps the last list.
-    pub async fn topics(&mut self, live: Option<&Live>, prev: &KafkaConnectorStatus) {
-        let Some(live) = live else { return };
-        let st = live.status.as_ref();
-        // Moved to where topics are worth reading: every task running (a connector still
-        // starting has used none yet).
-        let moved = (st.map(|s| s.connector.state.to_string()) != prev.state
-            || st.map_or(0, |s| s.tasks.len()) != prev.tasks.len())
-            && live.every_task_running();
-        let due = || self.ctx.topics_due(self.obj) && self.handle.topics_refresh_allowed();
-        if !(moved || due()) {
-            return;
-        }
-        match act::topics(&self.handle.client, self.name).await {
-            Ok(t) => {
-                self.ctx.mark_topics_read(self.obj, moved && t.is_empty());
-                self.status.topics = t;
-            }
-            Err(e) => tracing::debug!(error = %e, "reading topics failed; keeping the last list"),
-        }
-    }
-
-    /// What the verdict must know besides the live view once every step ran.
-    pub fn finding(&self, plan: &AutoRestartPlan) -> Option<Finding> {
-        if plan.exhausted {
-            return Some(Finding::AutoRestartExhausted {
-                connector: self.name.to_string(),
-            });
-        }
-        if let Some(message) = self.in_flight.clone() {
-            return Some(Finding::InFlight { message });
-        }
-        self.awaiting
-            .clone()
-            .map(|message| Finding::AwaitingWorker { message })
-    }
+/// The step's in-flight reason that matters most: one sent now and unconfirmed before one
+/// left to Connect's workers.
+fn in_flight(steps: Vec<Done>) -> Option<InFlight> {
+    let (awaiting, sent): (Vec<_>, Vec<_>) = steps
+        .into_iter()
+        .filter_map(|d| d.in_flight)
+        .partition(|i| matches!(i, InFlight::AwaitingWorker { .. }));
+    sent.into_iter().last().or(awaiting.into_iter().next())
 }

@@ -6,14 +6,14 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
-use super::fetch::cluster_handle;
+use super::attach::cluster_handle;
 use crate::api::KafkaConnector;
 use crate::api::connector::DeletionPolicy;
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
 use crate::controller::unmanaged::record_orphan;
 use crate::error::{Error, Result};
-use crate::vocabulary::EventReason;
+use crate::vocabulary::{EventAction, EventReason};
 
 pub async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     ctx.forget(obj);
@@ -43,7 +43,11 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
         let ns = obj.namespace().unwrap_or_default();
         record_orphan(ctx, &ns, &obj.spec.cluster_ref.name, name).await?;
         let text = format!("left connector {name} in Connect (deletionPolicy Orphan)");
-        return Ok(Some(Note::normal(EventReason::Orphaned, "Delete", text)));
+        return Ok(Some(Note::normal(
+            EventReason::Orphaned,
+            EventAction::Delete,
+            text,
+        )));
     }
     let handle = match cluster_handle(obj, ctx).await {
         Ok(h) => h,
@@ -52,7 +56,7 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
             let text = format!(
                 "KafkaConnectCluster {c} is gone: connector {name} could not be deleted from Connect"
             );
-            let note = Note::warning(EventReason::ClusterGone, "Delete", text);
+            let note = Note::warning(EventReason::ClusterGone, EventAction::Delete, text);
             publish(ctx, obj, note).await;
             return Ok(None);
         }
@@ -70,7 +74,11 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
     // An owner whose connector is also claimed by a younger CR hands it over.
     if let Some(heir) = heir {
         let text = format!("left connector {name} to KafkaConnector {heir}, which also claims it");
-        return Ok(Some(Note::normal(EventReason::HandedOver, "Delete", text)));
+        return Ok(Some(Note::normal(
+            EventReason::HandedOver,
+            EventAction::Delete,
+            text,
+        )));
     }
     match handle.client.delete(name).await {
         Ok(()) | Err(Error::NotFound(_)) => {}
@@ -78,7 +86,11 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
     }
     handle.set_entry(name, None);
     let text = format!("deleted connector {name}");
-    Ok(Some(Note::normal(EventReason::Deleted, "Delete", text)))
+    Ok(Some(Note::normal(
+        EventReason::Deleted,
+        EventAction::Delete,
+        text,
+    )))
 }
 
 /// Claims are shared across namespaces (by URL): wake every other claimant of the name.

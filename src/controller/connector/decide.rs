@@ -9,10 +9,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::auto_restart::{AutoRestartPlan, auto_restart_plan};
+use super::desired::drift;
 use super::live::Live;
 use super::offsets::{self, OffsetsAction};
 use crate::api::connector::{DesiredState, KafkaConnectorSpec, KafkaConnectorStatus};
-use crate::connect::Capabilities;
+use crate::connect::{Capabilities, StateAction};
 use crate::vocabulary::ConnectState;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,26 +37,6 @@ pub enum ConfigAction {
         restart_failed: bool,
         changed: Vec<String>,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum StateAction {
-    Pause,
-    Resume,
-    Stop,
-}
-
-impl StateAction {
-    /// The connector state that confirms the transition.
-    pub fn target(self) -> ConnectState {
-        match self {
-            StateAction::Pause => DesiredState::Paused,
-            StateAction::Resume => DesiredState::Running,
-            StateAction::Stop => DesiredState::Stopped,
-        }
-        .connect_state()
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,53 +92,10 @@ pub struct Plan {
     pub owed_restart: bool,
 }
 
-/// Connect's view of what the spec asks for: the config map exactly as Connect stores it
-/// (all values strings, first-class fields folded in, `name` added).
-pub fn desired_config(spec: &KafkaConnectorSpec, connector_name: &str) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = spec
-        .config
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), stringify(v)))
-        .collect();
-    out.insert("connector.class".into(), spec.class.clone());
-    if let Some(t) = spec.tasks_max {
-        out.insert("tasks.max".into(), t.to_string());
-    }
-    if let Some(v) = &spec.version {
-        out.insert("connector.plugin.version".into(), v.clone());
-    }
-    out.insert("name".into(), connector_name.to_string());
-    out
-}
-
-fn stringify(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// Equal as Connect sees them. Connect adds only `name` to a stored config, so every other
-/// difference, out-of-band additions included, is drift to revert.
-pub fn configs_equal(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> bool {
-    drift(desired, live).is_empty()
-}
-
-/// The keys whose value differs between desired and live (added, removed or changed),
-/// sorted; a live config without `name` is not drift.
-pub fn drift(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Vec<String> {
-    let keys: std::collections::BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
-    keys.into_iter()
-        .filter(|k| k.as_str() != "name" || live.contains_key(*k))
-        .filter(|k| desired.get(*k) != live.get(*k))
-        .cloned()
-        .collect()
-}
-
 pub struct DecideInput<'a> {
     pub spec: &'a KafkaConnectorSpec,
-    /// The config as Connect would store it (`desired_config` plus `configFrom` values).
+    /// The config as Connect would store it (`desired::desired_config` plus `configFrom`
+    /// values).
     pub desired: &'a BTreeMap<String, String>,
     pub live: Option<&'a Live>,
     pub status: &'a KafkaConnectorStatus,
@@ -330,6 +268,7 @@ fn state_action(desired: DesiredState, current: &ConnectState) -> Option<StateAc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::controller::connector::desired::desired_config;
 
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -368,36 +307,5 @@ mod tests {
             });
             assert_eq!(plan, f.expect, "{path}: {}", f.description);
         }
-    }
-
-    #[test]
-    fn config_comparison_stringifies_and_ignores_name() {
-        let spec: KafkaConnectorSpec = serde_json::from_value(serde_json::json!({
-            "clusterRef": {"name": "c"}, "class": "X", "tasksMax": 2,
-            "config": {"a": 1, "b": true, "c": "s"}
-        }))
-        .unwrap();
-        let desired = desired_config(&spec, "n");
-        let mut live: BTreeMap<String, String> = [
-            ("a", "1"),
-            ("b", "true"),
-            ("c", "s"),
-            ("connector.class", "X"),
-            ("tasks.max", "2"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        assert!(configs_equal(&desired, &live), "live without name");
-        live.insert("name".into(), "n".into());
-        assert!(configs_equal(&desired, &live), "live with name");
-        live.insert("extra".into(), "oob".into());
-        assert!(
-            !configs_equal(&desired, &live),
-            "an out-of-band key is drift"
-        );
-        live.remove("extra");
-        live.insert("a".into(), "2".into());
-        assert!(!configs_equal(&desired, &live), "a changed value is drift");
     }
 }

@@ -6,15 +6,16 @@ use std::time::Duration;
 
 use kube::runtime::controller::Action;
 
-use super::decide::desired_config;
+use super::desired::desired_config;
+use super::report::{Ending, Report};
 use super::verdict::Finding;
-use super::{Ending, conclude};
 use crate::api::KafkaConnector;
 use crate::api::connector::KafkaConnectorStatus;
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
 use crate::error::Error;
 use crate::mask::{Masks, mask};
+use crate::vocabulary::EventAction;
 
 /// The apiserver's answer to a JSON patch whose `test` failed.
 pub(super) fn stale_cache(s: &kube::core::Status) -> bool {
@@ -29,8 +30,13 @@ pub(super) fn stale_cache(s: &kube::core::Status) -> bool {
 pub(super) async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
     let masks = Masks::of_config(&desired_config(&obj.spec, &obj.connector_name()));
     let message = masks.apply(&e.to_string());
-    publish(ctx, obj, Note::failure(e, "Reconcile", message.clone())).await;
-    let prev = ctx.statuses.last(obj);
+    publish(
+        ctx,
+        obj,
+        Note::failure(e, EventAction::Reconcile, message.clone()),
+    )
+    .await;
+    let prev = ctx.memory.last_status(obj);
     let status = KafkaConnectorStatus {
         observed_generation: obj.metadata.generation,
         ..prev.clone()
@@ -40,8 +46,20 @@ pub(super) async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Erro
         message,
         refused: matches!(e, Error::Rejected(_)),
     };
-    let end = Ending::new(&prev, None, &masks, Some(finding));
-    if let Err(write) = conclude(obj, ctx, status, end).await {
+    let name = obj.connector_name();
+    let report = Report {
+        obj,
+        ctx,
+        name: &name,
+        prev: &prev,
+        masks: &masks,
+    };
+    let ending = Ending {
+        live: None,
+        finding: Some(finding),
+        fault: None,
+    };
+    if let Err(write) = report.conclude(status, ending).await {
         let error = masks.apply(&write.to_string());
         tracing::debug!(%error, "could not write the failure to status");
     }
@@ -64,7 +82,7 @@ pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, ctx: Arc<Context>) ->
     // Doubled at each failure in a row: a fault that lasts costs less and less. A momentary
     // fault (Connect or the apiserver unavailable) is looked at again within 30 s, so that
     // recovery is quick; a refusal at most every 5 minutes.
-    let failures = ctx.failures(&obj);
+    let failures = ctx.memory.failures(&obj);
     let cap = if err.is_transient() || matches!(err, Error::Kube(_)) {
         Duration::from_secs(30)
     } else {

@@ -8,24 +8,25 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::ResourceExt;
-use kube::runtime::reflector::ObjectRef;
 
+use super::attach::cluster_handle;
 use super::config_values::{self, ConfigValues};
-use super::decide::desired_config;
+use super::desired::desired_config;
 use super::live::Live;
+use super::observe::read_connector;
 use super::offsets;
 use super::verdict::Finding;
+use crate::api::KafkaConnector;
+use crate::api::conditions::READY;
 use crate::api::connector::{KafkaConnectorStatus, ValidationError, spec_errors};
-use crate::api::{KafkaConnectCluster, KafkaConnector};
+use crate::connect::Capabilities;
 use crate::connect::types::{ConnectorOffsets, ExpandedConnector};
-use crate::connect::{Capabilities, ConnectClient};
 use crate::controller::cluster_handle::{ClusterHandle, Lookup, Reach};
 use crate::controller::context::Context;
-use crate::controller::credentials::resolve_settings;
 use crate::controller::events::Note;
-use crate::controller::ownership::normalise_url;
 use crate::error::{Error, Result};
 use crate::mask::Masks;
+use crate::vocabulary::EventAction;
 
 pub struct Snapshot {
     /// The connector's name in Connect.
@@ -36,7 +37,7 @@ pub struct Snapshot {
     pub masks: Masks,
     /// The offsets of a pending alter request (inline or from its ConfigMap).
     pub alter_offsets: Option<ConnectorOffsets>,
-    /// The status we last wrote (see `StatusMemory`), else the object's.
+    /// The status we last wrote (see `memory.rs`), else the object's.
     pub prev: KafkaConnectorStatus,
     pub seen: Seen,
 }
@@ -79,7 +80,7 @@ impl Blocked {
 
 pub async fn gather(obj: &KafkaConnector, ctx: &Context) -> Result<Snapshot> {
     let name = obj.connector_name();
-    let prev = ctx.statuses.last(obj);
+    let prev = ctx.memory.last_status(obj);
     let mut desired = desired_config(&obj.spec, &name);
     let mut masks = Masks::of_config(&desired);
     let mut alter_offsets = None;
@@ -168,7 +169,7 @@ async fn look(
         }
         Err(e) => return Err(e),
     };
-    match handle.reach(FIRST_POLL_WAIT).await {
+    match handle.view.reach(FIRST_POLL_WAIT).await {
         Reach::Up => {}
         Reach::Unknown => return Ok(Seen::NotPolledYet),
         Reach::Down(reason, error) => {
@@ -181,11 +182,11 @@ async fn look(
             let known = prev
                 .conditions
                 .iter()
-                .any(|c| c.type_ == "Ready" && c.reason == reason.as_str());
+                .any(|c| c.type_ == READY && c.reason == reason.as_str());
             let note = (!known).then(|| Note {
                 warning: true,
                 reason: reason.as_str(),
-                action: "Read",
+                action: EventAction::Read,
                 text: message.clone(),
             });
             return Ok(Seen::Blocked(Blocked {
@@ -217,7 +218,7 @@ async fn look(
         Err(e) if e.is_transient() || matches!(e, Error::Unauthorized(_)) => {
             let message = masks.apply(&e.to_string());
             Ok(Seen::Blocked(Blocked {
-                note: Some(Note::failure(&e, "Read", message.clone())),
+                note: Some(Note::failure(&e, EventAction::Read, message.clone())),
                 ..Blocked::by(Finding::Unreadable {
                     reason: e.reason(),
                     message,
@@ -228,31 +229,14 @@ async fn look(
     }
 }
 
-/// The handle of the KafkaConnectCluster `obj` names, built (credentials read) on first use.
-pub async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<ClusterHandle>> {
-    let ns = obj.namespace().unwrap_or_default();
-    let key = (ns.clone(), obj.spec.cluster_ref.name.clone());
-    let cluster = ctx
-        .cluster_store
-        .get(&ObjectRef::<KafkaConnectCluster>::new(&key.1).within(&ns))
-        .ok_or_else(|| Error::ClusterNotFound(format!("{ns}/{}", key.1)))?;
-    if let Some(h) = ctx.clusters.get(&key)
-        && h.url == normalise_url(&cluster.spec.url)
-    {
-        return Ok(h);
-    }
-    let settings = resolve_settings(&ctx.client, &cluster).await?;
-    ctx.clusters.ensure(key, &settings)
-}
-
 /// What the worker can do, from `GET /` once per handle (the cluster reconcile refreshes it).
 async fn capabilities(handle: &ClusterHandle) -> Result<Capabilities> {
-    if let Some(c) = handle.capabilities() {
+    if let Some(c) = handle.info.capabilities() {
         return Ok(c);
     }
     let info = handle.client.server_info().await?;
     let c = Capabilities::from_version(&info.version);
-    handle.set_capabilities(c);
+    handle.info.set_capabilities(c);
     Ok(c)
 }
 
@@ -261,7 +245,7 @@ async fn capabilities(handle: &ClusterHandle) -> Result<Capabilities> {
 /// create then answered 409 "already exists" adopts it). Per-connector reads only when the
 /// view cannot say.
 async fn read_live(handle: &ClusterHandle, name: &str) -> Result<Option<Live>> {
-    match handle.lookup(name) {
+    match handle.view.lookup(name) {
         Lookup::Listed(ExpandedConnector {
             info: Some(info),
             status,
@@ -269,20 +253,4 @@ async fn read_live(handle: &ClusterHandle, name: &str) -> Result<Option<Live>> {
         Lookup::Absent => Ok(None),
         Lookup::Listed(_) | Lookup::Unknown => read_connector(&handle.client, name).await,
     }
-}
-
-/// `GET /connectors/{name}` and `GET .../status` of one connector: `None` when Connect does
-/// not have it; no status right after creation, before the connector started.
-pub async fn read_connector(client: &ConnectClient, name: &str) -> Result<Option<Live>> {
-    let info = match client.get(name).await {
-        Ok(i) => i,
-        Err(Error::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let status = match client.status(name).await {
-        Ok(s) => Some(s),
-        Err(Error::NotFound(_)) => None,
-        Err(e) => return Err(e),
-    };
-    Ok(Some(Live::from_info(info, status)))
 }

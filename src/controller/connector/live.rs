@@ -59,7 +59,9 @@ impl Live {
     }
 
     pub fn any_failed(&self) -> bool {
-        self.status.as_ref().is_some_and(any_failed)
+        self.status
+            .as_ref()
+            .is_some_and(ConnectorStateInfo::any_failed)
     }
 
     /// Connector and every task RUNNING.
@@ -69,12 +71,6 @@ impl Live {
                 && s.tasks.iter().all(|t| t.state == ConnectState::Running)
         })
     }
-}
-
-/// The connector or one of its tasks is FAILED.
-pub fn any_failed(s: &ConnectorStateInfo) -> bool {
-    s.connector.state == ConnectState::Failed
-        || s.tasks.iter().any(|t| t.state == ConnectState::Failed)
 }
 
 /// Connect shows the connector in `target` and its tasks have followed. Connect reports the

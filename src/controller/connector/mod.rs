@@ -1,19 +1,24 @@
-//! The KafkaConnector reconciler, in three steps a reader can follow in this folder:
+//! The KafkaConnector reconciler, a one-way pipeline a reader can follow in this folder:
 //! fetch (`fetch.rs`: Kubernetes and Connect read into one `Snapshot`) → decide (pure:
-//! `decide.rs` for the plan, `verdict.rs` for the conditions) → act (`act.rs`, one function
-//! per write to Connect, sequenced by `acting.rs`); then one status write
-//! (`status_writer.rs`). Deletion is `cleanup.rs`.
+//! `decide.rs` for the `Plan`) → act (`acting.rs` sequences the plan's writes, `act.rs` has
+//! one function per write to Connect; it returns an `Outcome`) → observe (`observe.rs`:
+//! read back, topics) → report (`report.rs`: status assembled, the verdict's conditions,
+//! one status write). Deletion is `cleanup.rs`; failed reconciles `failures.rs`.
 
 mod act;
 mod acting;
+mod attach;
 pub mod auto_restart;
 mod cleanup;
 mod config_values;
 pub mod decide;
+mod desired;
 mod failures;
 mod fetch;
 pub mod live;
+mod observe;
 mod offsets;
+mod report;
 mod status;
 pub mod verdict;
 
@@ -24,28 +29,27 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::{Api, ResourceExt};
 
-use acting::Acting;
-use decide::DecideInput;
+use acting::{Acting, Outcome};
+use decide::{DecideInput, Plan};
 use failures::{report_failure, stale_cache};
 use fetch::{Seen, Snapshot};
-use live::Live;
-use verdict::{Finding, VerdictInput, verdict};
+use observe::Observed;
+use report::{Ending, RECENT_FAULT, Report, Served};
+use verdict::{Finding, InFlight};
 
 pub use failures::error_policy;
 
-use super::FINALIZER;
 use super::context::Context;
-use super::events::publish;
-use super::status_writer::write_connector_status;
 use crate::api::KafkaConnector;
-use crate::api::connector::KafkaConnectorStatus;
 use crate::error::{Error, Result};
 use crate::mask::Masks;
 use crate::telemetry::health::connector_key;
 use crate::telemetry::metrics;
-use crate::vocabulary::Reason;
 
 const KIND: &str = "KafkaConnector";
+
+/// Held on every KafkaConnector this operator manages until its connector was dealt with.
+pub const FINALIZER: &str = "kafkaconnect.dev/connector";
 
 #[tracing::instrument(skip_all, fields(namespace = %obj.namespace().unwrap_or_default(), kafkaconnector = %obj.name_any(),
     connector = %obj.connector_name(), cluster = %obj.spec.cluster_ref.name))]
@@ -80,7 +84,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
         return Ok(Action::requeue(Duration::from_secs(1) + jitter));
     };
     let result = run_finalizer(obj.clone(), &ctx).await;
-    ctx.count_failure(&obj, result.is_err());
+    ctx.memory.count_failure(&obj, result.is_err());
     let outcome = if result.is_ok() { "ok" } else { "error" };
     metrics::reconciled(KIND, outcome, start.elapsed());
     if let Err(e) = &result {
@@ -122,15 +126,26 @@ async fn run_finalizer(obj: Arc<KafkaConnector>, ctx: &Context) -> Result<Action
     }
 }
 
-/// fetch → decide → act → one status write.
+/// fetch → decide → act → observe → report.
 async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
     if obj.reconciliation_paused() {
         // Hands off: nothing read from or written to Connect; status says why.
-        let prev = ctx.statuses.last(obj);
-        let status = carried_over(obj, &obj.connector_name(), &prev);
-        let masks = Masks::default();
-        let end = Ending::new(&prev, None, &masks, Some(Finding::ReconciliationPaused));
-        return conclude(obj, ctx, status, end).await.map(Action::requeue);
+        let prev = ctx.memory.last_status(obj);
+        let (name, masks) = (obj.connector_name(), Masks::default());
+        let report = Report {
+            obj,
+            ctx,
+            name: &name,
+            prev: &prev,
+            masks: &masks,
+        };
+        let ending = Ending {
+            live: None,
+            finding: Some(Finding::ReconciliationPaused),
+            fault: None,
+        };
+        let requeue = report.conclude(report.carried_over(), ending).await?;
+        return Ok(Action::requeue(requeue));
     }
     let snapshot = fetch::gather(obj, ctx).await?;
     let masks = snapshot.masks.clone();
@@ -149,21 +164,20 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         prev,
         seen,
     } = snapshot;
-    let mut status = carried_over(obj, &name, &prev);
+    let report = Report {
+        obj,
+        ctx,
+        name: &name,
+        prev: &prev,
+        masks: &masks,
+    };
     let (handle, live, capabilities) = match seen {
         Seen::Live {
             handle,
             live,
             capabilities,
         } => (handle, live, capabilities),
-        Seen::Blocked(blocked) => {
-            if let Some(note) = blocked.note {
-                publish(ctx, obj, note).await;
-            }
-            status.validation_errors = blocked.validation_errors;
-            let end = Ending::new(&prev, None, &masks, Some(blocked.finding));
-            return conclude(obj, ctx, status, end).await.map(Action::requeue);
-        }
+        Seen::Blocked(blocked) => return report.blocked(blocked).await.map(Action::requeue),
         Seen::NotPolledYet => return Ok(Action::requeue(Duration::from_secs(10))),
     };
     let plan = decide::decide(&DecideInput {
@@ -178,71 +192,109 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     tracing::debug!(?plan, "plan");
     if plan.state.is_none() && plan.offsets.is_none() {
         // The state is what the spec asks: nothing is pending any more.
-        ctx.set_state_pending(obj, None);
+        ctx.memory.set_state_pending(obj, None);
     }
-    if let Some(message) = plan.unsupported {
-        let end = Ending::new(
-            &prev,
-            live.as_ref(),
-            &masks,
-            Some(Finding::Unsupported { message }),
-        );
-        return conclude(obj, ctx, status, end).await.map(Action::requeue);
+    if let Some(message) = plan.unsupported.clone() {
+        let ending = Ending {
+            live: live.as_ref(),
+            finding: Some(Finding::Unsupported { message }),
+            fault: None,
+        };
+        let requeue = report.conclude(report.carried_over(), ending).await?;
+        return Ok(Action::requeue(requeue));
     }
-    let mut run = Acting {
+    let acting = Acting {
         obj,
         ctx,
         handle: &handle,
         name: &name,
         desired: &desired,
         masks: &masks,
-        status,
-        acted: false,
-        in_flight: None,
-        hold_state: false,
-        awaiting: None,
     };
-    if let Some(invalid) = run.config(&plan.config, &obj.spec.class).await? {
-        let end = Ending::new(&prev, live.as_ref(), &masks, Some(invalid));
-        return conclude(obj, ctx, run.status, end)
-            .await
-            .map(Action::requeue);
+    let served = Served::of(&prev);
+    let outcome = acting
+        .carry_out(&plan, served, live.as_ref(), alter_offsets.as_ref())
+        .await?;
+    let observed = match outcome.wrote {
+        true => observe::read_back(&handle, &name, live, &masks).await,
+        false => Observed { live, stale: false },
+    };
+    let topics = observe::topics(ctx, obj, &handle, observed.live.as_ref(), &prev).await;
+    let fault = handle.client.recent_fault(RECENT_FAULT);
+    conclude(&report, &plan, outcome, observed, topics, fault).await
+}
+
+/// The report of a reconcile that got as far as acting.
+async fn conclude(
+    report: &Report<'_>,
+    plan: &Plan,
+    outcome: Outcome,
+    observed: Observed,
+    topics: Option<Vec<String>>,
+    fault: Option<crate::vocabulary::Reason>,
+) -> Result<Action> {
+    let (obj, ctx) = (report.obj, report.ctx);
+    let mut status = report.carried_over();
+    outcome.served.write_into(&mut status);
+    let live = observed.live.as_ref();
+    if let Some(errors) = outcome.refused {
+        // Nothing was written: the view from before acting, and Connect's errors.
+        status.validation_errors = errors;
+        let finding = Finding::InvalidConfig {
+            errors: status.validation_errors.len(),
+        };
+        let ending = Ending {
+            live,
+            finding: Some(finding),
+            fault: None,
+        };
+        return report.conclude(status, ending).await.map(Action::requeue);
     }
-    if let Some(action) = &plan.offsets {
-        run.offsets(action, alter_offsets.as_ref()).await?;
+    if let Some(topics) = topics {
+        status.topics = topics;
     }
-    if let Some(action) = plan.state.filter(|_| !run.hold_state) {
-        run.change_state(action).await?;
-    }
-    if let Some(restart) = &plan.restart {
-        run.restart(restart).await?;
-    }
-    if plan.owed_restart {
-        run.restart_owed().await?;
-    } else if run.status.restart_owed.is_some() && !live.as_ref().is_some_and(Live::any_failed) {
-        // Nothing FAILED any more (restarted some other way): nothing is owed.
-        run.status.restart_owed = None;
-    }
-    run.auto_restart(&plan.auto_restart, &prev).await?;
-    let live = run.read_back(live).await;
-    run.topics(live.as_ref(), &prev).await;
     // The plan saw Connect before this reconcile acted. A count to reset once the connector
     // stays healthy (after a config fix, say) is timed from what Connect became: no status
     // change wakes a reconcile (see `caches::spec_controller`), so the requeue must.
-    let next_auto = live.as_ref().map(|l| {
+    let next_auto = live.map(|l| {
         auto_restart::auto_restart_plan(
             &obj.spec,
-            &run.status,
+            &status,
             l,
             jiff::Timestamp::now(),
             ctx.config.auto_restart_base,
         )
     });
-    let finding = run.finding(&plan.auto_restart);
-    let mut end = Ending::new(&prev, live.as_ref(), &masks, finding);
-    end.fault = handle.client.recent_fault(RECENT_FAULT);
-    let requeue = conclude(obj, ctx, run.status, end).await?;
-    Ok(Action::requeue(sooner(obj, requeue, &plan, next_auto, ctx)))
+    let finding = finding(plan, report.name, outcome.in_flight, observed.stale);
+    let ending = Ending {
+        live,
+        finding,
+        fault,
+    };
+    let requeue = report.conclude(status, ending).await?;
+    Ok(Action::requeue(sooner(obj, requeue, plan, next_auto, ctx)))
+}
+
+/// What the verdict must know besides the live view once every step ran: auto-restart
+/// given up, else a write not confirmed yet, else a failed read back, else a state change
+/// left to Connect's workers.
+fn finding(
+    plan: &Plan,
+    connector: &str,
+    in_flight: Option<InFlight>,
+    stale: bool,
+) -> Option<Finding> {
+    if plan.auto_restart.exhausted {
+        let connector = connector.to_string();
+        return Some(Finding::AutoRestartExhausted { connector });
+    }
+    let awaiting = matches!(in_flight, Some(InFlight::AwaitingWorker { .. }));
+    let waiting = match in_flight {
+        Some(sent) if !awaiting => Some(sent),
+        _ if stale => Some(InFlight::ReadBack),
+        awaiting => awaiting,
+    };
+    waiting.map(|waiting| Finding::InFlight { waiting })
 }
 
 /// The verdict's requeue, or sooner: when an auto-restart is due (or its count resets, as
@@ -252,7 +304,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
 fn sooner(
     obj: &KafkaConnector,
     requeue: Duration,
-    plan: &decide::Plan,
+    plan: &Plan,
     next: Option<auto_restart::AutoRestartPlan>,
     ctx: &Context,
 ) -> Duration {
@@ -265,120 +317,8 @@ fn sooner(
         .into_iter()
         .flatten()
         .fold(requeue, Duration::min);
-    match ctx.topics_wait(obj) {
+    match ctx.memory.topics_wait(obj) {
         Some(topics) => requeue.min(topics.max(Duration::from_secs(1))),
         None => requeue,
     }
-}
-
-/// What status keeps from the last one written, whatever this reconcile sees.
-fn carried_over(
-    obj: &KafkaConnector,
-    name: &str,
-    prev: &KafkaConnectorStatus,
-) -> KafkaConnectorStatus {
-    KafkaConnectorStatus {
-        observed_generation: obj.metadata.generation,
-        connector_name: Some(name.to_string()),
-        conditions: prev.conditions.clone(),
-        last_restart_id: prev.last_restart_id.clone(),
-        last_restart_error: prev.last_restart_error.clone(),
-        restart_owed: prev.restart_owed.clone(),
-        auto_restart: prev.auto_restart.clone(),
-        topics: prev.topics.clone(),
-        offsets: prev.offsets.clone(),
-        // The scale subresource's selector: nothing carries it, HPA and KEDA need one.
-        selector: obj
-            .metadata
-            .uid
-            .as_ref()
-            .map(|uid| format!("kafkaconnect.dev/kafkaconnector-uid={uid}")),
-        ..Default::default()
-    }
-}
-
-/// How a reconcile ends: what it saw and what it found.
-/// How long a retried momentary fault of Connect still explains a connector not Ready yet.
-const RECENT_FAULT: Duration = Duration::from_secs(30);
-
-struct Ending<'a> {
-    prev: &'a KafkaConnectorStatus,
-    live: Option<&'a Live>,
-    masks: &'a Masks,
-    finding: Option<Finding>,
-    /// A momentary fault the cluster's requests were retried for lately (a rebalance).
-    fault: Option<Reason>,
-}
-
-impl<'a> Ending<'a> {
-    fn new(
-        prev: &'a KafkaConnectorStatus,
-        live: Option<&'a Live>,
-        masks: &'a Masks,
-        finding: Option<Finding>,
-    ) -> Self {
-        Self {
-            prev,
-            live,
-            masks,
-            finding,
-            fault: None,
-        }
-    }
-}
-
-/// Fills status from the live view and the verdict, writes it if it changed, and returns
-/// when to look again.
-async fn conclude(
-    obj: &KafkaConnector,
-    ctx: &Context,
-    mut st: KafkaConnectorStatus,
-    end: Ending<'_>,
-) -> Result<Duration> {
-    if end.live.is_some() || end.finding.is_none() {
-        status::apply_live(&mut st, end.live, end.masks);
-    } else {
-        // We could not look, or found nothing to show: keep the last known view.
-        status::keep_view(&mut st, end.prev);
-    }
-    let mut v = verdict(&VerdictInput {
-        state: obj.spec.state,
-        auto_restart: obj.spec.auto_restart.as_ref().is_some_and(|a| a.enabled),
-        live: end.live,
-        finding: end.finding.as_ref(),
-        idle: ctx.config.resync,
-        not_ready_for: not_ready_for(end.prev),
-    });
-    v.message = end.masks.apply(&v.message);
-    if let Some(fault) = end.fault
-        && !v.ready
-        && matches!(
-            v.reason,
-            Reason::Starting | Reason::TasksStarting | Reason::Progressing
-        )
-    {
-        // Not there yet, and Connect had a momentary fault: say which (the retries that
-        // hid it succeeded, so nothing else would).
-        v.message = format!(
-            "Connect answered {fault} lately (requests retried); {}",
-            v.message
-        );
-        v.reason = fault;
-    }
-    status::set_conditions(&mut st, &v, obj.metadata.generation);
-    write_connector_status(&ctx.client, &ctx.statuses, obj, &st).await?;
-    Ok(v.requeue)
-}
-
-/// How long the connector has not been Ready: since the Ready condition we last wrote turned
-/// False; zero without one; `None` while it is True.
-fn not_ready_for(prev: &KafkaConnectorStatus) -> Option<Duration> {
-    let Some(ready) = prev.conditions.iter().find(|c| c.type_ == "Ready") else {
-        return Some(Duration::ZERO);
-    };
-    if ready.status == "True" {
-        return None;
-    }
-    let since = jiff::Timestamp::now().duration_since(ready.last_transition_time.0);
-    Duration::try_from(since).ok()
 }

@@ -8,17 +8,18 @@ use serde::{Deserialize, Serialize};
 
 use super::live::{Live, settled_in};
 use crate::api::connector::{DesiredState, PAUSE_RECONCILIATION};
+use crate::config::STATE_RESEND;
 use crate::vocabulary::{ConnectState, Reason};
 
 /// Look again soon: something is in flight (tasks starting, a transition not yet confirmed).
 pub const SOON: Duration = Duration::from_secs(3);
 /// Connect could not be read: look again after a few polls' worth.
 const UNREADABLE: Duration = Duration::from_secs(9);
-/// While the bulk poll of the cluster fails: the poll that sees it back wakes every
-/// connector, so this is only the backstop.
 /// A state change left to Connect's workers: the poll wakes the connector when its state
 /// changes, this is the backstop.
 const AWAITING_WORKER: Duration = Duration::from_secs(30);
+/// While the bulk poll of the cluster fails: the poll that sees it back wakes every
+/// connector, so this is only the backstop.
 const CLUSTER_DOWN: Duration = Duration::from_secs(60);
 /// Something the connector or its cluster names is missing: someone must create it.
 const MISSING: Duration = Duration::from_secs(15);
@@ -59,10 +60,9 @@ pub enum Finding {
     Unsupported { message: String },
     /// `autoRestart.maxRestarts` is reached while the connector is FAILED.
     AutoRestartExhausted { connector: String },
-    /// A state change not confirmed yet, or a read back that failed.
-    InFlight { message: String },
-    /// A state change Connect accepted that no worker carried out yet: not sent again.
-    AwaitingWorker { message: String },
+    /// What acting left in flight: a state change not confirmed yet, a state change no
+    /// worker carried out yet, or a read back that failed.
+    InFlight { waiting: InFlight },
     /// The reconcile failed with an error (`reason` is the error's): retried with backoff;
     /// stalled when Connect refused what we sent (a retry would be refused again).
     Failed {
@@ -70,6 +70,56 @@ pub enum Finding {
         message: String,
         refused: bool,
     },
+}
+
+/// Why a reconcile that acted must look again soon; the verdict says it in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "for")]
+pub enum InFlight {
+    /// An offsets request waits for the connector to stop.
+    StopForOffsets { connector: String, request: String },
+    /// A state change sent now and not confirmed yet.
+    State {
+        connector: String,
+        target: ConnectState,
+    },
+    /// A state change Connect accepted earlier that no worker carried out yet: not sent
+    /// again until `STATE_RESEND` has passed.
+    AwaitingWorker {
+        connector: String,
+        target: ConnectState,
+    },
+    /// The writes happened; reading the connector back failed.
+    ReadBack,
+}
+
+impl InFlight {
+    fn words(&self) -> String {
+        match self {
+            InFlight::StopForOffsets { connector, request } => {
+                format!(
+                    "waiting for connector {connector} to stop before offsets request {request}"
+                )
+            }
+            InFlight::State { connector, target } => {
+                format!("waiting for connector {connector} to become {target}")
+            }
+            // No "seconds ago" here: a message that changes at each look would be a status
+            // write (and a watch event, and a reconcile) each time.
+            InFlight::AwaitingWorker { connector, target } => format!(
+                "Connect accepted the request to make connector {connector} {target} and no worker has carried it out yet (a rebalance, or a worker that left); it is sent again only if still pending after {}s",
+                STATE_RESEND.as_secs()
+            ),
+            InFlight::ReadBack => "waiting to read the connector back".into(),
+        }
+    }
+
+    fn requeue(&self) -> Duration {
+        match self {
+            InFlight::AwaitingWorker { .. } => AWAITING_WORKER,
+            _ => SOON,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,12 +225,12 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
             true,
             idle,
         ),
-        Finding::InFlight { message } => {
-            not_ready(Reason::Progressing, message.clone(), false, SOON)
-        }
-        Finding::AwaitingWorker { message } => {
-            not_ready(Reason::Progressing, message.clone(), false, AWAITING_WORKER)
-        }
+        Finding::InFlight { waiting } => not_ready(
+            Reason::Progressing,
+            waiting.words(),
+            false,
+            waiting.requeue(),
+        ),
         // The requeue is the error policy's (backoff with jitter); this one is not used.
         Finding::Failed {
             reason,

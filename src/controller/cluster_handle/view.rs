@@ -1,19 +1,16 @@
-//! A `ClusterHandle` per KafkaConnectCluster: its REST client and the shared live view of
-//! every connector (refreshed by the registry's poll loop, patched by reconciles that
-//! just wrote, read by every reconcile instead of per-connector REST calls).
+//! The shared live view of one Connect cluster: every connector as the last bulk poll
+//! listed it (patched by reconciles that wrote since), whether that poll reached Connect,
+//! and which worker ids it showed (the evidence of which Connect group a URL reaches).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use super::connector::live::any_failed;
-use crate::connect::{Capabilities, ConnectClient, types::ExpandedConnector};
+use super::ClusterKey;
+use crate::connect::types::ExpandedConnector;
 use crate::error::Result;
 use crate::telemetry::metrics;
 use crate::vocabulary::{ConnectState, Reason};
-
-/// (namespace, name) of a KafkaConnectCluster.
-pub type ClusterKey = (String, String);
 
 #[derive(Default, Debug, Clone)]
 pub struct ClusterView {
@@ -25,36 +22,18 @@ pub struct ClusterView {
     local_writes: std::collections::HashMap<String, Instant>,
 }
 
-pub struct ClusterHandle {
-    pub key: ClusterKey,
-    pub url: String,
-    pub client: ConnectClient,
-    pub(super) fingerprint: u64,
+pub struct LiveView {
+    /// Whose view this is, for the `kco_connectors` series.
+    key: ClusterKey,
     view: RwLock<ClusterView>,
     /// (total, failed) connectors at the last poll: the cluster's status shows them.
     counted: Mutex<Option<(usize, usize)>>,
-    /// From the worker's version; `None` before the first `GET /`.
-    capabilities: RwLock<Option<Capabilities>>,
-    poller: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// True once a poll has answered (either way).
     polled: tokio::sync::watch::Sender<bool>,
     /// The worker ids the last successful poll showed running a connector or task: the
     /// evidence of which Connect group this URL reaches (see `registry::identities`).
     workers: RwLock<BTreeSet<String>>,
-    /// Until when the poller polls fast (see `hot`).
-    hot_until: Mutex<Option<Instant>>,
-    /// Periodic topics refreshes in the current minute: (minute start, count).
-    topics_refreshes: Mutex<(Option<Instant>, u32)>,
-    /// When `GET /` and the plugins were last read by the cluster reconcile.
-    info_read: Mutex<Option<Instant>>,
 }
-
-/// Periodic `GET .../topics` refreshes per cluster per minute: beyond it a connector waits
-/// for a later turn, so idle REST load does not grow with the number of connectors.
-pub const TOPICS_REFRESH_PER_MINUTE: u32 = 20;
-
-/// How long after a reconcile's write the poller polls fast.
-const HOT_FOR: Duration = Duration::from_secs(30);
 
 /// Marks the handle polled when dropped: declared before the view's write guard in
 /// `apply_poll`, it runs after that guard is released (locals drop in reverse order), so the
@@ -84,38 +63,20 @@ pub enum Reach {
     Unknown,
 }
 
-impl ClusterHandle {
-    pub(super) fn new(
-        key: ClusterKey,
-        url: String,
-        client: ConnectClient,
-        fingerprint: u64,
-    ) -> Self {
+impl LiveView {
+    pub(super) fn new(key: ClusterKey) -> Self {
         Self {
             key,
-            url,
-            client,
-            fingerprint,
             view: RwLock::default(),
-            capabilities: RwLock::default(),
             counted: Mutex::default(),
-            poller: Mutex::new(None),
             polled: tokio::sync::watch::channel(false).0,
             workers: RwLock::default(),
-            hot_until: Mutex::default(),
-            topics_refreshes: Mutex::default(),
-            info_read: Mutex::default(),
         }
-    }
-
-    /// Keeps the poll loop's task, so that dropping the handle ends it.
-    pub(super) fn set_poller(&self, task: tokio::task::JoinHandle<()>) {
-        *self.poller.lock().expect("poller lock") = Some(task);
     }
 
     /// Whether the connector counts changed since the last call: connectors created or
     /// deleted by a reconcile change them without changing any entry a poll compares.
-    pub(super) fn counts_changed(&self) -> bool {
+    pub fn counts_changed(&self) -> bool {
         let counts = {
             let v = self.view.read().expect("view lock");
             let Some(map) = v.connectors.as_ref() else {
@@ -123,7 +84,7 @@ impl ClusterHandle {
             };
             let failed = map
                 .values()
-                .filter(|e| e.status.as_ref().is_some_and(any_failed))
+                .filter(|e| e.status.as_ref().is_some_and(|s| s.any_failed()))
                 .count();
             (map.len(), failed)
         };
@@ -131,14 +92,6 @@ impl ClusterHandle {
         let changed = *last != Some(counts);
         *last = Some(counts);
         changed
-    }
-
-    pub fn capabilities(&self) -> Option<Capabilities> {
-        *self.capabilities.read().expect("capabilities lock")
-    }
-
-    pub fn set_capabilities(&self, c: Capabilities) {
-        *self.capabilities.write().expect("capabilities lock") = Some(c);
     }
 
     /// Whether the last poll reached Connect, waiting up to `wait` for the first one: a
@@ -182,59 +135,14 @@ impl ClusterHandle {
         }
     }
 
-    /// Whether the worker's own description (`GET /`, plugins) was read within `refresh`
-    /// and the last poll reached Connect.
-    pub fn info_fresh(&self, refresh: Duration) -> bool {
-        let read = self.info_read.lock().expect("info lock");
-        read.is_some_and(|t| t.elapsed() < refresh)
-            && self.view.read().expect("view lock").error.is_none()
+    /// Whether the last poll reached Connect (no wait).
+    pub fn reached(&self) -> bool {
+        self.view.read().expect("view lock").error.is_none()
     }
 
-    pub fn mark_info_read(&self) {
-        *self.info_read.lock().expect("info lock") = Some(Instant::now());
-    }
-
-    /// Takes one of this minute's periodic topics refreshes, if any is left.
-    pub fn topics_refresh_allowed(&self) -> bool {
-        let mut r = self.topics_refreshes.lock().expect("topics lock");
-        let now = Instant::now();
-        if r.0
-            .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60))
-        {
-            *r = (Some(now), 0);
-        }
-        if r.1 >= TOPICS_REFRESH_PER_MINUTE {
-            return false;
-        }
-        r.1 += 1;
-        true
-    }
-
-    /// Whether a reconcile wrote to this cluster lately: the poller then polls every second,
-    /// so that what Connect does next (a status appearing, tasks starting) is seen at once
-    /// instead of at the next interval, with one bulk read per cluster, never per connector.
-    pub fn hot(&self) -> bool {
-        self.hot_until
-            .lock()
-            .expect("hot lock")
-            .is_some_and(|t| Instant::now() < t)
-    }
-
-    /// The bulk view's entry for one connector, when the last poll succeeded and listed it.
-    pub fn entry(&self, connector: &str) -> Option<ExpandedConnector> {
-        let v = self.view.read().expect("view lock");
-        if v.error.is_some() {
-            return None;
-        }
-        v.connectors
-            .as_ref()
-            .and_then(|m| m.get(connector).cloned())
-    }
-
-    /// Records what a reconcile just read or wrote, so the next reconcile before the next
-    /// poll does not act on stale data. `None` removes the entry (connector deleted).
-    pub fn set_entry(&self, connector: &str, entry: Option<ExpandedConnector>) {
-        *self.hot_until.lock().expect("hot lock") = Some(Instant::now() + HOT_FOR);
+    /// Records what a reconcile just read or wrote (see `ClusterHandle::set_entry`).
+    /// `None` removes the entry (connector deleted).
+    pub(super) fn set_entry(&self, connector: &str, entry: Option<ExpandedConnector>) {
         let mut v = self.view.write().expect("view lock");
         v.local_writes.insert(connector.to_string(), Instant::now());
         if let Some(map) = v.connectors.as_mut() {
@@ -249,7 +157,7 @@ impl ClusterHandle {
     /// changed and whether reachability flipped.
     /// A poll sent before a reconcile's `set_entry` and answered after it carries the state
     /// before that reconcile's writes: such entries keep the reconcile's version.
-    pub(super) fn apply_poll(
+    pub fn apply_poll(
         &self,
         result: Result<BTreeMap<String, ExpandedConnector>>,
         sent: Instant,
@@ -301,10 +209,10 @@ fn workers_in(view: &BTreeMap<String, ExpandedConnector>) -> BTreeSet<String> {
         .collect()
 }
 
-impl ClusterHandle {
+impl LiveView {
     /// `kco_connectors{namespace, cluster, state}` from the last poll. Every state is written,
     /// zero included, so a state that emptied does not keep its old count.
-    pub(super) fn export_state_counts(&self) {
+    pub fn export_state_counts(&self) {
         let v = self.view.read().expect("view lock");
         let Some(map) = v.connectors.as_ref() else {
             return;
@@ -333,7 +241,7 @@ impl ClusterHandle {
 
 /// Drops the `kco_connectors` series of a KafkaConnectCluster that is gone, so dashboards and
 /// alerts do not keep counting its last poll forever.
-pub(super) fn forget_state_counts(key: &ClusterKey) {
+pub fn forget_state_counts(key: &ClusterKey) {
     for state in ConnectState::KNOWN {
         let labels = metrics::StateLabels {
             namespace: key.0.clone(),
@@ -341,13 +249,5 @@ pub(super) fn forget_state_counts(key: &ClusterKey) {
             state: state.as_str().into(),
         };
         metrics::METRICS.connectors.remove(&labels);
-    }
-}
-
-impl Drop for ClusterHandle {
-    fn drop(&mut self) {
-        if let Some(p) = self.poller.lock().expect("poller lock").take() {
-            p.abort();
-        }
     }
 }

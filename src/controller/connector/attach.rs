@@ -1,0 +1,32 @@
+//! Which Connect cluster a KafkaConnector reaches: the handle of the KafkaConnectCluster its
+//! `clusterRef` names, built (credentials read) on first use. Fetch and cleanup both attach.
+
+use std::sync::Arc;
+
+use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
+
+use crate::api::{KafkaConnectCluster, KafkaConnector};
+use crate::controller::cluster_handle::ClusterHandle;
+use crate::controller::context::Context;
+use crate::controller::credentials::resolve_settings;
+use crate::controller::ownership::normalise_url;
+use crate::error::{Error, Result};
+
+/// The handle of the KafkaConnectCluster `obj` names; `ClusterNotFound` when the cache has
+/// no such object.
+pub async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<ClusterHandle>> {
+    let ns = obj.namespace().unwrap_or_default();
+    let key = (ns.clone(), obj.spec.cluster_ref.name.clone());
+    let cluster = ctx
+        .cluster_store
+        .get(&ObjectRef::<KafkaConnectCluster>::new(&key.1).within(&ns))
+        .ok_or_else(|| Error::ClusterNotFound(format!("{ns}/{}", key.1)))?;
+    if let Some(h) = ctx.clusters.get(&key)
+        && h.url == normalise_url(&cluster.spec.url)
+    {
+        return Ok(h);
+    }
+    let settings = resolve_settings(&ctx.client, &cluster).await?;
+    ctx.clusters.ensure(key, &settings)
+}

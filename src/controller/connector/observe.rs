@@ -1,0 +1,110 @@
+//! Reading one connector straight from Connect, and sharing what was read: fetch does it when
+//! the cluster's bulk view cannot say, the observe step after acting reads the connector
+//! back so the verdict (and the next reconcile, through the view) sees what the writes did,
+//! and reads its topics when they are due.
+
+use super::act;
+use super::live::Live;
+use crate::api::KafkaConnector;
+use crate::api::connector::KafkaConnectorStatus;
+use crate::connect::ConnectClient;
+use crate::connect::types::{ConnectorInfo, ConnectorTaskId, ExpandedConnector};
+use crate::controller::cluster_handle::ClusterHandle;
+use crate::controller::context::Context;
+use crate::error::{Error, Result};
+use crate::mask::Masks;
+
+/// `GET /connectors/{name}` and `GET .../status` of one connector: `None` when Connect does
+/// not have it; no status right after creation, before the connector started.
+pub async fn read_connector(client: &ConnectClient, name: &str) -> Result<Option<Live>> {
+    let info = match client.get(name).await {
+        Ok(i) => i,
+        Err(Error::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let status = match client.status(name).await {
+        Ok(s) => Some(s),
+        Err(Error::NotFound(_)) => None,
+        Err(e) => return Err(e),
+    };
+    Ok(Some(Live::from_info(info, status)))
+}
+
+/// What a reconcile that wrote to Connect sees afterwards.
+pub struct Observed {
+    /// The connector as read back, or as seen before acting when the read failed.
+    pub live: Option<Live>,
+    /// The read back failed: look again soon.
+    pub stale: bool,
+}
+
+/// After a write: reads the connector back and shares it with the next reconcile through
+/// the cluster's view. The writes happened, so a failed read keeps `before` and says so
+/// rather than failing the reconcile (and its bookkeeping).
+pub async fn read_back(
+    handle: &ClusterHandle,
+    name: &str,
+    before: Option<Live>,
+    masks: &Masks,
+) -> Observed {
+    let (live, stale) = match read_connector(&handle.client, name).await {
+        Ok(l) => (l, false),
+        Err(e) => {
+            let error = masks.apply(&e.to_string());
+            tracing::debug!(%error, "read-back failed");
+            (before, true)
+        }
+    };
+    let entry = live.as_ref().map(|l| ExpandedConnector {
+        status: l.status.clone(),
+        info: Some(ConnectorInfo {
+            name: name.to_string(),
+            config: l.config.clone(),
+            tasks: l
+                .tasks
+                .iter()
+                .map(|&task| ConnectorTaskId {
+                    connector: name.to_string(),
+                    task,
+                })
+                .collect(),
+        }),
+    });
+    handle.set_entry(name, entry);
+    Observed { live, stale }
+}
+
+/// Topics: when the live status moved (state, task count), else at most every
+/// `--topics-refresh`, within the cluster's budget of such refreshes (idle cost flat in
+/// the number of connectors). Not right after a write: a connector only just created or
+/// reconfigured has used no new topic yet. `None`: not read (or the read failed), keep the
+/// last list.
+pub async fn topics(
+    ctx: &Context,
+    obj: &KafkaConnector,
+    handle: &ClusterHandle,
+    live: Option<&Live>,
+    prev: &KafkaConnectorStatus,
+) -> Option<Vec<String>> {
+    let live = live?;
+    let st = live.status.as_ref();
+    // Moved to where topics are worth reading: every task running (a connector still
+    // starting has used none yet).
+    let moved = (st.map(|s| s.connector.state.to_string()) != prev.state
+        || st.map_or(0, |s| s.tasks.len()) != prev.tasks.len())
+        && live.every_task_running();
+    let due = || ctx.memory.topics_due(obj) && handle.pacing.topics_refresh_allowed();
+    if !(moved || due()) {
+        return None;
+    }
+    match act::topics(&handle.client, &obj.connector_name()).await {
+        Ok(t) => {
+            ctx.memory.mark_topics_read(obj, moved && t.is_empty());
+            Some(t)
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "reading topics failed; keeping the last list");
+            None
+        }
+    }
+}

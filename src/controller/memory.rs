@@ -1,0 +1,193 @@
+//! Everything this process remembers per KafkaConnector, keyed by the object's uid, in one
+//! place so that what a restart loses can be read off one file:
+//! - the status this process last wrote (`last_status`): the watch cache can hand a reconcile
+//!   an object older than our own last status write, and deciding from that stale status
+//!   would serve a restart id twice or lose an auto-restart count;
+//! - when the connector's topics are due to be read again;
+//! - pause, resume or stop requests Connect accepted that no worker carried out yet;
+//! - failed reconciles in a row (the error policy's backoff).
+//!
+//! All of it is an optimisation or a courtesy to Connect: after a restart, status (written
+//! to the object) is the record, topics are read at once, a pending state request is sent
+//! again, and the backoff starts over.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::api::KafkaConnector;
+use crate::api::connector::KafkaConnectorStatus;
+use crate::config::STATE_RESEND;
+use crate::connect::StateAction;
+
+/// How soon the topics of a connector that has just started, and listed none, are read again.
+pub const TOPICS_SETTLE: Duration = Duration::from_secs(15);
+
+pub struct ConnectorMemory {
+    /// `--topics-refresh`: zero turns topics refreshes off.
+    topics_refresh: Duration,
+    statuses: Mutex<HashMap<String, KafkaConnectorStatus>>,
+    topics_next: Mutex<HashMap<String, Instant>>,
+    state_requests: Mutex<HashMap<String, (StateAction, Instant)>>,
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+fn uid(obj: &KafkaConnector) -> String {
+    obj.metadata.uid.clone().unwrap_or_default()
+}
+
+impl ConnectorMemory {
+    pub fn new(topics_refresh: Duration) -> Self {
+        Self {
+            topics_refresh,
+            statuses: Mutex::default(),
+            topics_next: Mutex::default(),
+            state_requests: Mutex::default(),
+            failures: Mutex::default(),
+        }
+    }
+
+    /// The status to decide from: what we last wrote, else what the object carries.
+    pub fn last_status(&self, obj: &KafkaConnector) -> KafkaConnectorStatus {
+        let remembered = self.statuses.lock().expect("status memory");
+        let remembered = remembered.get(&uid(obj)).cloned();
+        remembered
+            .or_else(|| obj.status.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn remember_status(&self, obj: &KafkaConnector, status: &KafkaConnectorStatus) {
+        let mut statuses = self.statuses.lock().expect("status memory");
+        statuses.insert(uid(obj), status.clone());
+    }
+
+    /// Whether the next read of this connector's topics is due (never when the refresh
+    /// interval is zero).
+    pub fn topics_due(&self, obj: &KafkaConnector) -> bool {
+        let next = self.topics_next.lock().expect("topics lock");
+        !self.topics_refresh.is_zero()
+            && next
+                .get(&uid(obj))
+                .is_none_or(|next| Instant::now() >= *next)
+    }
+
+    /// Records a read of `obj`'s topics. `settling`: the connector has just started and
+    /// used no topic yet; topics appear lazily (a source creates them when it first
+    /// produces), so the next read is due after `TOPICS_SETTLE`, not the whole refresh.
+    pub fn mark_topics_read(&self, obj: &KafkaConnector, settling: bool) {
+        let after = match settling {
+            true => TOPICS_SETTLE.min(self.topics_refresh),
+            false => self.topics_refresh,
+        };
+        let mut next = self.topics_next.lock().expect("topics lock");
+        next.insert(uid(obj), Instant::now() + after);
+    }
+
+    /// When to look at `obj` again for its topics: until the next read is due, or the whole
+    /// refresh when it is due already (the cluster's read budget said no this time).
+    pub fn topics_wait(&self, obj: &KafkaConnector) -> Option<Duration> {
+        let refresh = self.topics_refresh;
+        if refresh.is_zero() {
+            return None;
+        }
+        let next = self.topics_next.lock().expect("topics lock");
+        let next = next.get(&uid(obj)).copied();
+        let now = Instant::now();
+        Some(match next {
+            Some(next) if next > now => next - now,
+            _ => refresh,
+        })
+    }
+
+    /// How long ago `action` was sent for `obj` and not carried out yet, when that is less
+    /// than `STATE_RESEND` (`None` otherwise: send it).
+    pub fn state_pending(&self, obj: &KafkaConnector, action: StateAction) -> Option<Duration> {
+        let requests = self.state_requests.lock().expect("state lock");
+        let (sent, at) = requests.get(&uid(obj))?;
+        (*sent == action && at.elapsed() < STATE_RESEND).then(|| at.elapsed())
+    }
+
+    /// Remembers an accepted, unconfirmed request (`Some`), or forgets it (`None`).
+    pub fn set_state_pending(&self, obj: &KafkaConnector, action: Option<StateAction>) {
+        let mut requests = self.state_requests.lock().expect("state lock");
+        match action {
+            Some(a) => requests.insert(uid(obj), (a, Instant::now())),
+            None => requests.remove(&uid(obj)),
+        };
+    }
+
+    /// Counts a failed reconcile of `obj` (`failed`), or forgets its failures.
+    pub fn count_failure(&self, obj: &KafkaConnector, failed: bool) {
+        let mut failures = self.failures.lock().expect("failures lock");
+        if failed {
+            *failures.entry(uid(obj)).or_default() += 1;
+        } else {
+            failures.remove(&uid(obj));
+        }
+    }
+
+    /// Failed reconciles of `obj` in a row.
+    pub fn failures(&self, obj: &KafkaConnector) -> u32 {
+        let failures = self.failures.lock().expect("failures lock");
+        failures.get(&uid(obj)).copied().unwrap_or_default()
+    }
+
+    /// Drops everything remembered about an object that is going away.
+    pub fn forget(&self, obj: &KafkaConnector) {
+        let key = uid(obj);
+        self.statuses.lock().expect("status memory").remove(&key);
+        self.topics_next.lock().expect("topics lock").remove(&key);
+        self.state_requests.lock().expect("state lock").remove(&key);
+        self.failures.lock().expect("failures lock").remove(&key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connector(uid: &str, restart_id: Option<&str>) -> KafkaConnector {
+        let mut obj = KafkaConnector::new("c", Default::default());
+        obj.metadata.uid = Some(uid.into());
+        obj.status = Some(KafkaConnectorStatus {
+            last_restart_id: restart_id.map(Into::into),
+            ..Default::default()
+        });
+        obj
+    }
+
+    #[test]
+    fn what_we_wrote_wins_over_a_stale_object_until_forgotten() {
+        let memory = ConnectorMemory::new(Duration::from_secs(300));
+        let stale = connector("u1", Some("old"));
+        let last = |o| memory.last_status(o).last_restart_id;
+        assert_eq!(last(&stale).as_deref(), Some("old"));
+        let written = KafkaConnectorStatus {
+            last_restart_id: Some("new".into()),
+            ..Default::default()
+        };
+        memory.remember_status(&stale, &written);
+        assert_eq!(last(&stale).as_deref(), Some("new"));
+        // Another object (another uid, e.g. re-created with the same name) is not confused.
+        let other = connector("u2", None);
+        assert_eq!(last(&other), None);
+        memory.forget(&stale);
+        assert_eq!(last(&stale).as_deref(), Some("old"));
+    }
+
+    #[test]
+    fn forgetting_clears_every_map() {
+        let memory = ConnectorMemory::new(Duration::from_secs(300));
+        let obj = connector("u", None);
+        memory.mark_topics_read(&obj, false);
+        memory.set_state_pending(&obj, Some(StateAction::Pause));
+        memory.count_failure(&obj, true);
+        assert!(!memory.topics_due(&obj));
+        assert!(memory.state_pending(&obj, StateAction::Pause).is_some());
+        assert_eq!(memory.failures(&obj), 1);
+        memory.forget(&obj);
+        assert!(memory.topics_due(&obj));
+        assert!(memory.state_pending(&obj, StateAction::Pause).is_none());
+        assert_eq!(memory.failures(&obj), 0);
+    }
+}
