@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -120,6 +121,18 @@ impl Rule {
             FaultKind::Delay => Action::Delay(Duration::from_millis(self.ms.unwrap_or(1_000))),
         }
     }
+}
+
+/// Rules from `[rule, ...]`, `{"rules": [...]}` or a single rule.
+pub fn parse_rules(body: &[u8]) -> Result<Vec<Rule>, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let list = match v {
+        Value::Array(_) => v,
+        Value::Object(mut o) if o.contains_key("rules") => o.remove("rules").unwrap_or_default(),
+        single @ Value::Object(_) => Value::Array(vec![single]),
+        other => return Err(format!("expected rules, got {other}")),
+    };
+    serde_json::from_value(list).map_err(|e| e.to_string())
 }
 
 /// What a matching rule does to a request.
