@@ -39,7 +39,7 @@ pub enum Error {
     /// A Secret, ConfigMap or key that the cluster's auth or TLS settings name.
     #[error("{0}")]
     MissingReference(String),
-    /// A Secret the cluster's auth names does not name the cluster (see `SHARED_WITH`).
+    /// A Secret the cluster's auth names does not name the cluster (see `references::SHARED_WITH`).
     #[error("{0}")]
     SecretNotShared(String),
     #[error("invalid TLS material: {0}")]

@@ -19,6 +19,7 @@ pub mod credentials;
 pub mod events;
 pub mod memory;
 pub mod ownership;
+pub mod references;
 pub mod registry;
 pub mod slots;
 pub mod status_writer;
