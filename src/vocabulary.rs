@@ -208,6 +208,38 @@ impl std::fmt::Display for ConnectState {
     }
 }
 
+/// Read as its word wherever a string is wanted (`status.state.as_deref()`, comparisons
+/// with Connect's spelling in tests and scripts).
+impl std::ops::Deref for ConnectState {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<&str> for ConnectState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// A plain string in the CRDs' schemas: Connect may report a state this version does not
+/// know, and status shows it as reported.
+impl schemars::JsonSchema for ConnectState {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ConnectState".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "string"})
+    }
+}
+
 impl Serialize for ConnectState {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

@@ -5,6 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde::{Deserialize, Serialize};
 
 use super::connector::OffsetEntry;
+use crate::vocabulary::ConnectState;
 
 /// What Connect shows for the connector, and how far the operator got.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, schemars::JsonSchema)]
@@ -21,7 +22,7 @@ pub struct KafkaConnectorStatus {
     pub connector_name: Option<String>,
     /// The connector's state as Connect reports it (RUNNING, PAUSED, STOPPED, FAILED, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
+    pub state: Option<ConnectState>,
     /// The worker running the connector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,
@@ -76,7 +77,7 @@ pub struct OffsetsStatus {
     pub last_request_id: Option<String>,
     /// Reset, Altered, or Failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
+    pub result: Option<OffsetsResult>,
     /// Connect's message about the request (secrets masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -88,6 +89,26 @@ pub struct OffsetsStatus {
     pub total: Option<u32>,
 }
 
+// What became of an offsets request (the field says it in the schema).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, schemars::JsonSchema)]
+pub enum OffsetsResult {
+    Reset,
+    Altered,
+    // Connect refused it (see `message`); not sent again.
+    Failed,
+}
+
+impl OffsetsResult {
+    /// The word status shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OffsetsResult::Reset => "Reset",
+            OffsetsResult::Altered => "Altered",
+            OffsetsResult::Failed => "Failed",
+        }
+    }
+}
+
 /// One task as Connect reports it.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -95,7 +116,7 @@ pub struct TaskStatus {
     /// Task number.
     pub id: i32,
     /// RUNNING, PAUSED, FAILED, UNASSIGNED, RESTARTING...
-    pub state: String,
+    pub state: ConnectState,
     /// The worker running the task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worker_id: Option<String>,

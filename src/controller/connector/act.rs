@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::live::settled_in;
-use crate::api::connector::ValidationError;
+use crate::api::connector::{OffsetsResult, ValidationError};
 use crate::connect::types::{ConfigInfos, ConnectorOffsets};
 use crate::connect::{ConnectClient, RestartOptions, StateAction};
 use crate::controller::events::Note;
@@ -236,7 +236,7 @@ pub async fn ensure_stopped(
 /// message, and the offsets Connect reports after it.
 pub struct OffsetsChanged {
     pub note: Note,
-    pub result: &'static str,
+    pub result: OffsetsResult,
     pub message: Option<String>,
     pub current: Option<ConnectorOffsets>,
 }
@@ -255,8 +255,8 @@ pub async fn change_offsets(
         Some(body) => client.alter_offsets(name, body).await,
     };
     let (verb, result) = match alter {
-        None => ("reset", "Reset"),
-        Some(_) => ("altered", "Altered"),
+        None => ("reset", OffsetsResult::Reset),
+        Some(_) => ("altered", OffsetsResult::Altered),
     };
     let (note, result, message) = match answer {
         Ok(msg) => {
@@ -276,7 +276,7 @@ pub async fn change_offsets(
             let text = format!("offsets request {id} for connector {name} refused: {msg}");
             (
                 Note::warning(EventReason::OffsetsFailed, EventAction::Offsets, text),
-                "Failed",
+                OffsetsResult::Failed,
                 msg,
             )
         }

@@ -90,7 +90,7 @@ pub async fn topics(
     let st = live.status.as_ref();
     // Moved to where topics are worth reading: every task running (a connector still
     // starting has used none yet).
-    let moved = (st.map(|s| s.connector.state.to_string()) != prev.state
+    let moved = (st.map(|s| &s.connector.state) != prev.state.as_ref()
         || st.map_or(0, |s| s.tasks.len()) != prev.tasks.len())
         && live.every_task_running();
     let due = || ctx.memory.topics_due(obj) && handle.pacing.topics_refresh_allowed();

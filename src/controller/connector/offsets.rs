@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::connector::{KafkaConnectorSpec, KafkaConnectorStatus, OffsetEntry, OffsetsStatus};
+use crate::api::connector::{
+    KafkaConnectorSpec, KafkaConnectorStatus, OffsetEntry, OffsetsResult, OffsetsStatus,
+};
 use crate::connect::types::{ConnectorOffset, ConnectorOffsets};
 
 /// At most this many offsets are kept in status; `total` says how many Connect reported.
@@ -60,14 +62,14 @@ pub fn action(spec: &KafkaConnectorSpec, status: &KafkaConnectorStatus) -> Optio
 /// Connect's offsets as status shows them: the first `STATUS_MAX_OFFSETS`, and the total.
 pub fn served(
     id: &str,
-    result: &str,
+    result: OffsetsResult,
     message: Option<String>,
     current: Option<ConnectorOffsets>,
 ) -> OffsetsStatus {
     let all = current.map(|c| c.offsets);
     OffsetsStatus {
         last_request_id: Some(id.to_string()),
-        result: Some(result.to_string()),
+        result: Some(result),
         message,
         total: all.as_ref().map(|a| a.len() as u32),
         current: all
@@ -109,7 +111,7 @@ mod tests {
                 })
                 .collect(),
         };
-        let st = served("r1", "Altered", None, Some(many));
+        let st = served("r1", OffsetsResult::Altered, None, Some(many));
         assert_eq!(st.current.len(), STATUS_MAX_OFFSETS);
         assert_eq!(st.total, Some(25));
         assert_eq!(st.last_request_id.as_deref(), Some("r1"));

@@ -32,7 +32,7 @@ pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, masks:
     let st = live.and_then(|l| l.status.as_ref());
     // Masked before trimmed: a cut could leave half a secret that no longer matches.
     let trace = |t: Option<&str>| t.map(|t| trim_trace(&masks.apply(t)));
-    status.state = st.map(|s| s.connector.state.to_string());
+    status.state = st.map(|s| s.connector.state.clone());
     status.worker_id = st.and_then(|s| s.connector.worker_id.clone());
     status.trace = st.and_then(|s| trace(s.connector.trace.as_deref()));
     status.tasks = st
@@ -41,7 +41,7 @@ pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, masks:
                 .iter()
                 .map(|t| TaskStatus {
                     id: t.id,
-                    state: t.state.to_string(),
+                    state: t.state.clone(),
                     worker_id: t.worker_id.clone(),
                     trace: trace(t.trace.as_deref()),
                 })
