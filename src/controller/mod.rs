@@ -1,13 +1,15 @@
 //! The reconcilers and what they share.
 //!
-//! - `connector/`: the KafkaConnector reconciler (fetch → decide → act → status).
+//! - `connector/`: the KafkaConnector reconciler (fetch → decide → act → observe → report).
 //! - `cluster.rs`: the KafkaConnectCluster reconciler (REST API info, unmanaged connectors).
-//! - `registry.rs` (with the poll loop) and `cluster_handle.rs`: one handle per Connect
+//! - `registry.rs` (with the poll loop) and `cluster_handle/`: one handle per Connect
 //!   cluster, its client and the bulk-polled live view that wakes only what changed.
 //!   `slots.rs`: each cluster's share of the reconciles.
-//! - `credentials.rs`: Secrets and ConfigMaps a cluster names, read into client settings.
+//! - `credentials.rs`: what a cluster names, read into client settings; `references.rs`: the
+//!   one reader of Secrets and ConfigMaps.
 //! - `ownership.rs`: which KafkaConnector owns a connector name on a Connect cluster.
-//! - `status_writer.rs`: the one way status is written. `events.rs`: Kubernetes Events.
+//! - `memory.rs`: what this process remembers per KafkaConnector (one owner).
+//! - `status_writer.rs`: server-side apply of a status. `events.rs`: Kubernetes Events.
 //! - `context.rs`: what every reconcile shares. `caches.rs`: the watches behind the caches.
 
 pub mod caches;
