@@ -26,7 +26,7 @@ use crate::controller::context::Context;
 use crate::controller::events::Note;
 use crate::error::{Error, Result};
 use crate::mask::Masks;
-use crate::vocabulary::EventAction;
+use crate::vocabulary::{EventAction, Reason};
 
 pub struct Snapshot {
     /// The connector's name in Connect.
@@ -173,26 +173,8 @@ async fn look(
         Reach::Up => {}
         Reach::Unknown => return Ok(Seen::NotPolledYet),
         Reach::Down(reason, error) => {
-            let message = format!(
-                "the last poll of Connect at {} failed ({error}); nothing is asked of Connect until a poll answers",
-                handle.url
-            );
-            let message = masks.apply(&message);
-            // One Warning when the connector learns of it, not one per requeue.
-            let known = prev
-                .conditions
-                .iter()
-                .any(|c| c.type_ == READY && c.reason == reason.as_str());
-            let note = (!known).then(|| Note {
-                warning: true,
-                reason: reason.as_str(),
-                action: EventAction::Read,
-                text: message.clone(),
-            });
-            return Ok(Seen::Blocked(Blocked {
-                note,
-                ..Blocked::by(Finding::ClusterDown { reason, message })
-            }));
+            let blocked = cluster_down(&handle.url, reason, &error, masks, prev);
+            return Ok(Seen::Blocked(blocked));
         }
     }
     // Only now: which other URLs reach the same Connect group is learnt from the polls'
@@ -226,6 +208,35 @@ async fn look(
             }))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The last bulk poll failed: nothing is asked of Connect. One Warning when the connector
+/// learns of it, not one per requeue.
+fn cluster_down(
+    url: &str,
+    reason: Reason,
+    error: &str,
+    masks: &Masks,
+    prev: &KafkaConnectorStatus,
+) -> Blocked {
+    let message = format!(
+        "the last poll of Connect at {url} failed ({error}); nothing is asked of Connect until a poll answers"
+    );
+    let message = masks.apply(&message);
+    let known = prev
+        .conditions
+        .iter()
+        .any(|c| c.type_ == READY && c.reason == reason.as_str());
+    let note = (!known).then(|| Note {
+        warning: true,
+        reason: reason.as_str(),
+        action: EventAction::Read,
+        text: message.clone(),
+    });
+    Blocked {
+        note,
+        ..Blocked::by(Finding::ClusterDown { reason, message })
     }
 }
 

@@ -139,12 +139,7 @@ async fn apply(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
             prev: &prev,
             masks: &masks,
         };
-        let ending = Ending {
-            live: None,
-            finding: Some(Finding::ReconciliationPaused),
-            fault: None,
-        };
-        let requeue = report.conclude(report.carried_over(), ending).await?;
+        let requeue = report.found(None, Finding::ReconciliationPaused).await?;
         return Ok(Action::requeue(requeue));
     }
     let snapshot = fetch::gather(obj, ctx).await?;
@@ -195,13 +190,11 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         ctx.memory.set_state_pending(obj, None);
     }
     if let Some(message) = plan.unsupported.clone() {
-        let ending = Ending {
-            live: live.as_ref(),
-            finding: Some(Finding::Unsupported { message }),
-            fault: None,
-        };
-        let requeue = report.conclude(report.carried_over(), ending).await?;
-        return Ok(Action::requeue(requeue));
+        let finding = Finding::Unsupported { message };
+        return report
+            .found(live.as_ref(), finding)
+            .await
+            .map(Action::requeue);
     }
     let acting = Acting {
         obj,

@@ -113,6 +113,17 @@ impl Report<'_> {
         self.conclude(status, ending).await
     }
 
+    /// A reconcile that ends on a finding before acting (reconciliation paused, a worker
+    /// that cannot do what the spec asks): status as carried over, with the finding.
+    pub async fn found(&self, live: Option<&Live>, finding: Finding) -> Result<Duration> {
+        let ending = Ending {
+            live,
+            finding: Some(finding),
+            fault: None,
+        };
+        self.conclude(self.carried_over(), ending).await
+    }
+
     /// Fills status from the live view and the verdict, writes it if it changed, and returns
     /// when to look again.
     pub async fn conclude(
