@@ -13,15 +13,18 @@ pub(super) fn classify(status: StatusCode, body: &[u8]) -> Error {
         .ok()
         .filter(|b| b.error_code.is_some() || b.message.is_some());
     let is_connects = connects.is_some();
+    let absent = connects.as_ref().is_some_and(says_absent);
     let message = connects
         .and_then(|b| b.message)
         .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect());
     match status.as_u16() {
-        404 if is_connects => Error::NotFound(message),
-        // A proxy's or ingress's page, or Jetty before the worker registered its resources:
-        // it says nothing about the connector, so it must never read as "absent".
+        404 if absent => Error::NotFound(message),
+        // A proxy's, gateway's or ingress's 404 (JSON or not), the apiserver's service proxy,
+        // Connect's own "no such route" (a URL whose path prefix Connect does not serve), or
+        // Jetty before the worker registered its resources: none says anything about the
+        // connector, so none may read as "absent" (a delete would be taken as done).
         404 => Error::Unavailable(format!(
-            "HTTP 404 without Connect's error body (a proxy path, or a worker still starting): {message}"
+            "HTTP 404 that is not Connect saying the connector is absent (a proxy or gateway path, a wrong URL prefix, or a worker still starting): {message}"
         )),
         // Following would re-send the request, credentials and config included, elsewhere.
         code @ 300..=399 => Error::Unexpected {
@@ -43,6 +46,16 @@ pub(super) fn classify(status: StatusCode, body: &[u8]) -> Error {
             message,
         },
     }
+}
+
+/// Connect's own "no such connector" (or task status): its error body, with `error_code`
+/// 404 and a message that is not Jersey's "no resource at this path".
+fn says_absent(body: &ErrorBody) -> bool {
+    body.error_code == Some(404)
+        && body
+            .message
+            .as_deref()
+            .is_some_and(|m| !m.is_empty() && m != "HTTP 404 Not Found")
 }
 
 fn is_momentary_500(message: &str) -> bool {
@@ -167,5 +180,25 @@ mod tests {
         ));
         assert!(err(409, "conflicting operation (e.g. worker rebalance)").is_transient());
         assert!(!err(400, "bad").is_transient());
+    }
+
+    /// Only Connect's own error body with error_code 404 proves a connector absent.
+    #[test]
+    fn a_404_means_absent_only_when_connect_says_so() {
+        let classify_body = |body: &str| classify(StatusCode::NOT_FOUND, body.as_bytes());
+        let absent = r#"{"error_code":404,"message":"Connector c not found"}"#;
+        assert!(matches!(classify_body(absent), Error::NotFound(_)));
+        for not_connect in [
+            // Kong, a cloud API gateway, an ingress page, Connect's "no such route".
+            r#"{"message":"no Route matched with those values"}"#,
+            r#"{"message":"Not Found"}"#,
+            "<html><body>404 Not Found</body></html>",
+            r#"{"error_code":404,"message":"HTTP 404 Not Found"}"#,
+            r#"{"error_code":"404","message":"Connector c not found"}"#,
+            r#"{"code":404,"reason":"NotFound","message":"services \"c\" not found"}"#,
+        ] {
+            let e = classify_body(not_connect);
+            assert!(matches!(e, Error::Unavailable(_)), "{not_connect}: {e:?}");
+        }
     }
 }
