@@ -24,9 +24,15 @@ const SECRET_KEY_HINTS: [&str; 14] = [
 
 pub const HIDDEN: &str = "[hidden]";
 
+/// Whole words of a key (between `.`, `_` and `-`) that name a password on their own: too
+/// short to look for inside other words (`bypass`, `compass`).
+const SECRET_KEY_WORDS: [&str; 4] = ["pass", "pwd", "passwd", "pw"];
+
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     SECRET_KEY_HINTS.iter().any(|h| k.contains(h))
+        || k.split(['.', '_', '-'])
+            .any(|word| SECRET_KEY_WORDS.contains(&word))
         || k.ends_with(".key")
         || k.ends_with("_key")
         || k.ends_with("key.password")
@@ -60,10 +66,58 @@ fn authorization_value(value: &str) -> Option<String> {
     (!token.is_empty()).then_some(token)
 }
 
+/// The tokens after `Bearer ` or `Basic ` anywhere in a value, with or without a header
+/// name before them (`X-Auth: Bearer abc`, a bare `Bearer abc`).
+fn scheme_tokens(value: &str) -> Vec<String> {
+    let lower = value.to_ascii_lowercase();
+    let mut out = Vec::new();
+    for scheme in ["bearer ", "basic "] {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(scheme) {
+            let start = from + at + scheme.len();
+            let token: String = value[start..]
+                .trim_start()
+                .split([',', ';', ' ', '\n', '"', '\''])
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            out.extend((!token.is_empty()).then_some(token));
+            from = start;
+        }
+    }
+    out
+}
+
+/// Connect's `ConfigException` text names the value and the key it refused. For a key
+/// whose value comes from a config provider, Connect resolved it before validating: the
+/// value it quotes is the secret itself, which we never saw.
+fn hide_quoted_values(text: &str, keys: &[String]) -> String {
+    let mut out = text.to_string();
+    for key in keys {
+        let tail = format!(" for configuration {key}");
+        let mut from = 0;
+        while let Some(at) = out[from..].find(&tail) {
+            let end = from + at;
+            let Some(start) = out[..end].rfind("Invalid value ") else {
+                break;
+            };
+            let start = start + "Invalid value ".len();
+            out.replace_range(start..end, HIDDEN);
+            from = start + HIDDEN.len() + tail.len();
+        }
+    }
+    out
+}
+
+/// The longest message the operator shows (status, Events, logs) from an answer it did not
+/// write itself, cut only after masking: a secret cut in half would no longer match.
+pub const SHOWN_MAX_CHARS: usize = 500;
+
 /// The values to hide in every text the operator writes: those of secret-like keys of a
 /// connector's config, and every value that came from a Kubernetes Secret, whatever its key.
+/// Also the keys whose value is a config-provider placeholder (see `hide_quoted_values`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Masks(Vec<String>);
+pub struct Masks(Vec<String>, Vec<String>);
 
 impl Masks {
     /// Values shorter than this are not hidden: masking every "on" or "1" in a text would
@@ -72,9 +126,11 @@ impl Masks {
 
     pub fn of_config(config: &BTreeMap<String, String>) -> Self {
         let mut values = Vec::new();
+        let mut placeholders = Vec::new();
         for (k, v) in config {
             // A `${provider:...}` placeholder is not the secret, only where it lives.
             if v.starts_with("${") {
+                placeholders.push(k.clone());
                 continue;
             }
             if is_secret_key(k) {
@@ -84,6 +140,26 @@ impl Masks {
                 values.extend(url_credentials(v));
             }
             values.extend(authorization_value(v));
+            values.extend(scheme_tokens(v));
+        }
+        let mut masks = Self::default().with(values);
+        masks.1 = placeholders;
+        masks
+    }
+
+    /// The credentials a Connect client sends: the whole `Authorization` value, its token,
+    /// and for Basic the decoded `user:password` and the password.
+    pub fn of_authorization(header: &str) -> Self {
+        use base64::Engine;
+        let mut values = vec![header.to_string()];
+        values.extend(scheme_tokens(header));
+        let basic = header.strip_prefix("Basic ").map(str::trim);
+        let decoded = basic
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|d| String::from_utf8(d).ok());
+        if let Some(pair) = decoded {
+            values.extend(pair.split_once(':').map(|(_, pw)| pw.to_string()));
+            values.push(pair);
         }
         Self::default().with(values)
     }
@@ -107,7 +183,11 @@ impl Masks {
     /// Both sets: e.g. the desired config's secrets and the live config's (an error after a
     /// password change may echo the old one).
     pub fn and(self, other: &Masks) -> Self {
-        self.with(other.0.iter().cloned())
+        let mut both = self.with(other.0.iter().cloned());
+        both.1.extend(other.1.iter().cloned());
+        both.1.sort();
+        both.1.dedup();
+        both
     }
 
     pub fn apply(&self, text: &str) -> String {
@@ -115,8 +195,36 @@ impl Masks {
         for s in &self.0 {
             out = out.replace(s.as_str(), HIDDEN);
         }
-        out
+        hide_quoted_values(&out, &self.1)
     }
+
+    /// Connect's message about one key. A key whose value is a config-provider placeholder
+    /// was validated with the resolved secret, which any form of message may quote: only
+    /// the `ConfigException` form, whose quoted value `apply` hides, is kept.
+    pub fn about_key(&self, key: &str, message: &str) -> String {
+        let masked = self.apply(message);
+        let quoted = format!("Invalid value {HIDDEN} for configuration {key}");
+        if !self.1.iter().any(|k| k == key) || masked.contains(&quoted) {
+            return masked;
+        }
+        format!(
+            "{HIDDEN} (Connect's message about {key}, whose value comes from a config provider)"
+        )
+    }
+
+    /// What may be shown of `text`: masked, then cut to `SHOWN_MAX_CHARS`.
+    pub fn shown(&self, text: &str) -> String {
+        cut(&self.apply(text))
+    }
+}
+
+/// `text` cut to `SHOWN_MAX_CHARS`, marked when cut. Only ever applied to masked text.
+pub fn cut(text: &str) -> String {
+    if text.chars().count() <= SHOWN_MAX_CHARS {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(SHOWN_MAX_CHARS).collect();
+    kept + "..."
 }
 
 /// Replaces in `text` every value of a secret-like key of `config`.
@@ -196,6 +304,82 @@ mod tests {
             masked.contains("@db:5432/orders"),
             "the host stays readable: {masked}"
         );
+    }
+
+    #[test]
+    fn pwd_pass_and_bare_bearer_values_are_masked() {
+        let config: BTreeMap<String, String> = [
+            ("db.pwd", "pwd-sentinel"),
+            ("smtp_pass", "pass-sentinel"),
+            ("connection-passwd", "passwd-sentinel"),
+            ("bypass.cache", "not-a-secret"),
+            ("http.headers", "X-Api: Bearer bearer-sentinel"),
+            ("upstream", "Basic basic-sentinel"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let masks = Masks::of_config(&config);
+        let text = config.values().cloned().collect::<Vec<_>>().join(" | ");
+        let masked = masks.apply(&text);
+        assert!(!masked.contains("sentinel"), "{masked}");
+        assert!(masked.contains("not-a-secret"), "{masked}");
+    }
+
+    #[test]
+    fn a_clusters_own_credentials_are_masked() {
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode("kco:basic-sentinel");
+        let masks = Masks::of_authorization(&format!("Basic {basic}"));
+        let echo = format!("proxy says: Authorization: Basic {basic}; user kco:basic-sentinel");
+        let masked = masks.apply(&echo);
+        assert!(
+            !masked.contains("sentinel") && !masked.contains(&basic),
+            "{masked}"
+        );
+        let masks = Masks::of_authorization("Bearer token-sentinel");
+        assert!(!masks.apply("got token-sentinel").contains("sentinel"));
+    }
+
+    #[test]
+    fn values_connect_resolved_from_a_placeholder_are_masked_where_it_quotes_them() {
+        let config = BTreeMap::from([
+            (
+                "batch.size".to_string(),
+                "${file:/s/db.properties:pw}".to_string(),
+            ),
+            ("topic".to_string(), "t".to_string()),
+        ]);
+        let masks = Masks::of_config(&config);
+        let msg = "Invalid value provider-sentinel for configuration batch.size: Not a number of type INT";
+        assert_eq!(
+            masks.apply(msg),
+            "Invalid value [hidden] for configuration batch.size: Not a number of type INT"
+        );
+        let other = "Invalid value x for configuration topic: bad";
+        assert_eq!(
+            masks.apply(other),
+            other,
+            "a plain key's message is untouched"
+        );
+        assert_eq!(masks.about_key("topic", other), other);
+        let free_form = "Could not connect with password provider-sentinel";
+        let about = masks.about_key("batch.size", free_form);
+        assert!(
+            !about.contains("sentinel") && about.contains("batch.size"),
+            "{about}"
+        );
+        let about = masks.about_key("batch.size", msg);
+        assert!(about.contains("Not a number"), "the reason stays: {about}");
+    }
+
+    #[test]
+    fn masking_happens_before_the_cut() {
+        let secret = "straddling-sentinel-value";
+        let text = format!("{}{secret}", "x".repeat(SHOWN_MAX_CHARS - 10));
+        let shown = Masks::default().with([secret.to_string()]).shown(&text);
+        assert!(!shown.contains("straddling"), "{shown}");
+        assert!(shown.chars().count() <= SHOWN_MAX_CHARS + 3);
     }
 
     #[test]

@@ -6,6 +6,11 @@ use reqwest::StatusCode;
 use super::types::ErrorBody;
 use crate::error::Error;
 
+/// How much of a body that is not Connect's error is kept in an error. Far more than is
+/// ever shown (`mask::SHOWN_MAX_CHARS`): masks are applied to all of it before the cut, so
+/// a secret is never shown half (and unrecognisable) at the cut.
+const BODY_KEPT: usize = 64 << 10;
+
 /// Maps a non-2xx answer to the error kinds the reconciler acts on
 /// (see `shared/reference/connect-rest-api.md` for where each comes from).
 pub(super) fn classify(status: StatusCode, body: &[u8]) -> Error {
@@ -16,7 +21,7 @@ pub(super) fn classify(status: StatusCode, body: &[u8]) -> Error {
     let absent = connects.as_ref().is_some_and(says_absent);
     let message = connects
         .and_then(|b| b.message)
-        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(500).collect());
+        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(BODY_KEPT)]).into());
     match status.as_u16() {
         404 if absent => Error::NotFound(message),
         // A proxy's, gateway's or ingress's 404 (JSON or not), the apiserver's service proxy,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use reqwest::header::HeaderValue;
 
 use super::endpoint::Endpoint;
+use crate::mask::Masks;
 use url::Url;
 
 use crate::vocabulary::Reason;
@@ -19,6 +20,9 @@ pub struct ConnectClient {
     pub(super) base: Url,
     pub(super) http: reqwest::Client,
     pub(super) auth: Option<HeaderValue>,
+    /// The credentials this client sends: hidden in every error it returns, whatever
+    /// echoed them (a proxy's error page, a misconfigured gateway).
+    pub(super) own_secrets: Masks,
     pub(super) retry: RetryPolicy,
     /// The last momentary fault a request was retried for (when, and its error's reason):
     /// a retried call that succeeded in the end still says what Connect was going through.
@@ -54,6 +58,11 @@ impl ConnectClient {
         Self {
             base,
             http,
+            own_secrets: auth
+                .as_ref()
+                .and_then(|a| a.to_str().ok())
+                .map(Masks::of_authorization)
+                .unwrap_or_default(),
             auth,
             retry: RetryPolicy::default(),
             last_fault: Default::default(),

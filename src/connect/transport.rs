@@ -82,10 +82,9 @@ impl ConnectClient {
                 } else {
                     "request failed"
                 };
-                return Err(Error::Unavailable(format!(
-                    "{method} {endpoint}: {what}: {}",
-                    error_chain(&e)
-                )));
+                let chain = error_chain(&e);
+                let error = Error::Unavailable(format!("{method} {endpoint}: {what}: {chain}"));
+                return Err(error.masked(&self.own_secrets));
             }
         };
         let status = resp.status();
@@ -105,7 +104,7 @@ impl ConnectClient {
         if status.is_success() {
             return Ok((status, bytes));
         }
-        Err(classify(status, &bytes))
+        Err(classify(status, &bytes).masked(&self.own_secrets))
     }
 
     pub(super) async fn json<T: DeserializeOwned>(

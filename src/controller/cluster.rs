@@ -149,7 +149,7 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         Err(e) => {
             metrics::error(KIND, e.label());
             keep_what_we_learnt(&mut status, &prev);
-            (false, e.reason(), e.to_string())
+            (false, e.reason(), crate::mask::cut(&e.to_string()))
         }
     };
     let generation = obj.metadata.generation;
@@ -269,6 +269,7 @@ fn counts(ctx: &Context, view: &ClusterView, key: &ClusterKey) -> ConnectorCount
 }
 
 pub fn error_policy(_obj: Arc<KafkaConnectCluster>, err: &Error, ctx: Arc<Context>) -> Action {
-    tracing::warn!(error = %err, "KafkaConnectCluster reconcile failed");
+    let error = crate::mask::cut(&err.to_string());
+    tracing::warn!(%error, "KafkaConnectCluster reconcile failed");
     Action::requeue(ctx.config.poll_interval)
 }

@@ -192,7 +192,8 @@ async fn poll_loop(
         let sent = Instant::now();
         let result = h.client.list_expanded().await;
         if let Err(e) = &result {
-            tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, error = %e, "bulk poll of Connect failed");
+            let error = crate::mask::cut(&e.to_string());
+            tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, %error, "bulk poll of Connect failed");
         }
         failed_in_row = if result.is_ok() { 0 } else { failed_in_row + 1 };
         let (changed, flipped) = h.view.apply_poll(result, sent);

@@ -189,7 +189,7 @@ impl LiveView {
             }
             Err(e) => {
                 let flipped = v.error.is_none();
-                v.error = Some((e.reason(), e.to_string()));
+                v.error = Some((e.reason(), crate::mask::cut(&e.to_string())));
                 (BTreeSet::new(), flipped)
             }
         }

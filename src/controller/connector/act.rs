@@ -49,7 +49,7 @@ pub fn validation_errors(infos: ConfigInfos, masks: &Masks) -> Vec<ValidationErr
             let key = v.name;
             v.errors.into_iter().map(move |err| ValidationError {
                 key: key.clone(),
-                message: masks.apply(&err),
+                message: masks.about_key(&key, &err),
             })
         })
         .collect();

@@ -289,7 +289,7 @@ impl Acting<'_> {
 
     /// Records Connect's answer to a restart that failed; returns the Warning to publish.
     fn restart_failed(&self, e: &Error, served: &mut Served, what: &str) -> Note {
-        let message = self.masks.apply(&e.to_string());
+        let message = self.masks.shown(&e.to_string());
         served.last_restart_error = Some(message.clone());
         let text = format!(
             "{what} of connector {}: Connect answered with a failure, not sent again: {message}",

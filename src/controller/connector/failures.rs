@@ -14,7 +14,7 @@ use crate::api::connector::KafkaConnectorStatus;
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
 use crate::error::Error;
-use crate::mask::{Masks, mask};
+use crate::mask::Masks;
 use crate::vocabulary::EventAction;
 
 /// The apiserver's answer to a JSON patch whose `test` failed.
@@ -29,7 +29,7 @@ pub(super) fn stale_cache(s: &kube::core::Status) -> bool {
 /// condition may fail too (the apiserver is what failed): that is only logged.
 pub(super) async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
     let masks = Masks::of_config(&desired_config(&obj.spec, &obj.connector_name()));
-    let message = masks.apply(&e.to_string());
+    let message = masks.shown(&e.to_string());
     publish(
         ctx,
         obj,
@@ -60,17 +60,15 @@ pub(super) async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Erro
         fault: None,
     };
     if let Err(write) = report.conclude(status, ending).await {
-        let error = masks.apply(&write.to_string());
+        let error = masks.shown(&write.to_string());
         tracing::debug!(%error, "could not write the failure to status");
     }
 }
 
 pub fn error_policy(obj: Arc<KafkaConnector>, err: &Error, ctx: Arc<Context>) -> Action {
     // Connect's messages may echo config values: mask them like everything we write.
-    let error = mask(
-        &err.to_string(),
-        &desired_config(&obj.spec, &obj.connector_name()),
-    );
+    let masks = Masks::of_config(&desired_config(&obj.spec, &obj.connector_name()));
+    let error = masks.shown(&err.to_string());
     tracing::warn!(%error, reason = err.label(), "KafkaConnector reconcile failed");
     // Jitter so that many connectors of one failing cluster do not retry in lockstep.
     let jitter = Duration::from_millis(rand::random_range(0..2000));

@@ -198,7 +198,7 @@ async fn look(
             capabilities,
         }),
         Err(e) if e.is_transient() || matches!(e, Error::Unauthorized(_)) => {
-            let message = masks.apply(&e.to_string());
+            let message = masks.shown(&e.to_string());
             Ok(Seen::Blocked(Blocked {
                 note: Some(Note::failure(&e, EventAction::Read, message.clone())),
                 ..Blocked::by(Finding::Unreadable {
@@ -223,7 +223,7 @@ fn cluster_down(
     let message = format!(
         "the last poll of Connect at {url} failed ({error}); nothing is asked of Connect until a poll answers"
     );
-    let message = masks.apply(&message);
+    let message = masks.shown(&message);
     let known = prev
         .conditions
         .iter()

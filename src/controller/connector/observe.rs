@@ -50,7 +50,7 @@ pub async fn read_back(
     let (live, stale) = match read_connector(&handle.client, name).await {
         Ok(l) => (l, false),
         Err(e) => {
-            let error = masks.apply(&e.to_string());
+            let error = masks.shown(&e.to_string());
             tracing::debug!(%error, "read-back failed");
             (before, true)
         }

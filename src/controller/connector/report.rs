@@ -150,7 +150,7 @@ impl Report<'_> {
             idle: self.ctx.config.resync,
             not_ready_for: not_ready_for(self.prev),
         });
-        v.message = self.masks.apply(&v.message);
+        v.message = self.masks.shown(&v.message);
         if let Some(fault) = end.fault
             && !v.ready
             && matches!(
