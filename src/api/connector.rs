@@ -73,9 +73,11 @@ pub struct KafkaConnectorSpec {
     #[schemars(length(max = 1024))]
     pub class: String,
     /// `tasks.max`: the most tasks the connector may run; Connect's default (1) when absent.
-    /// The scale subresource's replicas: `kubectl scale kctr NAME --replicas=N` sets it.
+    /// The scale subresource's replicas: `kubectl scale kctr NAME --replicas=N` sets it. At
+    /// most 1000: Connect starts that many tasks at once, each with its own Kafka clients,
+    /// and a typo (an extra zero, an autoscaler gone wrong) would stall the whole group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1000))]
     pub tasks_max: Option<i32>,
     /// Plugin version (`connector.plugin.version`, Kafka 4.1+ workers).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -29,9 +29,12 @@ pub struct KafkaConnectorStatus {
     /// The connector's error trace when FAILED (trimmed, secrets masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
-    /// Each task as Connect reports it.
+    /// Each task as Connect reports it: at most 100, those not RUNNING first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<TaskStatus>,
+    /// Tasks Connect reported that `tasks` leaves out (over 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_omitted: Option<u32>,
     /// Running tasks out of all tasks, e.g. "2/2".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks_ready: Option<String>,
@@ -41,9 +44,12 @@ pub struct KafkaConnectorStatus {
     /// The scale subresource's label selector (HPA and KEDA read it; no Pods carry it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<String>,
-    /// Topics the connector used, as Connect tracks them.
+    /// Topics the connector used, as Connect tracks them: the first 100 in name order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<String>,
+    /// Topics Connect reported that `topics` leaves out (over 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics_omitted: Option<u32>,
     /// Automatic restarts since the connector was last healthy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_restart: Option<AutoRestartStatus>,

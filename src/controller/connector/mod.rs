@@ -244,7 +244,7 @@ async fn conclude(
         return report.conclude(status, ending).await.map(Action::requeue);
     }
     if let Some(topics) = topics {
-        status.topics = topics;
+        status::set_topics(&mut status, topics);
     }
     // The plan saw Connect before this reconcile acted. A count to reset once the connector
     // stays healthy (after a config fix, say) is timed from what Connect became: no status

@@ -91,7 +91,7 @@ pub async fn topics(
     // Moved to where topics are worth reading: every task running (a connector still
     // starting has used none yet).
     let moved = (st.map(|s| &s.connector.state) != prev.state.as_ref()
-        || st.map_or(0, |s| s.tasks.len()) != prev.tasks.len())
+        || st.map_or(0, |s| s.tasks.len()) != shown_tasks(prev))
         && live.every_task_running();
     let due = || ctx.memory.topics_due(obj) && handle.pacing.topics_refresh_allowed();
     if !(moved || due()) {
@@ -107,4 +107,9 @@ pub async fn topics(
             None
         }
     }
+}
+
+/// How many tasks the last status counted: those it lists and those it left out.
+fn shown_tasks(prev: &KafkaConnectorStatus) -> usize {
+    prev.tasks.len() + prev.tasks_omitted.unwrap_or(0) as usize
 }

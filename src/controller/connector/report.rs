@@ -87,6 +87,7 @@ impl Report<'_> {
             connector_name: Some(self.name.to_string()),
             conditions: prev.conditions.clone(),
             topics: prev.topics.clone(),
+            topics_omitted: prev.topics_omitted,
             // The scale subresource's selector: nothing carries it, HPA and KEDA need one.
             selector: obj
                 .metadata

@@ -8,6 +8,11 @@ use crate::api::connector::{KafkaConnectorStatus, TaskStatus};
 use crate::mask::Masks;
 use crate::vocabulary::{ConnectState, Reason};
 
+/// Most tasks and topics status lists; the rest are counted (`tasksOmitted`,
+/// `topicsOmitted`). Status lives in etcd with the object (1.5 MiB at most) and is read by
+/// every `kubectl get`: it must not grow with whatever Connect reports.
+pub const STATUS_MAX_ITEMS: usize = 100;
+
 /// Longest trace kept in status; the full one stays in Connect's logs and REST API.
 const TRACE_MAX_CHARS: usize = 2000;
 const TRACE_MAX_LINES: usize = 12;
@@ -35,19 +40,22 @@ pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, masks:
     status.state = st.map(|s| s.connector.state.clone());
     status.worker_id = st.and_then(|s| s.connector.worker_id.clone());
     status.trace = st.and_then(|s| trace(s.connector.trace.as_deref()));
-    status.tasks = st
-        .map(|s| {
-            s.tasks
-                .iter()
-                .map(|t| TaskStatus {
-                    id: t.id,
-                    state: t.state.clone(),
-                    worker_id: t.worker_id.clone(),
-                    trace: trace(t.trace.as_deref()),
-                })
-                .collect()
+    let mut tasks: Vec<_> = st.map(|s| s.tasks.iter().collect()).unwrap_or_default();
+    // What needs a reader's eyes first: a task not RUNNING.
+    tasks.sort_by_key(|t| (t.state == ConnectState::Running, t.id));
+    let omitted = tasks.len().saturating_sub(STATUS_MAX_ITEMS);
+    tasks.truncate(STATUS_MAX_ITEMS);
+    tasks.sort_by_key(|t| t.id);
+    status.tasks = tasks
+        .into_iter()
+        .map(|t| TaskStatus {
+            id: t.id,
+            state: t.state.clone(),
+            worker_id: t.worker_id.clone(),
+            trace: trace(t.trace.as_deref()),
         })
-        .unwrap_or_default();
+        .collect();
+    status.tasks_omitted = (omitted > 0).then_some(omitted as u32);
     let running = |s: &crate::connect::types::ConnectorStateInfo| {
         let n = s.tasks.iter().filter(|t| t.state == ConnectState::Running);
         n.count()
@@ -62,6 +70,7 @@ pub fn keep_view(status: &mut KafkaConnectorStatus, prev: &KafkaConnectorStatus)
     status.worker_id = prev.worker_id.clone();
     status.trace = prev.trace.clone();
     status.tasks = prev.tasks.clone();
+    status.tasks_omitted = prev.tasks_omitted;
     status.tasks_ready = prev.tasks_ready.clone();
     status.tasks_running = prev.tasks_running;
 }
@@ -92,9 +101,54 @@ pub fn set_conditions(status: &mut KafkaConnectorStatus, v: &Verdict, generation
     status.conditions = new;
 }
 
+/// Topics as status shows them: the first `STATUS_MAX_ITEMS` (sorted), and how many more.
+pub fn set_topics(status: &mut KafkaConnectorStatus, mut topics: Vec<String>) {
+    topics.sort();
+    let omitted = topics.len().saturating_sub(STATUS_MAX_ITEMS);
+    topics.truncate(STATUS_MAX_ITEMS);
+    status.topics = topics;
+    status.topics_omitted = (omitted > 0).then_some(omitted as u32);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tasks_and_topics_are_capped_and_counted() {
+        let tasks: Vec<_> = (0..150)
+            .map(|id| {
+                let state = if id == 140 { "FAILED" } else { "RUNNING" };
+                serde_json::json!({"id": id, "state": state, "worker_id": "w"})
+            })
+            .collect();
+        let live: Live = serde_json::from_value(serde_json::json!({"config": {},
+            "status": {"name": "c", "connector": {"state": "RUNNING"}, "tasks": tasks}}))
+        .unwrap();
+        let mut st = KafkaConnectorStatus::default();
+        apply_live(&mut st, Some(&live), &Masks::default());
+        assert_eq!(st.tasks.len(), STATUS_MAX_ITEMS);
+        assert_eq!(st.tasks_omitted, Some(50));
+        assert!(
+            st.tasks.iter().any(|t| t.id == 140),
+            "the FAILED task is kept"
+        );
+        assert_eq!(
+            st.tasks_ready.as_deref(),
+            Some("149/150"),
+            "counts cover all"
+        );
+        set_topics(&mut st, (0..120).map(|i| format!("t{i:03}")).collect());
+        assert_eq!(
+            (st.topics.len(), st.topics_omitted),
+            (STATUS_MAX_ITEMS, Some(20))
+        );
+        set_topics(&mut st, vec!["b".into(), "a".into()]);
+        assert_eq!(
+            (st.topics, st.topics_omitted),
+            (vec!["a".into(), "b".into()], None)
+        );
+    }
 
     #[test]
     fn traces_are_trimmed() {
