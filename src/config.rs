@@ -50,6 +50,9 @@ pub struct Timeouts {
     pub confirm: Duration,
     /// Upper bound of one reconcile, so a hanging call cannot hold a connector forever.
     pub reconcile: Duration,
+    /// Upper bound of reporting a failed reconcile (its condition and Warning Event): the
+    /// apiserver may be what failed, and the report must not hold the reconcile's slot.
+    pub report: Duration,
 }
 
 pub const TIMEOUTS: Timeouts = Timeouts {
@@ -58,6 +61,7 @@ pub const TIMEOUTS: Timeouts = Timeouts {
     retry_budget: Duration::from_secs(45),
     confirm: Duration::from_secs(15),
     reconcile: Duration::from_secs(120),
+    report: Duration::from_secs(15),
 };
 
 impl Timeouts {
@@ -87,8 +91,8 @@ impl Timeouts {
                 "confirming a state change < one reconcile",
             ),
             (
-                self.reconcile < health_deadline,
-                "one reconcile < the liveness deadline (--health-deadline)",
+                self.reconcile + self.report < health_deadline,
+                "one reconcile and its failure report < the liveness deadline (--health-deadline)",
             ),
         ];
         match rules.iter().find(|(ok, _)| !ok) {

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use kube::Client;
-use kube::runtime::events::Recorder;
 use kube::runtime::reflector::Store;
 
+use super::events::Recorder;
 use super::memory::ConnectorMemory;
 use super::registry::ClusterRegistry;
 use crate::api::{KafkaConnectCluster, KafkaConnector};

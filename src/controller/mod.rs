@@ -33,7 +33,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::core::PartialObjectMeta;
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client};
@@ -86,13 +85,7 @@ pub async fn run(
         config.cluster_concurrency,
         health.clone(),
     ));
-    let recorder = Recorder::new(
-        client.clone(),
-        Reporter {
-            controller: MANAGER.into(),
-            instance: std::env::var("POD_NAME").ok(),
-        },
-    );
+    let recorder = events::Recorder::new(client.clone(), MANAGER, std::env::var("POD_NAME").ok());
     let stores = (connector_ctrl.store(), cluster_ctrl.store());
     clusters.attach(stores.0.clone(), stores.1.clone());
     let ctx = Arc::new(Context::new(

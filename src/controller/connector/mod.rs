@@ -89,7 +89,13 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     metrics::reconciled(KIND, outcome, start.elapsed());
     if let Err(e) = &result {
         metrics::error(KIND, e.label());
-        report_failure(&obj, &ctx, e).await;
+        let budget = ctx.config.timeouts.report;
+        if tokio::time::timeout(budget, report_failure(&obj, &ctx, e))
+            .await
+            .is_err()
+        {
+            tracing::debug!(?budget, "reporting the failure timed out");
+        }
     }
     ctx.health.finished(&key);
     result
