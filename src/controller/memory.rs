@@ -11,7 +11,7 @@
 //! to the object) is the record, topics are read at once, a pending state request is sent
 //! again, and the backoff starts over.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -132,6 +132,34 @@ impl ConnectorMemory {
         failures.get(&uid(obj)).copied().unwrap_or_default()
     }
 
+    /// Keeps only what is remembered about the objects `live` names (by uid): an object
+    /// deleted before it ever got the finalizer (so `forget` never ran for it) leaves
+    /// nothing behind. Returns how many objects were dropped.
+    pub fn retain(&self, live: &HashSet<String>) -> usize {
+        let mut dropped = HashSet::new();
+        sweep(
+            &mut self.statuses.lock().expect("status memory"),
+            live,
+            &mut dropped,
+        );
+        sweep(
+            &mut self.topics_next.lock().expect("topics lock"),
+            live,
+            &mut dropped,
+        );
+        sweep(
+            &mut self.state_requests.lock().expect("state lock"),
+            live,
+            &mut dropped,
+        );
+        sweep(
+            &mut self.failures.lock().expect("failures lock"),
+            live,
+            &mut dropped,
+        );
+        dropped.len()
+    }
+
     /// Drops everything remembered about an object that is going away.
     pub fn forget(&self, obj: &KafkaConnector) {
         let key = uid(obj);
@@ -140,6 +168,17 @@ impl ConnectorMemory {
         self.state_requests.lock().expect("state lock").remove(&key);
         self.failures.lock().expect("failures lock").remove(&key);
     }
+}
+
+/// Drops the entries of `map` whose key `live` lacks, noting them in `dropped`.
+fn sweep<V>(map: &mut HashMap<String, V>, live: &HashSet<String>, dropped: &mut HashSet<String>) {
+    map.retain(|k, _| {
+        let keep = live.contains(k);
+        if !keep {
+            dropped.insert(k.clone());
+        }
+        keep
+    });
 }
 
 #[cfg(test)]
@@ -173,6 +212,22 @@ mod tests {
         assert_eq!(last(&other), None);
         memory.forget(&stale);
         assert_eq!(last(&stale).as_deref(), Some("old"));
+    }
+
+    #[test]
+    fn objects_gone_from_the_cache_are_swept() {
+        let memory = ConnectorMemory::new(Duration::from_secs(300));
+        let (kept, gone) = (connector("kept", None), connector("gone", None));
+        for obj in [&kept, &gone] {
+            memory.count_failure(obj, true);
+            memory.mark_topics_read(obj, false);
+        }
+        let live = HashSet::from(["kept".to_string()]);
+        assert_eq!(memory.retain(&live), 1);
+        assert_eq!(memory.failures(&kept), 1);
+        assert_eq!(memory.failures(&gone), 0);
+        assert!(memory.topics_due(&gone));
+        assert_eq!(memory.retain(&live), 0);
     }
 
     #[test]

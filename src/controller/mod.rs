@@ -97,6 +97,7 @@ pub async fn run(
         health,
     ));
     spawn_readiness(&ctx);
+    spawn_sweeper(&ctx);
 
     let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);
     let clusters_fut = cluster_ctrl
@@ -179,6 +180,35 @@ fn spawn_readiness(ctx: &Arc<Context>) {
         }
         tracing::info!("caches synced: ready");
         ctx.health.set_ready();
+    });
+}
+
+/// How often what this process remembers per KafkaConnector is swept of objects gone from
+/// the cache.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Sweeps `memory.rs` of objects that went without a cleanup (deleted before they ever got
+/// the finalizer), so per-object maps never outgrow the objects there are.
+fn spawn_sweeper(ctx: &Arc<Context>) {
+    let ctx = Arc::downgrade(ctx);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(SWEEP_EVERY).await;
+            let Some(ctx) = ctx.upgrade() else { return };
+            if !ctx.connectors_synced() {
+                continue;
+            }
+            let live = ctx
+                .connectors
+                .state()
+                .iter()
+                .filter_map(|o| o.metadata.uid.clone())
+                .collect();
+            let dropped = ctx.memory.retain(&live);
+            if dropped > 0 {
+                tracing::debug!(dropped, "forgot objects gone from the cache");
+            }
+        }
     });
 }
 
