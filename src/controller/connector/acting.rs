@@ -104,8 +104,7 @@ impl Acting<'_> {
         }
         if plan.owed_restart {
             steps.push(self.restart_owed(&mut served).await?);
-        } else if served.restart_owed.is_some() && !live.is_some_and(Live::any_failed) {
-            // Nothing FAILED any more (restarted some other way): nothing is owed.
+        } else if !still_owed(live) {
             served.restart_owed = None;
         }
         steps.push(self.auto_restart(&plan.auto_restart, &mut served).await?);
@@ -354,6 +353,13 @@ impl Acting<'_> {
     }
 }
 
+/// Whether an owed restart stays owed when none was served: only a connector seen with
+/// nothing FAILED (restarted some other way) owes nothing any more. Not seen at all proves
+/// nothing.
+fn still_owed(live: Option<&Live>) -> bool {
+    live.is_none_or(Live::any_failed)
+}
+
 /// The step's in-flight reason that matters most: one sent now and unconfirmed before one
 /// left to Connect's workers.
 fn in_flight(steps: Vec<Done>) -> Option<InFlight> {
@@ -362,4 +368,22 @@ fn in_flight(steps: Vec<Done>) -> Option<InFlight> {
         .filter_map(|d| d.in_flight)
         .partition(|i| matches!(i, InFlight::AwaitingWorker { .. }));
     sent.into_iter().last().or(awaiting.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(state: &str) -> Live {
+        serde_json::from_value(serde_json::json!({"config": {},
+            "status": {"name": "c", "connector": {"state": state}, "tasks": []}}))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_owed_restart_is_dropped_only_when_seen_healthy() {
+        assert!(still_owed(None), "absent from a poll proves nothing");
+        assert!(still_owed(Some(&live("FAILED"))));
+        assert!(!still_owed(Some(&live("RUNNING"))));
+    }
 }

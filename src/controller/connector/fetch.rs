@@ -189,7 +189,8 @@ async fn look(
     }
     let read = async {
         let capabilities = capabilities(&handle).await?;
-        Ok::<_, Error>((read_live(&handle, name).await?, capabilities))
+        let owes = owes_once(obj, prev);
+        Ok::<_, Error>((read_live(&handle, name, owes).await?, capabilities))
     };
     match read.await {
         Ok((live, capabilities)) => Ok(Seen::Live {
@@ -254,14 +255,48 @@ async fn capabilities(handle: &ClusterHandle) -> Result<Capabilities> {
 /// The connector as Connect shows it, from the bulk view whenever it knows: an entry (its
 /// status may not exist yet, right after a create), or absent from a successful poll (a
 /// create then answered 409 "already exists" adopts it). Per-connector reads only when the
-/// view cannot say.
-async fn read_live(handle: &ClusterHandle, name: &str) -> Result<Option<Live>> {
+/// view cannot say, and to confirm an absence that would change what was served once.
+async fn read_live(handle: &ClusterHandle, name: &str, owes: bool) -> Result<Option<Live>> {
     match handle.view.lookup(name) {
         Lookup::Listed(ExpandedConnector {
             info: Some(info),
             status,
         }) => Ok(Some(Live::from_info(info, status))),
-        Lookup::Absent => Ok(None),
-        Lookup::Listed(_) | Lookup::Unknown => read_connector(&handle.client, name).await,
+        Lookup::Absent if !owes => Ok(None),
+        Lookup::Absent | Lookup::Listed(_) | Lookup::Unknown => {
+            read_connector(&handle.client, name).await
+        }
+    }
+}
+
+/// Whether this object has something to serve once (a restart id, an owed restart, an
+/// offsets request): then an absence seen in one bulk poll is not proof enough to decide on
+/// (a create records the restart id as served without restarting anything).
+fn owes_once(obj: &KafkaConnector, prev: &KafkaConnectorStatus) -> bool {
+    let restart = obj.spec.restart.as_ref();
+    restart.is_some_and(|r| prev.last_restart_id.as_deref() != Some(r.id.as_str()))
+        || prev.restart_owed.is_some()
+        || offsets::pending(&obj.spec, prev).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absence_is_confirmed_only_when_something_is_owed_once() {
+        let mut obj: KafkaConnector = serde_json::from_value(serde_json::json!({
+            "apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+            "metadata": {"name": "c"},
+            "spec": {"clusterRef": {"name": "k"}, "class": "X"}}))
+        .unwrap();
+        let mut prev = KafkaConnectorStatus::default();
+        assert!(!owes_once(&obj, &prev));
+        obj.spec.restart = serde_json::from_value(serde_json::json!({"id": "r1"})).unwrap();
+        assert!(owes_once(&obj, &prev), "a restart id not served yet");
+        prev.last_restart_id = Some("r1".into());
+        assert!(!owes_once(&obj, &prev));
+        prev.restart_owed = Some("owed".into());
+        assert!(owes_once(&obj, &prev), "an owed restart");
     }
 }
