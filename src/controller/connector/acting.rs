@@ -297,13 +297,15 @@ impl Acting<'_> {
         Note::warning(EventReason::RestartFailed, EventAction::Restart, text)
     }
 
-    /// Serves `spec.restart` once: the id is recorded (at once when something restarted).
+    /// Serves `spec.restart` once: the id is recorded once Connect answered (at once).
     async fn restart(&self, action: &RestartAction, served: &mut Served) -> Result<Done> {
         let client = &self.handle.client;
-        served.last_restart_id = Some(action.id().to_string());
         let note = match action {
             // Created in this reconcile: nothing to restart, the id only counts as served.
-            RestartAction::RecordOnly { .. } => return Ok(Done::NOTHING),
+            RestartAction::RecordOnly { id } => {
+                served.last_restart_id = Some(id.clone());
+                return Ok(Done::NOTHING);
+            }
             RestartAction::Connector {
                 id,
                 include_tasks,
@@ -328,6 +330,8 @@ impl Acting<'_> {
                 }
             }
         };
+        // Served only now that Connect answered (a call without an answer returned above).
+        served.last_restart_id = Some(action.id().to_string());
         record_served(self.ctx, self.obj, served).await?;
         self.publish(note).await;
         Ok(Done::WROTE)
