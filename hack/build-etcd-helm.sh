@@ -2,7 +2,7 @@
 # Builds etcd ($ETCD_VERSION) and helm ($HELM_VERSION) from their Go modules into
 # $KCO_CACHE_DIR/{etcd,helm}/<version>/bin.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 etcd_out="$KCO_CACHE_DIR/etcd/$ETCD_VERSION/bin"
 if [[ -x "$etcd_out/etcd" ]]; then

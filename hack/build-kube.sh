@@ -4,7 +4,7 @@
 # cannot be `go install`ed (its go.mod replaces the staging modules with local
 # paths), so a throwaway wrapper module pins every staging module instead.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 out="$KCO_CACHE_DIR/kube/$KUBE_VERSION/bin"
 if [[ -x "$out/kube-apiserver" && -x "$out/kubectl" ]]; then

@@ -2,7 +2,7 @@
 # `make demo`: the real stack, the CRDs, the operator, and examples/ applied; waits until
 # every KafkaConnector is Ready and shows the operator's view beside Connect's own.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
 
 step "stack up" hack/stack.sh up

@@ -3,7 +3,7 @@
 # from Maven Central into $KCO_CACHE_DIR/connect/<version>/lib, one flat folder each.
 # `--lib VERSION` prints that folder. A second run needs no network.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 lib_of() { echo "$KCO_CACHE_DIR/connect/$1/lib"; }
 if [[ "${1:-}" == --lib ]]; then lib_of "${2:?version}"; exit 0; fi

@@ -2,7 +2,7 @@
 # Resolves the pinned Apache Kafka jars from Maven Central into
 # $KCO_CACHE_DIR/kafka/$KAFKA_VERSION/lib (one flat folder, used as `java -cp 'lib/*'`).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 out="$KCO_CACHE_DIR/kafka/$KAFKA_VERSION"
 if [[ -f "$out/.complete" && "$(cat "$out/.complete")" == "$(sha256sum <"$REPO_ROOT/hack/kafka/pom.xml")" ]]; then

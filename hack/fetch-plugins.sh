@@ -9,7 +9,7 @@
 #   hack/fetch-plugins.sh           fetch what is missing
 #   hack/fetch-plugins.sh --path    print the plugin.path value (comma-separated), fetch nothing
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 # name|version|extra mvn -D properties
 PLUGINS=(

@@ -5,17 +5,35 @@
 # tests/fixtures/connect/<version>/ when a Connect version is added. Workers without the
 # test connectors (Kafka 3.x from Maven Central) get a FileStreamSource instead, and no
 # failing connector.
+#
+# File names are what src/connect/recorded.rs reads them as: the kind of answer first
+# (`status-mock`, `task-status-mock`, `restart-plan-mock`...), and for an error its HTTP code
+# (`error-404-not-found`): an error answered with another code than the one recorded here
+# expects stops the script instead of being saved under a wrong name.
 set -euo pipefail
 url="${1:?usage: record-answers.sh URL OUTDIR}"
 out="${2:?usage: record-answers.sh URL OUTDIR}"
 mkdir -p "$out"
 mock=org.apache.kafka.connect.tools.MockSourceConnector
+file_source=org.apache.kafka.connect.file.FileStreamSourceConnector
 suffix="$(date +%s)"
 ok="rec-ok-$suffix"
 bad="rec-failing-$suffix"
 
 call() { curl -sS -H 'Content-Type: application/json' "$@"; }
 save() { local name="$1"; shift; call "$@" > "$out/$name.json"; echo "recorded $name" >&2; }
+# save_error CODE WHAT CURL-ARGS... — records an error answer as error-CODE-WHAT; fails when
+# Connect answered with another code.
+save_error() {
+  local want="$1" name="error-$1-$2" code; shift 2
+  code="$(call -o "$out/$name.json" -w '%{http_code}' "$@")"
+  if [[ "$code" != "$want" ]]; then
+    rm -f "$out/$name.json"
+    echo "$name: Connect answered $code, not $want" >&2
+    return 1
+  fi
+  echo "recorded $name" >&2
+}
 until_running() {
   for _ in $(seq 1 120); do
     call "$url/connectors/$1/status" | grep -q "\"$2\"" && return 0
@@ -26,12 +44,13 @@ until_running() {
 }
 
 if call "$url/connector-plugins" | grep -q "$mock"; then
-  call -X POST "$url/connectors" -d "{\"name\":\"$ok\",\"config\":{\"connector.class\":\"$mock\",\"tasks.max\":\"2\",\"mock_mode\":\"task-failure\",\"delay_ms\":\"3600000\"}}" > /dev/null
+  ok_config="{\"connector.class\":\"$mock\",\"tasks.max\":\"2\",\"mock_mode\":\"task-failure\",\"delay_ms\":\"3600000\"}"
+  call -X POST "$url/connectors" -d "{\"name\":\"$ok\",\"config\":$ok_config}" > /dev/null
   call -X POST "$url/connectors" -d "{\"name\":\"$bad\",\"config\":{\"connector.class\":\"$mock\",\"tasks.max\":\"1\",\"mock_mode\":\"task-failure\",\"delay_ms\":\"10\"}}" > /dev/null
   until_running "$bad" FAILED
 else
-  file_source=org.apache.kafka.connect.file.FileStreamSourceConnector
-  call -X POST "$url/connectors" -d "{\"name\":\"$ok\",\"config\":{\"connector.class\":\"$file_source\",\"tasks.max\":\"1\",\"file\":\"/dev/null\",\"topic\":\"$ok\"}}" > /dev/null
+  ok_config="{\"connector.class\":\"$file_source\",\"tasks.max\":\"1\",\"file\":\"/dev/null\",\"topic\":\"$ok\"}"
+  call -X POST "$url/connectors" -d "{\"name\":\"$ok\",\"config\":$ok_config}" > /dev/null
   bad=""
 fi
 until_running "$ok" RUNNING
@@ -40,18 +59,26 @@ save root "$url/"
 save plugins "$url/connector-plugins"
 save expanded-mock "$url/connectors?expand=status&expand=info"
 save status-mock "$url/connectors/$ok/status"
-[[ -n "$bad" ]] && save status-failed-task "$url/connectors/$bad/status"
+if [[ -n "$bad" ]]; then
+  save status-failed-task "$url/connectors/$bad/status"
+fi
 save info-mock "$url/connectors/$ok"
 save tasks-mock "$url/connectors/$ok/tasks"
 save task-status-mock "$url/connectors/$ok/tasks/0/status"
 save topics-mock "$url/connectors/$ok/topics"
-[[ -n "$bad" ]] && save restart-plan-mock -X POST "$url/connectors/$bad/restart?includeTasks=true&onlyFailed=true"
-save error-not-found "$url/connectors/rec-absent-$suffix/status"
-save error-already-exists -X POST "$url/connectors" -d "{\"name\":\"$ok\",\"config\":{\"connector.class\":\"$mock\"}}"
-save validate-filestream-errors -X PUT "$url/connector-plugins/org.apache.kafka.connect.file.FileStreamSourceConnector/config/validate" \
-  -d '{"connector.class":"org.apache.kafka.connect.file.FileStreamSourceConnector","name":"x","tasks.max":"one"}'
-save error-unknown-class -X PUT "$url/connector-plugins/com.example.NoSuchConnector/config/validate" \
+if [[ -n "$bad" ]]; then
+  save restart-plan-mock -X POST "$url/connectors/$bad/restart?includeTasks=true&onlyFailed=true"
+fi
+save_error 404 not-found "$url/connectors/rec-absent-$suffix/status"
+# The same create again: Connect (3.6 on) validates the config before it looks at the name, so
+# a class the worker lacks (the mock on Kafka 3.x) would be answered 500 instead.
+save_error 409 already-exists -X POST "$url/connectors" -d "{\"name\":\"$ok\",\"config\":$ok_config}"
+save validate-filestream-errors -X PUT "$url/connector-plugins/$file_source/config/validate" \
+  -d "{\"connector.class\":\"$file_source\",\"name\":\"x\",\"tasks.max\":\"one\"}"
+save_error 500 unknown-class -X PUT "$url/connector-plugins/com.example.NoSuchConnector/config/validate" \
   -d '{"connector.class":"com.example.NoSuchConnector","name":"x"}'
 
 call -X DELETE "$url/connectors/$ok" > /dev/null
-[[ -z "$bad" ]] || call -X DELETE "$url/connectors/$bad" > /dev/null
+if [[ -n "$bad" ]]; then
+  call -X DELETE "$url/connectors/$bad" > /dev/null
+fi

@@ -7,7 +7,7 @@
 # publication and the tables. Every password in the answers becomes REDACTED; the expanded
 # listing keeps only the recorded pair (other tests' connectors may be running).
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 # shellcheck disable=SC1091
 source "${KCO_STACK_DIR:-$REPO_ROOT/target/stack}/env"
 command -v jq >/dev/null || { log "jq is needed"; exit 1; }

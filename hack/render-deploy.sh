@@ -13,7 +13,7 @@
 # around the rules (names, labels, bindings, the comments for users) is written here.
 # Every rule must be preceded by a comment line; a rule without one is refused.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 cd "$REPO_ROOT"
 
 CHART=charts/kafka-connect-operator

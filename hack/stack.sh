@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real local stack: etcd + kube-apiserver, a KRaft Kafka broker, two distributed
 # Kafka Connect workers in one group (plus a TLS one) with the third-party plugins of
-# hack/fetch-plugins.sh, and a PostgreSQL for them (hack/postgres.sh), all on 127.0.0.1.
+# hack/fetch-plugins.sh, and a PostgreSQL for them (hack/lib/postgres.sh), all on 127.0.0.1.
 #
 #   hack/stack.sh up                 build/fetch what is missing, start, wait until ready
 #   hack/stack.sh down               stop everything and remove its data
@@ -17,7 +17,7 @@
 #
 # Everything lives under $KCO_STACK_DIR (default target/stack): env, logs/, data/, pids/.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 
 STACK_DIR="${KCO_STACK_DIR:-$REPO_ROOT/target/stack}"
 ETCD_PORT="${KCO_ETCD_PORT:-12379}"
@@ -46,8 +46,9 @@ plugin.discovery=service_load
 config.providers=file
 config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
 config.providers.file.param.allowed.paths=$DATA/connect-secrets"
-source "$REPO_ROOT/hack/postgres.sh"
-source "$REPO_ROOT/hack/connect-matrix.sh"
+source "$REPO_ROOT/hack/lib/worker.sh"
+source "$REPO_ROOT/hack/lib/postgres.sh"
+source "$REPO_ROOT/hack/lib/connect-matrix.sh"
 
 pid_alive() { [[ -f "$PIDS/$1.pid" ]] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 
@@ -210,27 +211,12 @@ start_connect() {
   port="$([[ $n == 1 ]] && echo "$CONNECT_PORT_1" || echo "$CONNECT_PORT_2")"
   local dir="$DATA/connect-$n"
   mkdir -p "$dir"
-  cat >"$dir/connect.properties" <<EOF
-bootstrap.servers=127.0.0.1:$KAFKA_PORT
-group.id=kco-connect
-key.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-key.converter.schemas.enable=false
-value.converter.schemas.enable=false
-config.storage.topic=kco-connect-configs
-offset.storage.topic=kco-connect-offsets
-status.storage.topic=kco-connect-status
-config.storage.replication.factor=1
-offset.storage.replication.factor=1
-status.storage.replication.factor=1
-offset.flush.interval.ms=1000
-listeners=http://127.0.0.1:$port
-rest.advertised.host.name=127.0.0.1
-rest.advertised.port=$port
-# A departed worker's connectors move after this delay (default 5 minutes).
-scheduled.rebalance.max.delay.ms=5000
-$WORKER_PLUGINS
-EOF
+  {
+    http_worker_properties kco-connect kco-connect "$port"
+    # A departed worker's connectors move after this delay (default 5 minutes).
+    echo "scheduled.rebalance.max.delay.ms=5000"
+    echo "$WORKER_PLUGINS"
+  } >"$dir/connect.properties"
   java_cmd
   start "connect-$n" "${JAVA[@]}" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
 }
@@ -267,17 +253,10 @@ KafkaConnect {
   file="$dir/credentials.properties";
 };
 EOF
-  cat >"$dir/connect.properties" <<EOF
-bootstrap.servers=127.0.0.1:$KAFKA_PORT
-group.id=kco-connect-secure
-key.converter=org.apache.kafka.connect.json.JsonConverter
-value.converter=org.apache.kafka.connect.json.JsonConverter
-config.storage.topic=kco-secure-configs
-offset.storage.topic=kco-secure-offsets
-status.storage.topic=kco-secure-status
-config.storage.replication.factor=1
-offset.storage.replication.factor=1
-status.storage.replication.factor=1
+  {
+    # Converters with their default, JSON with schemas: no schemas.enable=false here.
+    worker_properties kco-connect-secure kco-secure
+    cat <<EOF
 listeners=https://127.0.0.1:$CONNECT_PORT_TLS
 rest.advertised.listener=https
 rest.advertised.host.name=127.0.0.1
@@ -291,8 +270,9 @@ listeners.https.ssl.truststore.location=$DATA/tls/trust.p12
 listeners.https.ssl.truststore.password=kco-keypass
 listeners.https.ssl.client.auth=required
 rest.extension.classes=org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension
-$WORKER_PLUGINS
 EOF
+    echo "$WORKER_PLUGINS"
+  } >"$dir/connect.properties"
   java_cmd
   start connect-3 "${JAVA[@]}" -Djava.security.auth.login.config="$dir/jaas.conf" \
     org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"

@@ -2,8 +2,8 @@
 # `make test`: lint, unit tests, then the real stack, integration tests, stack down.
 # The stack goes down also when tests fail; the tail of every stack log is printed on failure.
 set -uo pipefail
-source "$(dirname "$0")/lib.sh"
-cd "$REPO_ROOT"
+source "$(dirname "$0")/lib/common.sh"
+cd "$REPO_ROOT" || exit 1
 
 step "cargo fmt --check" cargo fmt --all --check || exit 1
 # deploy/'s RBAC is rendered from the chart's rules (charts/kafka-connect-operator/files/rbac/):

@@ -7,147 +7,20 @@
 //! letters included, keep working end to end.
 
 mod common;
+#[path = "bad_input_parts/corpus.rs"]
+mod corpus;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{Scenario, condition, eventually, install_operator_crds, kube, namespace, repo_root};
+use common::{
+    Scenario, condition, eventually, install_operator_crds, kube, metrics, namespace, repo_root,
+};
+use corpus::*;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use kube::{Api, Client};
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-/// One document of a corpus file (the files' headers say what each field means).
-#[derive(Deserialize, Debug)]
-#[serde(deny_unknown_fields)]
-struct Case {
-    case: String,
-    #[serde(default)]
-    refused: Option<String>,
-    #[serde(default)]
-    policy: Option<String>,
-    #[serde(default)]
-    status: Option<Expected>,
-    #[serde(default, rename = "validationError")]
-    validation_error: Option<String>,
-    #[serde(default)]
-    setup: Vec<Value>,
-    #[serde(default)]
-    ready: bool,
-    object: Value,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    reason: String,
-    message: String,
-    /// Not in the files (there it is the case's `validationError`).
-    #[serde(skip)]
-    validation_error: Option<String>,
-}
-
-impl Case {
-    fn name(&self) -> &str {
-        self.object["metadata"]["name"].as_str().unwrap()
-    }
-
-    fn kind(&self) -> &str {
-        self.object["kind"].as_str().unwrap()
-    }
-
-    /// What the operator reports: the case's `status`, or for a case only the admission
-    /// policy refuses, `InvalidSpec` with the policy's message among the validation errors.
-    fn expected(&self) -> Expected {
-        if let Some(policy) = &self.policy {
-            return Expected {
-                reason: "InvalidSpec".into(),
-                message: "see status.validationErrors; Connect was not changed".into(),
-                validation_error: Some(policy.clone()),
-            };
-        }
-        let want = self.status.as_ref().expect("a status case says `status`");
-        Expected {
-            validation_error: self.validation_error.clone(),
-            ..want.clone()
-        }
-    }
-
-    fn connector_name(&self) -> &str {
-        self.object["spec"]["connectorName"].as_str().unwrap()
-    }
-}
-
-/// The cases of one corpus file, with `${NS}` (and the stack's URLs) filled in.
-fn corpus(file: &str, ns: &str) -> Vec<Case> {
-    let path = repo_root().join("tests/fixtures/bad_input").join(file);
-    let mut text = std::fs::read_to_string(&path).unwrap().replace("${NS}", ns);
-    if text.contains("${CONNECT_URL_V302}") {
-        text = text.replace("${CONNECT_URL_V302}", &common::env("CONNECT_URL_V302"));
-    }
-    let cases: Vec<Case> =
-        serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(!cases.is_empty(), "{file} has cases");
-    cases
-}
-
-fn api_for(client: &Client, ns: Option<&str>, obj: &Value) -> Api<DynamicObject> {
-    let api_version = obj["apiVersion"].as_str().expect("apiVersion");
-    let kind = obj["kind"].as_str().expect("kind");
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let lower = kind.to_lowercase();
-    let plural = match lower.strip_suffix('y') {
-        Some(stem) => format!("{stem}ies"),
-        None => format!("{lower}s"),
-    };
-    let ar =
-        ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), &plural);
-    match ns {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
-        None => Api::all_with(client.clone(), &ar),
-    }
-}
-
-/// Server-side applies `obj` (in `ns`, or cluster-scoped) as a user's `kubectl apply` would.
-async fn apply(client: &Client, ns: Option<&str>, obj: &Value) -> Result<(), kube::Error> {
-    apply_with(client, ns, obj, PatchParams::apply("kco-tests").force()).await
-}
-
-async fn apply_with(
-    client: &Client,
-    ns: Option<&str>,
-    obj: &Value,
-    params: PatchParams,
-) -> Result<(), kube::Error> {
-    let name = obj["metadata"]["name"].as_str().expect("metadata.name");
-    api_for(client, ns, obj)
-        .patch(name, &params, &Patch::Apply(obj))
-        .await
-        .map(|_| ())
-}
-
-/// Applies each case and checks the apiserver's answer: refused containing `want(case)`, or
-/// accepted when `want` gives `None`. Returns how many were refused, and one line per miss.
-async fn check_apply(
-    client: &Client,
-    ns: &str,
-    cases: &[Case],
-    want: impl Fn(&Case) -> Option<&str>,
-) -> (usize, Vec<String>) {
-    let (mut refused, mut misses) = (0, Vec::new());
-    for c in cases {
-        match (apply(client, Some(ns), &c.object).await, want(c)) {
-            (Err(e), Some(w)) if e.to_string().contains(w) => refused += 1,
-            (Err(e), Some(w)) => misses.push(format!("{}: refused without {w:?}: {e}", c.case)),
-            (Ok(()), Some(w)) => {
-                misses.push(format!("{}: accepted, want refused with {w:?}", c.case))
-            }
-            (Err(e), None) => misses.push(format!("{}: refused, want accepted: {e}", c.case)),
-            (Ok(()), None) => {}
-        }
-    }
-    (refused, misses)
-}
 
 #[tokio::test]
 async fn the_crd_refuses_malformed_objects_naming_the_field_and_the_fix() {
@@ -217,21 +90,7 @@ async fn the_admission_policy_refuses_what_the_crd_cannot_see() {
         .expect("accepted without the policy");
 
     let binding = bind_policy_to(&client, &ns).await;
-    // The apiserver sees a new binding within a second or so. Probe with a dry-run create:
-    // an object stored by an early probe would be an unchanged update later, which the policy
-    // lets through on purpose.
-    let mut probe = cases[1].object.clone();
-    probe["metadata"]["name"] = json!("probe");
-    let dry_run = PatchParams::apply("kco-tests").force().dry_run();
-    eventually(
-        "the binding takes effect",
-        Duration::from_secs(30),
-        || async {
-            let answer = apply_with(&client, Some(&ns), &probe, dry_run.clone()).await;
-            answer.is_err().then_some(())
-        },
-    )
-    .await;
+    wait_policy_effective(&client, &ns, &cases[1].object).await;
     let (refused, mut misses) = check_apply(&client, &ns, &cases, |c| {
         Some(
             c.policy
@@ -245,8 +104,42 @@ async fn the_admission_policy_refuses_what_the_crd_cannot_see() {
             .await
             .1,
     );
+    let want = cases[0].policy.as_deref().unwrap();
+    misses.extend(check_stored_before_policy(&api_for(&client, Some(&ns), &stored), want).await);
+    let bindings = api_for(
+        &client,
+        None,
+        &json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding"}),
+    );
+    let _ = bindings.delete(&binding, &Default::default()).await;
+    assert!(misses.is_empty(), "{}", misses.join("\n"));
+    assert_eq!(refused, cases.len());
+    eprintln!("the admission policy refused {refused} objects with the expected messages");
+}
 
-    let api = api_for(&client, Some(&ns), &stored);
+/// The apiserver sees a new binding within a second or so: waits until a dry-run create of
+/// `object` (a case the policy refuses) is refused. Probed with a dry-run create: an object
+/// stored by an early probe would be an unchanged update later, which the policy lets through
+/// on purpose.
+async fn wait_policy_effective(client: &Client, ns: &str, object: &Value) {
+    let mut probe = object.clone();
+    probe["metadata"]["name"] = json!("probe");
+    let dry_run = PatchParams::apply("kco-tests").force().dry_run();
+    eventually(
+        "the binding takes effect",
+        Duration::from_secs(30),
+        || async {
+            let answer = apply_with(client, Some(ns), &probe, dry_run.clone()).await;
+            answer.is_err().then_some(())
+        },
+    )
+    .await;
+}
+
+/// An object stored before the policy was bound can still be labelled, but a change of its
+/// spec is judged (refused with `want`). Returns one line per miss.
+async fn check_stored_before_policy(api: &Api<DynamicObject>, want: &str) -> Vec<String> {
+    let mut misses = vec![];
     let label = json!({"metadata": {"labels": {"team": "orders"}}});
     if let Err(e) = api
         .patch(
@@ -269,87 +162,24 @@ async fn the_admission_policy_refuses_what_the_crd_cannot_see() {
         )
         .await
         .expect_err("a spec change is judged");
-    let want = cases[0].policy.as_deref().unwrap();
     if !err.to_string().contains(want) {
         misses.push(format!(
             "a spec change of the stored object: {err}, want {want:?}"
         ));
     }
-    let bindings = api_for(
-        &client,
-        None,
-        &json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding"}),
-    );
-    let _ = bindings.delete(&binding, &Default::default()).await;
-    assert!(misses.is_empty(), "{}", misses.join("\n"));
-    assert_eq!(refused, cases.len());
-    eprintln!("the admission policy refused {refused} objects with the expected messages");
-}
-
-/// Waits until the object of `c` shows the case's expected Ready condition (and validation
-/// error); returns the condition's message.
-async fn wait_for_status(s: &Scenario, c: &Case) -> String {
-    let want = c.expected();
-    let want = &want;
-    let matches =
-        |reason: &str, message: &str| reason == want.reason && message.contains(&want.message);
-    if c.kind() == "KafkaConnectCluster" {
-        return eventually(
-            &format!("{}: {want:?}", c.case),
-            Duration::from_secs(90),
-            || async {
-                let obj = s.clusters.get(c.name()).await.ok()?;
-                let ready = obj
-                    .status?
-                    .conditions
-                    .into_iter()
-                    .find(|k| k.type_ == "Ready")?;
-                matches(&ready.reason, &ready.message).then_some(ready.message)
-            },
-        )
-        .await;
-    }
-    let obj = s
-        .wait(c.name(), &format!("{}: {want:?}", c.case), |o| {
-            let errors_ok = want.validation_error.as_ref().is_none_or(|w| {
-                let errors = o
-                    .status
-                    .as_ref()
-                    .map(|st| &st.validation_errors[..])
-                    .unwrap_or_default();
-                errors
-                    .iter()
-                    .any(|e| format!("{}: {}", e.key, e.message).contains(w.as_str()))
-            });
-            condition(o, "Ready")
-                .is_some_and(|r| r.status == "False" && matches(&r.reason, &r.message))
-                && errors_ok
-        })
-        .await;
-    condition(&obj, "Ready").unwrap().message.clone()
+    misses
 }
 
 /// `kco_connect_requests_total` by (endpoint, code), read from the operator's /metrics.
 async fn rest_calls(s: &Scenario) -> BTreeMap<(String, String), f64> {
-    let (_, text) = s.operator.get("/metrics").await.expect("/metrics answers");
-    let mut out = BTreeMap::new();
-    for line in text
-        .lines()
-        .filter(|l| l.starts_with("kco_connect_requests_total{"))
-    {
-        let label = |k: &str| {
-            line.split(&format!("{k}=\""))
-                .nth(1)?
-                .split('"')
-                .next()
-                .map(String::from)
-        };
-        let value = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
-        if let (Some(e), Some(c), Some(v)) = (label("endpoint"), label("code"), value) {
-            out.insert((e, c), v);
-        }
-    }
-    out
+    let text = s.operator.metrics().await.expect("/metrics answers");
+    metrics::samples(&text)
+        .filter(|m| m.name == "kco_connect_requests_total")
+        .map(|m| {
+            let key = (m.label("endpoint").to_string(), m.label("code").to_string());
+            (key, m.value)
+        })
+        .collect()
 }
 
 /// Endpoints that are not about one connector: the bulk poll and the cluster's own reads.
@@ -374,69 +204,15 @@ async fn the_operator_reports_what_admission_cannot_judge_without_a_hot_loop() {
         let message = wait_for_status(&s, c).await;
         eprintln!("{}: {} {message}", c.case, c.expected().reason);
     }
-
-    // The window: until the healthy clusters (local, v302) were bulk-polled 20 more times.
-    let polls = |m: &BTreeMap<(String, String), f64>| {
-        m.get(&("list_expanded".into(), "200".into()))
-            .copied()
-            .unwrap_or(0.0)
-    };
-    let reconciles = || {
-        s.operator
-            .metric("kco_reconciles_total", "kind=\"KafkaConnector\"")
-    };
-    let (before, reconciles_before, start) = (
-        rest_calls(&s).await,
-        reconciles().await.unwrap(),
-        Instant::now(),
-    );
-    eventually("20 bulk polls", Duration::from_secs(90), || async {
-        (polls(&rest_calls(&s).await) >= polls(&before) + 20.0).then_some(())
-    })
-    .await;
-    let (after, elapsed) = (rest_calls(&s).await, start.elapsed());
-    let reconciled = reconciles().await.unwrap() - reconciles_before;
-    let delta: BTreeMap<_, _> = after
-        .iter()
-        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0.0)))
-        .filter(|(_, d)| *d > 0.0)
-        .collect();
+    let window = Window::measure(&s).await;
     eprintln!(
-        "in {elapsed:?} with {} cases in status: REST calls {delta:?}, KafkaConnector reconciles {reconciled}",
-        cases.len()
+        "in {:?} with {} cases in status: REST calls {:?}, KafkaConnector reconciles {}",
+        window.elapsed,
+        cases.len(),
+        window.delta,
+        window.reconciled
     );
-    let per_connector: f64 = delta
-        .iter()
-        .filter(|((e, _), _)| !CLUSTER_WIDE.contains(&e.as_str()))
-        .map(|(_, d)| d)
-        .sum();
-    let unreachable: f64 = delta
-        .iter()
-        .filter(|((_, c), _)| c == "error")
-        .map(|(_, d)| d)
-        .sum();
-    let connectors = cases
-        .iter()
-        .filter(|c| c.kind() == "KafkaConnector")
-        .count() as f64;
-    // At most one call per connector in 10 poll intervals: most make none at all (the spec
-    // or a Kubernetes object they need is missing), an InvalidConfig re-validates once a
-    // minute, a transient failure retries after 5-7 s.
-    assert!(
-        per_connector <= connectors,
-        "per-connector REST calls in the window: {per_connector} for {connectors} connectors"
-    );
-    assert!(
-        reconciled <= 2.0 * connectors,
-        "{reconciled} reconciles of {connectors} connectors in {elapsed:?}"
-    );
-    // The unreachable cluster is read once per poll interval (its bulk poll, and the cluster
-    // reconcile's GET /), each read retried a few times within the retry budget: 10 intervals
-    // here, so at most 3 attempts x 2 reads x 10. A hot loop would make hundreds.
-    assert!(
-        unreachable <= 60.0,
-        "{unreachable} calls to the unreachable cluster in {elapsed:?}"
-    );
+    window.assert_no_hot_loop(&cases);
 
     // Nothing of a spec the operator refused was written to Connect.
     let (_, names) = s.connect.get("/connectors").await;
@@ -448,6 +224,82 @@ async fn the_operator_reports_what_admission_cannot_judge_without_a_hot_loop() {
                 .contains(&json!(c.connector_name())),
             "{} reached Connect",
             c.case
+        );
+    }
+}
+
+/// What the operator did over a window of 20 bulk polls of the healthy clusters (local, v302):
+/// REST calls by (endpoint, code) and KafkaConnector reconciles.
+struct Window {
+    delta: BTreeMap<(String, String), f64>,
+    reconciled: f64,
+    elapsed: Duration,
+}
+
+impl Window {
+    async fn measure(s: &Scenario) -> Self {
+        let polls = |m: &BTreeMap<(String, String), f64>| {
+            m.get(&("list_expanded".into(), "200".into()))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let reconciles = || {
+            s.operator
+                .metric("kco_reconciles_total", "kind=\"KafkaConnector\"")
+        };
+        let (before, reconciles_before, start) = (
+            rest_calls(s).await,
+            reconciles().await.unwrap(),
+            Instant::now(),
+        );
+        eventually("20 bulk polls", Duration::from_secs(90), || async {
+            (polls(&rest_calls(s).await) >= polls(&before) + 20.0).then_some(())
+        })
+        .await;
+        let (after, elapsed) = (rest_calls(s).await, start.elapsed());
+        let reconciled = reconciles().await.unwrap() - reconciles_before;
+        Window {
+            delta: metrics::growth(&after, &before),
+            reconciled,
+            elapsed,
+        }
+    }
+
+    /// The operator called Connect and reconciled no more than its backoff allows for the
+    /// KafkaConnectors among `cases`.
+    fn assert_no_hot_loop(&self, cases: &[Case]) {
+        let (delta, reconciled, elapsed) = (&self.delta, self.reconciled, self.elapsed);
+        let per_connector: f64 = delta
+            .iter()
+            .filter(|((e, _), _)| !CLUSTER_WIDE.contains(&e.as_str()))
+            .map(|(_, d)| d)
+            .sum();
+        let unreachable: f64 = delta
+            .iter()
+            .filter(|((_, c), _)| c == "error")
+            .map(|(_, d)| d)
+            .sum();
+        let connectors = cases
+            .iter()
+            .filter(|c| c.kind() == "KafkaConnector")
+            .count() as f64;
+        // At most one call per connector in 10 poll intervals: most make none at all (the spec
+        // or a Kubernetes object they need is missing), an InvalidConfig re-validates once a
+        // minute, a transient failure retries after 5-7 s.
+        assert!(
+            per_connector <= connectors,
+            "per-connector REST calls in the window: {per_connector} for {connectors} connectors"
+        );
+        assert!(
+            reconciled <= 2.0 * connectors,
+            "{reconciled} reconciles of {connectors} connectors in {elapsed:?}"
+        );
+        // The unreachable cluster is read once per poll interval (its bulk poll, and the cluster
+        // reconcile's GET /), each read retried a few times within the retry budget: 10 intervals
+        // here, so at most 3 attempts x 2 reads x 10. A hot loop would make hundreds.
+        assert!(
+            unreachable <= 60.0,
+            "{unreachable} calls to the unreachable cluster in {elapsed:?}"
         );
     }
 }

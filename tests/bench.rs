@@ -20,14 +20,16 @@ mod scenarios;
 mod workload;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{Emulator, env, free_port, healthy_mock, install_operator_crds, is_ready, kube};
+use common::{
+    Emulator, Operator, cluster_object, connector_object, delete_all, env, healthy_mock,
+    install_operator_crds, is_ready, kube, metrics,
+};
 use futures::StreamExt;
 use kco::api::KafkaConnector;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
@@ -36,8 +38,6 @@ use measure::*;
 use report::*;
 use scenarios::*;
 use workload::*;
-
-pub(crate) const MOCK: &str = "org.apache.kafka.connect.tools.MockSourceConnector";
 
 pub(crate) fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

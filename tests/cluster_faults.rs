@@ -94,25 +94,7 @@ async fn failing_clusters_cost_the_others_nothing() {
     let (hang_port, accepted, hold) = hanging_server().await;
     let dead_port = common::free_port();
     let s = Scenario::new("e2e-hang", &[]).await;
-    let url = |port: u16| format!("http://127.0.0.1:{port}");
-    for (cluster, port) in [("hang", hang_port), ("dead", dead_port)] {
-        s.try_apply_cluster(
-            cluster,
-            json!({"url": url(port), "requestTimeoutSeconds": 60}),
-        )
-        .await
-        .unwrap();
-    }
-    for i in 0..BAD_PER_CLUSTER {
-        for cluster in ["hang", "dead"] {
-            let spec = mock(
-                &s.unique(&format!("{cluster}-{i}")),
-                HEALTHY_MS,
-                json!({"clusterRef": {"name": cluster}}),
-            );
-            s.apply(&format!("{cluster}-{i}"), spec).await;
-        }
-    }
+    apply_on_failing_clusters(&s, hang_port, dead_port).await;
     // Applied right after the 100 on failing clusters, on the working cluster.
     let first = ready_in(&s, "free-1").await;
     println!(
@@ -120,31 +102,8 @@ async fn failing_clusters_cost_the_others_nothing() {
     );
     assert!(first < Duration::from_secs(5), "took {first:?}");
 
-    let watch = watch_for();
     let start = Instant::now();
-    let (mut probes, mut failed, mut second) = (0, Vec::new(), None);
-    while start.elapsed() < watch {
-        match s.operator.get("/healthz").await {
-            Some((200, _)) => {}
-            other => failed.push(format!("{:?}: {other:?}", start.elapsed())),
-        }
-        probes += 1;
-        if second.is_none() && start.elapsed() > watch / 2 {
-            second = Some(ready_in(&s, "free-2").await);
-        }
-        tokio::time::sleep(Duration::from_secs(5)).await;
-    }
-    let second = second.unwrap_or_default();
-    println!(
-        "{probes} /healthz probes over {watch:?}: {} not 200; a connector applied half-way was Ready in {second:?}",
-        failed.len()
-    );
-    assert!(
-        failed.is_empty(),
-        "/healthz failed: {failed:?}\n{}",
-        s.operator_log_tail()
-    );
-    assert!(second < Duration::from_secs(5), "took {second:?}");
+    healthy_meanwhile(&s, start).await;
 
     // Every connector of the failing clusters says why, from the shared view: the hanging
     // cluster saw the poll and the cluster's own reads, never one request per connector.
@@ -167,6 +126,58 @@ async fn failing_clusters_cost_the_others_nothing() {
         "{calls} connections to the hanging cluster: its connectors called it themselves"
     );
     hold.abort();
+}
+
+/// The clusters `hang` and `dead` on these ports, and `BAD_PER_CLUSTER` connectors on each.
+async fn apply_on_failing_clusters(s: &Scenario, hang_port: u16, dead_port: u16) {
+    let url = |port: u16| format!("http://127.0.0.1:{port}");
+    for (cluster, port) in [("hang", hang_port), ("dead", dead_port)] {
+        s.try_apply_cluster(
+            cluster,
+            json!({"url": url(port), "requestTimeoutSeconds": 60}),
+        )
+        .await
+        .unwrap();
+    }
+    for i in 0..BAD_PER_CLUSTER {
+        for cluster in ["hang", "dead"] {
+            let spec = mock(
+                &s.unique(&format!("{cluster}-{i}")),
+                HEALTHY_MS,
+                json!({"clusterRef": {"name": cluster}}),
+            );
+            s.apply(&format!("{cluster}-{i}"), spec).await;
+        }
+    }
+}
+
+/// Watches `/healthz` every 5 s from `start` for [`watch_for`]: always 200; a connector applied
+/// half-way on the working cluster is Ready within 5 s.
+async fn healthy_meanwhile(s: &Scenario, start: Instant) {
+    let watch = watch_for();
+    let (mut probes, mut failed, mut second) = (0, Vec::new(), None);
+    while start.elapsed() < watch {
+        match s.operator.get("/healthz").await {
+            Some((200, _)) => {}
+            other => failed.push(format!("{:?}: {other:?}", start.elapsed())),
+        }
+        probes += 1;
+        if second.is_none() && start.elapsed() > watch / 2 {
+            second = Some(ready_in(s, "free-2").await);
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    let second = second.unwrap_or_default();
+    println!(
+        "{probes} /healthz probes over {watch:?}: {} not 200; a connector applied half-way was Ready in {second:?}",
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "/healthz failed: {failed:?}\n{}",
+        s.operator_log_tail()
+    );
+    assert!(second < Duration::from_secs(5), "took {second:?}");
 }
 
 const BAD_PER_CLUSTER: usize = 50;

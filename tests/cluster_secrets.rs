@@ -88,8 +88,13 @@ async fn a_secret_goes_only_to_a_cluster_it_names() {
             .any(|r| r.to_ascii_lowercase().contains("authorization")),
         "no credentials were sent before the Secret named the cluster"
     );
+    used_once_shared(&s, &seen, &password).await;
+}
 
-    // Its owner shares it with the cluster: now it is used.
+/// The owner of the Secret `theirs` shares it with the cluster: now it is used (the server
+/// has `seen` credentials), and `password` is in no Event.
+async fn used_once_shared(s: &Scenario, seen: &Mutex<Vec<String>>, password: &str) {
+    let pp = PatchParams::apply("e2e").force();
     let shared = json!({"apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": "theirs", "annotations": {"kafkaconnect.dev/clusters": "other, local"}}});
     s.secrets()
@@ -110,7 +115,7 @@ async fn a_secret_goes_only_to_a_cluster_it_names() {
     .await;
     let events = s.events().await;
     assert!(
-        !format!("{events:?}").contains(&password),
+        !format!("{events:?}").contains(password),
         "the password is in no Event"
     );
 }

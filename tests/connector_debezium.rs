@@ -80,10 +80,31 @@ async fn a_debezium_source_and_a_jdbc_sink_carry_rows_from_table_to_table() {
         .await;
     let (source, sink) = (s.unique("source"), s.unique("sink"));
     let password = db.pg.password.clone();
+    pair_ready(&s, &db, &source, &sink, &password).await;
+    rows_arrive(&db).await;
+    let obj = topic_in_status(&s, &db).await;
+    assert_eq!(
+        obj.status.as_ref().unwrap().state.as_deref(),
+        Some("RUNNING")
+    );
+    assert_never_written(&s, "source", &password).await;
 
+    s.delete_and_wait("sink").await;
+    s.delete_and_wait("source").await;
+    s.connect
+        .wait_deleted(&source, "source gone from Connect")
+        .await;
+    s.connect
+        .wait_deleted(&sink, "sink gone from Connect")
+        .await;
+    db.drop_all().await;
+}
+
+/// Applies the source and the sink; both Ready with their task RUNNING.
+async fn pair_ready(s: &Scenario, db: &PgObjects, source: &str, sink: &str, password: &str) {
     let applied = Instant::now();
-    s.apply("source", db.source_spec(&source, &password)).await;
-    s.apply("sink", db.sink_spec(&sink, &password)).await;
+    s.apply("source", db.source_spec(source, password)).await;
+    s.apply("sink", db.sink_spec(sink, password)).await;
     let obj = s.wait_ready("source").await;
     let source_ready = applied.elapsed();
     assert_eq!(running_tasks(&obj), 1, "{:?}", obj.status);
@@ -95,8 +116,11 @@ async fn a_debezium_source_and_a_jdbc_sink_carry_rows_from_table_to_table() {
         pair_ready.as_secs_f64(),
         source_ready.as_secs_f64()
     );
+}
 
-    // The snapshot row, then streamed inserts and an update, arrive in the target table.
+/// The snapshot row, then streamed inserts and an update, arrive in the target table.
+async fn rows_arrive(db: &PgObjects) {
+    let src = &db.source_table;
     let inserted = Instant::now();
     db.pg
         .query(&format!(
@@ -116,13 +140,16 @@ async fn a_debezium_source_and_a_jdbc_sink_carry_rows_from_table_to_table() {
         "debezium pair: rows in the target table {:.1}s after the insert",
         inserted.elapsed().as_secs_f64()
     );
+}
 
-    // Topics are re-read by a reconcile at most every --topics-refresh. The source's topic may
-    // appear after its last status change, and an idle connector is only reconciled every
-    // --resync (see the ignored test below): pokes make the reconciles happen.
+/// Topics are re-read by a reconcile at most every --topics-refresh. The source's topic may
+/// appear after its last status change, and an idle connector is only reconciled every
+/// --resync (see the ignored test below): pokes make the reconciles happen. Returns the
+/// source once its status names the topic.
+async fn topic_in_status(s: &Scenario, db: &PgObjects) -> KafkaConnector {
     let topic = db.topic();
     let pokes = AtomicU32::new(0);
-    let obj = eventually(
+    eventually(
         "status.topics names the source's topic",
         Duration::from_secs(60),
         || async {
@@ -133,22 +160,7 @@ async fn a_debezium_source_and_a_jdbc_sink_carry_rows_from_table_to_table() {
             listed.then_some(o)
         },
     )
-    .await;
-    assert_eq!(
-        obj.status.as_ref().unwrap().state.as_deref(),
-        Some("RUNNING")
-    );
-    assert_never_written(&s, "source", &password).await;
-
-    s.delete_and_wait("sink").await;
-    s.delete_and_wait("source").await;
-    s.connect
-        .wait_deleted(&source, "source gone from Connect")
-        .await;
-    s.connect
-        .wait_deleted(&sink, "sink gone from Connect")
-        .await;
-    db.drop_all().await;
+    .await
 }
 
 #[tokio::test]

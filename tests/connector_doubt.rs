@@ -30,10 +30,7 @@ fn on_emu(connector: &str) -> Value {
 
 /// How many requests the emulator answered on `endpoint`, all codes together.
 async fn requests(emu: &Emulator, endpoint: &str) -> u64 {
-    let (_, stats) = emu.admin(Method::GET, "stats", None).await;
-    stats["requests"][endpoint]
-        .as_object()
-        .map_or(0, |codes| codes.values().filter_map(Value::as_u64).sum())
+    emu.requests(endpoint).await.values().sum()
 }
 
 #[tokio::test]
@@ -149,32 +146,7 @@ async fn a_restart_owed_after_a_config_fix_survives_a_failed_call_and_an_operato
         common::condition_reason(o, "Ready") == Some("ConnectorFailed")
     })
     .await;
-    // Connect keeps the connector FAILED after the fix (it restarts it only much later):
-    // only the restart owed after the fix brings it back.
-    let slow = json!({"connector_start_ms": 600_000});
-    assert_eq!(emu.admin(Method::PUT, "settings", Some(slow)).await.0, 200);
-    let mut fixed = on_emu(&name);
-    fixed["config"]["delay_ms"] = json!(HEALTHY_MS + 1);
-    s.apply("owed", fixed).await;
-    let o = s
-        .wait("owed", "the restart owed, in status", |o| {
-            o.status.as_ref().is_some_and(|s| s.restart_owed.is_some())
-        })
-        .await;
-    println!(
-        "status.restartOwed: {}",
-        o.status.unwrap().restart_owed.unwrap()
-    );
-    let connect = common::Connect::new(emu.url.clone());
-    common::eventually(
-        "the fix written to Connect",
-        Duration::from_secs(30),
-        || async {
-            let delay = connect.config(&name).await["delay_ms"].clone();
-            (delay == json!((HEALTHY_MS + 1).to_string())).then_some(())
-        },
-    )
-    .await;
+    fixed_while_failed(&s, &emu, &name).await;
     // The operator dies with the restart still owed; the next one serves it.
     s.operator.kill().await;
     emu.set_faults(json!([])).await;
@@ -191,6 +163,37 @@ async fn a_restart_owed_after_a_config_fix_survives_a_failed_call_and_an_operato
     let calls = requests(&emu, "restart").await;
     println!("restart requests: {calls} (reset while owed, then the one served)");
     assert!(calls >= 2, "the reset call(s), then the served one");
+}
+
+/// The config of the FAILED connector `owed` fixed: the restart owed shows in status, and the
+/// fix reaches Connect.
+async fn fixed_while_failed(s: &Scenario, emu: &Emulator, name: &str) {
+    // Connect keeps the connector FAILED after the fix (it restarts it only much later):
+    // only the restart owed after the fix brings it back.
+    let slow = json!({"connector_start_ms": 600_000});
+    assert_eq!(emu.admin(Method::PUT, "settings", Some(slow)).await.0, 200);
+    let mut fixed = on_emu(name);
+    fixed["config"]["delay_ms"] = json!(HEALTHY_MS + 1);
+    s.apply("owed", fixed).await;
+    let o = s
+        .wait("owed", "the restart owed, in status", |o| {
+            o.status.as_ref().is_some_and(|s| s.restart_owed.is_some())
+        })
+        .await;
+    println!(
+        "status.restartOwed: {}",
+        o.status.unwrap().restart_owed.unwrap()
+    );
+    let connect = common::Connect::new(emu.url.clone());
+    common::eventually(
+        "the fix written to Connect",
+        Duration::from_secs(30),
+        || async {
+            let delay = connect.config(name).await["delay_ms"].clone();
+            (delay == json!((HEALTHY_MS + 1).to_string())).then_some(())
+        },
+    )
+    .await;
 }
 
 /// A secret echoed in Connect's error while a request is retried reaches no log line, Event

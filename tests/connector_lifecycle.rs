@@ -21,20 +21,48 @@ async fn lifecycle_create_pause_stop_resume_delete() {
     let mut spec = json!({"connectorName": name, "class": VERIFIABLE, "tasksMax": 2,
         "config": {"topic": topic, "throughput": 10}});
     s.apply("life", spec.clone()).await;
+    running_with_its_topic(&s, &name, &topic).await;
+    cluster_status_agrees(&s).await;
 
+    for (wanted, connect_state) in [
+        ("paused", "PAUSED"),
+        ("stopped", "STOPPED"),
+        ("running", "RUNNING"),
+    ] {
+        spec["state"] = json!(wanted);
+        s.apply("life", spec.clone()).await;
+        state_agrees(&s, &name, connect_state).await;
+    }
+    let reasons = s.event_reasons().await;
+    for r in ["Created", "Paused", "Stopped", "Resumed"] {
+        assert!(
+            reasons.iter().any(|x| x == r),
+            "event {r} published: {reasons:?}"
+        );
+    }
+
+    // Delete: the finalizer removes the connector from Connect before the object goes.
+    s.delete_and_wait("life").await;
+    let (code, _) = s.connect.get(&format!("/connectors/{name}")).await;
+    assert_eq!(code, 404, "the connector was deleted from Connect");
+}
+
+/// The KafkaConnector `life` Ready and RUNNING with its two tasks, as Connect has it, and
+/// then its topic in status.
+async fn running_with_its_topic(s: &Scenario, name: &str, topic: &str) {
     let obj = s.wait_ready("life").await;
     let st = obj.status.unwrap();
     assert_eq!(st.state.as_deref(), Some("RUNNING"));
     assert_eq!(st.tasks_ready.as_deref(), Some("2/2"));
-    assert_eq!(st.connector_name.as_deref(), Some(name.as_str()));
+    assert_eq!(st.connector_name.as_deref(), Some(name));
     assert!(st.worker_id.is_some());
     let live = s
         .connect
-        .status(&name)
+        .status(name)
         .await
         .expect("the connector exists in Connect");
     assert_eq!(live["connector"]["state"], "RUNNING");
-    let config = s.connect.config(&name).await;
+    let config = s.connect.config(name).await;
     assert_eq!(config["throughput"], "10", "numbers are written as strings");
     assert_eq!(config["tasks.max"], "2");
 
@@ -42,11 +70,13 @@ async fn lifecycle_create_pause_stop_resume_delete() {
     s.wait("life", "status.topics lists the topic", |o| {
         o.status
             .as_ref()
-            .is_some_and(|st| st.topics.contains(&topic))
+            .is_some_and(|st| st.topics.iter().any(|t| t == topic))
     })
     .await;
+}
 
-    // The cluster's own status: version, plugins, counts, Ready.
+/// The cluster's own status: version, plugins, counts, Ready.
+async fn cluster_status_agrees(s: &Scenario) {
     let cluster = eventually("cluster status", Duration::from_secs(60), || async {
         let c = s.clusters.get("local").await.ok()?;
         let st = c.status?;
@@ -62,45 +92,28 @@ async fn lifecycle_create_pause_stop_resume_delete() {
             .any(|c| c.type_ == "Ready" && c.status == "True")
     );
     assert!(cluster.kafka_cluster_id.is_some());
+}
 
-    for (wanted, connect_state) in [
-        ("paused", "PAUSED"),
-        ("stopped", "STOPPED"),
-        ("running", "RUNNING"),
-    ] {
-        spec["state"] = json!(wanted);
-        s.apply("life", spec.clone()).await;
-        let obj = s
-            .wait("life", &format!("{connect_state} and Ready"), |o| {
-                is_ready_in(o, connect_state)
-            })
-            .await;
-        let live = s.connect.status(&name).await.unwrap();
-        assert_eq!(
-            live["connector"]["state"], connect_state,
-            "Connect agrees with status"
-        );
-        let tasks = &obj.status.as_ref().unwrap().tasks;
-        match connect_state {
-            "STOPPED" => assert!(tasks.is_empty(), "a stopped connector has no tasks"),
-            s => assert!(
-                tasks.iter().all(|t| t.state == s),
-                "tasks follow: {tasks:?}"
-            ),
-        }
+/// `life` Ready in `connect_state`, Connect agreeing, its tasks following.
+async fn state_agrees(s: &Scenario, name: &str, connect_state: &str) {
+    let obj = s
+        .wait("life", &format!("{connect_state} and Ready"), |o| {
+            is_ready_in(o, connect_state)
+        })
+        .await;
+    let live = s.connect.status(name).await.unwrap();
+    assert_eq!(
+        live["connector"]["state"], connect_state,
+        "Connect agrees with status"
+    );
+    let tasks = &obj.status.as_ref().unwrap().tasks;
+    match connect_state {
+        "STOPPED" => assert!(tasks.is_empty(), "a stopped connector has no tasks"),
+        s => assert!(
+            tasks.iter().all(|t| t.state == s),
+            "tasks follow: {tasks:?}"
+        ),
     }
-    let reasons = s.event_reasons().await;
-    for r in ["Created", "Paused", "Stopped", "Resumed"] {
-        assert!(
-            reasons.iter().any(|x| x == r),
-            "event {r} published: {reasons:?}"
-        );
-    }
-
-    // Delete: the finalizer removes the connector from Connect before the object goes.
-    s.delete_and_wait("life").await;
-    let (code, _) = s.connect.get(&format!("/connectors/{name}")).await;
-    assert_eq!(code, 404, "the connector was deleted from Connect");
 }
 
 #[tokio::test]

@@ -83,7 +83,10 @@ fn merge(spec: &mut Value, extra: Value) {
 
 fn offsets_result(o: &KafkaConnector) -> Option<(String, String)> {
     let off = o.status.as_ref()?.offsets.as_ref()?;
-    Some((off.last_request_id.clone()?, off.result?.as_str().to_string()))
+    Some((
+        off.last_request_id.clone()?,
+        off.result?.as_str().to_string(),
+    ))
 }
 
 #[tokio::test]

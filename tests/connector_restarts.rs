@@ -11,13 +11,8 @@ use common::{
 };
 use serde_json::json;
 
-#[tokio::test]
-async fn restart_ids_are_served_once_and_recorded() {
-    let s = Scenario::new("e2e-restart", &[]).await;
-    let name = s.unique("restart");
-    // A task that fails half a second after each start; no auto-restart: stays FAILED.
-    let spec = mock(&name, 500, json!({}));
-    s.apply("restart", spec.clone()).await;
+/// The task of `restart` FAILED with its trace in status: Ready=False TasksFailed, Stalled.
+async fn failed_and_stalled(s: &Scenario) {
     let obj = s
         .wait("restart", "TasksFailed, Stalled", |o| {
             condition_reason(o, "Ready") == Some("TasksFailed")
@@ -32,6 +27,16 @@ async fn restart_ids_are_served_once_and_recorded() {
             .is_some_and(|t| t.contains("Exception")),
         "trimmed trace in status"
     );
+}
+
+#[tokio::test]
+async fn restart_ids_are_served_once_and_recorded() {
+    let s = Scenario::new("e2e-restart", &[]).await;
+    let name = s.unique("restart");
+    // A task that fails half a second after each start; no auto-restart: stays FAILED.
+    let spec = mock(&name, 500, json!({}));
+    s.apply("restart", spec.clone()).await;
+    failed_and_stalled(&s).await;
 
     let operator = &s.operator;
     let metric = move |name: &'static str, labels: &'static str| async move {

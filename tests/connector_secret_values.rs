@@ -52,7 +52,20 @@ async fn values_from_a_secret_are_written_rotated_and_never_shown() {
         format!("sentinel-one-{}", s.ns),
         format!("sentinel-two-{}", s.ns),
     );
-    apply_secret(&s, "creds", json!({"user": first})).await;
+    written_resolved(&s, &name, &first).await;
+    rotated(&s, &name, &second).await;
+    secret_gone(&s, &name, &second).await;
+
+    let written = everything_written(&s, "vals").await;
+    for sentinel in [&first, &second] {
+        assert!(!written.contains(sentinel.as_str()), "{sentinel} leaked");
+    }
+}
+
+/// `vals` takes `connection.user` from the Secret `creds` (`user`) and `mode.setting` from a
+/// ConfigMap: Connect gets the values resolved.
+async fn written_resolved(s: &Scenario, name: &str, user: &str) {
+    apply_secret(s, "creds", json!({"user": user})).await;
     let cms: Api<ConfigMap> = Api::namespaced(s.client.clone(), &s.ns);
     let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"mode": "fast"}});
     cms.patch(
@@ -62,29 +75,25 @@ async fn values_from_a_secret_are_written_rotated_and_never_shown() {
     )
     .await
     .unwrap();
-    let mut spec = healthy_mock(&name);
+    let mut spec = healthy_mock(name);
     spec["configFrom"] = json!([
         {"key": "connection.user", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "user"}}},
         {"key": "mode.setting", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "mode"}}},
     ]);
     s.apply("vals", spec).await;
     s.wait_ready("vals").await;
-    let config = s.connect.config(&name).await;
-    assert_eq!(
-        config["connection.user"],
-        first.as_str(),
-        "resolved value in Connect"
-    );
+    let config = s.connect.config(name).await;
+    assert_eq!(config["connection.user"], user, "resolved value in Connect");
     assert_eq!(config["mode.setting"], "fast");
+}
 
-    // Rotation: the new value reaches Connect without touching the KafkaConnector.
-    apply_secret(&s, "creds", json!({"user": second})).await;
+/// Rotation: the new value reaches Connect without touching the KafkaConnector.
+async fn rotated(s: &Scenario, name: &str, user: &str) {
+    apply_secret(s, "creds", json!({"user": user})).await;
     eventually(
         "the rotated value in Connect",
         Duration::from_secs(20),
-        || async {
-            (s.connect.config(&name).await["connection.user"] == second.as_str()).then_some(())
-        },
+        || async { (s.connect.config(name).await["connection.user"] == user).then_some(()) },
     )
     .await;
     // The Event is published right after Connect answered the PUT: await it too.
@@ -101,8 +110,10 @@ async fn values_from_a_secret_are_written_rotated_and_never_shown() {
     )
     .await;
     s.wait_ready("vals").await;
+}
 
-    // A Secret that goes away: a condition, and Connect keeps what it had.
+/// A Secret that goes away: a condition, and Connect keeps what it had (`user`).
+async fn secret_gone(s: &Scenario, name: &str, user: &str) {
     s.secrets()
         .delete("creds", &DeleteParams::default())
         .await
@@ -115,15 +126,7 @@ async fn values_from_a_secret_are_written_rotated_and_never_shown() {
         .await;
     let msg = &condition(&obj, "Ready").unwrap().message;
     assert!(msg.contains("Secret creds not found"), "{msg}");
-    assert_eq!(
-        s.connect.config(&name).await["connection.user"],
-        second.as_str()
-    );
-
-    let written = everything_written(&s, "vals").await;
-    for sentinel in [&first, &second] {
-        assert!(!written.contains(sentinel.as_str()), "{sentinel} leaked");
-    }
+    assert_eq!(s.connect.config(name).await["connection.user"], user);
 }
 
 /// A value Connect resolves itself through its config provider stays a placeholder: it is

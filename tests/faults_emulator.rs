@@ -13,20 +13,29 @@
 #[path = "faults_parts/case.rs"]
 mod case;
 mod common;
+#[path = "faults_parts/logs.rs"]
+mod logs;
 #[path = "faults_parts/observe.rs"]
 mod observe;
 #[path = "faults_parts/record.rs"]
 mod record;
+#[path = "faults_parts/suite.rs"]
+mod suite;
 
 use std::time::{Duration, Instant};
 
-use case::{Case, Counts};
+use case::{Case, Counts, explained_by_progress};
 use common::{Connect, Emulator, Scenario};
-use observe::Sampler;
+use observe::{Sampler, Seen};
 use serde_json::json;
+use suite::Suite;
 
-const SUITE: &str = "faults_emulator";
-const KIND: &str = "emulator";
+const SUITE: Suite = Suite {
+    name: "faults_emulator",
+    kind: "emulator",
+    cases: &CASES,
+    restores_stack: false,
+};
 const N: usize = 500;
 const CONVERGE: Duration = Duration::from_secs(360);
 
@@ -43,34 +52,7 @@ const CASES: [(&str, &str); 2] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fault_suite_on_the_emulator() {
-    let t0 = Instant::now();
-    let (mut failed, mut ran) = (vec![], 0);
-    for (id, fault) in CASES {
-        if !case::selected(id) {
-            continue;
-        }
-        ran += 1;
-        println!("=== {id}: {fault}");
-        let r = match tokio::spawn(run(id, fault)).await {
-            Ok(r) => r,
-            Err(e) => case::failed_record(id, SUITE, KIND, fault, &case::panic_message(e)),
-        };
-        println!(
-            "=== {id}: {}\n{}",
-            r.outcome,
-            serde_json::to_string(&r).unwrap()
-        );
-        if r.outcome != "pass" {
-            failed.push(format!("{id}: {}", r.outcome));
-        }
-        record::write(&r);
-    }
-    // `KCO_FAULT_CASES=none` runs nothing and only renders the records there are.
-    if ran == CASES.len() {
-        record::write_suite(SUITE, t0.elapsed().as_secs_f64());
-    }
-    record::render();
-    assert!(failed.is_empty(), "fault cases failed: {failed:#?}");
+    SUITE.run(run).await;
 }
 
 async fn run(id: &'static str, fault: &'static str) -> record::Record {
@@ -79,32 +61,32 @@ async fn run(id: &'static str, fault: &'static str) -> record::Record {
     let mut s = Scenario::without_cluster(&format!("fault-emu-{}", &id[9..]), &[]).await;
     s.apply_cluster(json!({"url": emu.url})).await;
     s.connect = Connect::new(emu.url.clone());
-    let c = Case::new(id, SUITE, KIND, fault, s);
+    let c = Case::new(id, SUITE.name, SUITE.kind, fault, s);
     match id {
         "emulator-d" => operator_killed(c, &emu).await,
         _ => connect_down(c, &emu).await,
     }
 }
 
+/// Waits until the case converged after the fault (`fault` seconds, `seen` meanwhile), then
+/// counts on the emulator; then the KafkaConnectors are deleted.
 async fn finish(
-    c: Case,
+    mut c: Case,
     emu: &Emulator,
-    fault_seconds: f64,
-    converged: Option<Duration>,
-    seen: &observe::Seen,
+    (fault, seen): (f64, Seen),
     expected: &[&str],
     evidence: Option<String>,
 ) -> record::Record {
-    let mut c = c;
+    let converged = c.converge("after the fault", CONVERGE).await;
     c.note_errors().await;
-    let creates = observe::emulator_counts(emu, "create").await;
-    let deletes = observe::emulator_counts(emu, "delete").await;
+    let creates = emu.requests("create").await;
+    let deletes = emu.requests("delete").await;
     let counts = Counts {
         creates: creates.get("201").copied().unwrap_or(0),
         refused: creates.get("409").copied().unwrap_or(0),
         deletes: deletes.values().sum(),
     };
-    let mut r = c.record(fault_seconds, converged, counts, seen, expected, evidence);
+    let mut r = c.record(fault, converged, counts, &seen, expected, evidence);
     let (_, stats) = emu.admin(reqwest::Method::GET, "stats", None).await;
     r.notes.push(format!(
         "the emulator's requests by endpoint and answer over the case (`error`: reset): {}",
@@ -132,18 +114,8 @@ async fn operator_killed(mut c: Case, emu: &Emulator) -> record::Record {
         "at each kill, connectors in Connect / KafkaConnectors Ready: {}",
         at.join(", ")
     ));
-    let progress: Vec<String> = ["Starting", "Progressing", "TasksStarting"]
-        .iter()
-        .filter_map(|r| seen.reasons.get(*r).map(|n| format!("`{r}` ({n})")))
-        .collect();
-    let evidence = (!progress.is_empty()).then(|| {
-        format!(
-            "a killed operator cannot write a condition; the connectors not yet converged said so meanwhile: {}",
-            progress.join(", ")
-        )
-    });
-    let converged = c.converge("after the fault", CONVERGE).await;
-    finish(c, emu, fault, converged, &seen, &[], evidence).await
+    let evidence = explained_by_progress(&seen);
+    finish(c, emu, (fault, seen), &[], evidence).await
 }
 
 /// (e) at 500: the emulator resets every connection for 3 minutes.
@@ -162,15 +134,5 @@ async fn connect_down(mut c: Case, emu: &Emulator) -> record::Record {
     assert_eq!(code, 204, "clearing the emulator's faults");
     let fault = tf.elapsed().as_secs_f64();
     let seen = sampler.stop();
-    let converged = c.converge("after the fault", CONVERGE).await;
-    finish(
-        c,
-        emu,
-        fault,
-        converged,
-        &seen,
-        &["ConnectUnavailable"],
-        None,
-    )
-    .await
+    finish(c, emu, (fault, seen), &["ConnectUnavailable"], None).await
 }

@@ -18,20 +18,30 @@
 #[path = "faults_parts/case.rs"]
 mod case;
 mod common;
+#[path = "faults_parts/logs.rs"]
+mod logs;
 #[path = "faults_parts/observe.rs"]
 mod observe;
 #[path = "faults_parts/record.rs"]
 mod record;
+#[path = "faults_parts/suite.rs"]
+mod suite;
 
 use std::time::{Duration, Instant};
 
-use case::{Case, Counts};
-use common::{Scenario, env, eventually};
-use observe::{Sampler, log_time, stack_ctl};
+use case::{Case, Counts, explained_by_progress};
+use common::{Scenario, env, eventually, metrics, stack_ctl};
+use logs::log_time;
+use observe::{Sampler, Seen};
 use serde_json::json;
+use suite::Suite;
 
-const SUITE: &str = "faults_real";
-const KIND: &str = "real workers";
+const SUITE: Suite = Suite {
+    name: "faults_real",
+    kind: "real workers",
+    cases: &CASES,
+    restores_stack: true,
+};
 const N: usize = 50;
 const CONVERGE: Duration = Duration::from_secs(360);
 
@@ -60,43 +70,12 @@ const CASES: [(&str, &str); 5] = [
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fault_suite_on_the_real_stack() {
-    let t0 = Instant::now();
-    let client = common::kube().await;
-    let (mut failed, mut ran) = (vec![], 0);
-    for (id, fault) in CASES {
-        if !case::selected(id) {
-            continue;
-        }
-        ran += 1;
-        println!("=== {id}: {fault}");
-        let outcome = tokio::spawn(run(id, fault)).await;
-        // Whatever happened, the next case (and the next test binary) gets a whole stack.
-        observe::restore_stack(&client).await;
-        let r = match outcome {
-            Ok(r) => r,
-            Err(e) => case::failed_record(id, SUITE, KIND, fault, &case::panic_message(e)),
-        };
-        println!(
-            "=== {id}: {}\n{}",
-            r.outcome,
-            serde_json::to_string(&r).unwrap()
-        );
-        if r.outcome != "pass" {
-            failed.push(format!("{id}: {}", r.outcome));
-        }
-        record::write(&r);
-    }
-    // `KCO_FAULT_CASES=none` runs nothing and only renders the records there are.
-    if ran == CASES.len() {
-        record::write_suite(SUITE, t0.elapsed().as_secs_f64());
-    }
-    record::render();
-    assert!(failed.is_empty(), "fault cases failed: {failed:#?}");
+    SUITE.run(run).await;
 }
 
 async fn run(id: &'static str, fault: &'static str) -> record::Record {
     let s = Scenario::new(&format!("fault-{}", &id[5..]), &[]).await;
-    let c = Case::new(id, SUITE, KIND, fault, s);
+    let c = Case::new(id, SUITE.name, SUITE.kind, fault, s);
     match id {
         "real-a" => leader_killed(c).await,
         "real-b" => rebalance_loop(c).await,
@@ -106,26 +85,52 @@ async fn run(id: &'static str, fault: &'static str) -> record::Record {
     }
 }
 
-/// Counts from the workers' request logs since the case began; then the KafkaConnectors are
+/// The reasons that name a fault of the workers.
+const WORKER_FAULT: [&str; 3] = ["Rebalancing", "ConnectUnavailable", "ConnectServerError"];
+
+/// A fault under way: the KafkaConnectors' conditions sampled since it began, and when it
+/// began (the clock, and the workers' log time).
+struct During {
+    sampler: Sampler,
+    t: Instant,
+    from: String,
+}
+
+impl During {
+    fn start(c: &Case) -> Self {
+        let sampler = Sampler::start(&c.s.connectors);
+        let (t, from) = (Instant::now(), log_time());
+        During { sampler, t, from }
+    }
+
+    /// The fault is over: how long it lasted (s) and what the sampler saw; what Connect
+    /// answered meanwhile goes to the case's notes.
+    fn end(self, c: &mut Case) -> (f64, Seen) {
+        let fault = self.t.elapsed().as_secs_f64();
+        note_answers(c, &self.from);
+        (fault, self.sampler.stop())
+    }
+}
+
+/// Waits until the case converged after the fault (`fault` seconds, `seen` meanwhile), then
+/// counts from the workers' request logs since the case began; then the KafkaConnectors are
 /// deleted (outside the counted window).
 async fn finish(
-    c: Case,
-    fault_seconds: f64,
-    converged: Option<Duration>,
-    seen: &observe::Seen,
+    mut c: Case,
+    (fault, seen): (f64, Seen),
     expected: &[&str],
     evidence: Option<String>,
 ) -> record::Record {
-    let mut c = c;
+    let converged = c.converge("after the fault", CONVERGE).await;
     c.note_errors().await;
     let to = log_time();
-    let rest = observe::rest_counts(&c.from, &to, &c.prefix);
+    let rest = logs::rest_counts(&c.from, &to, &c.prefix);
     let counts = Counts {
         creates: rest.creates_201,
         refused: rest.creates_409,
         deletes: rest.deletes,
     };
-    let mut r = c.record(fault_seconds, converged, counts, seen, expected, evidence);
+    let mut r = c.record(fault, converged, counts, &seen, expected, evidence);
     if !rest.creates_other.is_empty() {
         r.notes.push(format!(
             "other answers to creates: {:?}",
@@ -138,7 +143,7 @@ async fn finish(
 
 /// What Connect answered to requests (not forwarded between workers) while the fault lasted.
 fn note_answers(c: &mut Case, from: &str) {
-    let answers = observe::rest_answers(from, &log_time());
+    let answers = logs::rest_answers(from, &log_time());
     c.note(format!(
         "Connect's answers to REST requests while the fault lasted (workers' logs, by code): {answers:?}"
     ));
@@ -158,7 +163,7 @@ async fn mid_rollout(c: &Case, at_least: usize) {
 /// creates fail until the group has a new leader (the worker the operator calls, if it was
 /// the leader, refuses connections instead).
 async fn leader_killed(mut c: Case) -> record::Record {
-    let leader = observe::leader_url().unwrap_or_default();
+    let leader = logs::leader_url().unwrap_or_default();
     let victim: u8 = if leader == env("CONNECT_URL") { 1 } else { 2 };
     c.note(format!(
         "leader before the kill: {leader}; killed worker {victim} (the operator calls worker 1)"
@@ -170,36 +175,23 @@ async fn leader_killed(mut c: Case) -> record::Record {
         c.in_connect().await,
         c.ready().await
     ));
-    let sampler = Sampler::start(&c.s.connectors);
-    let (tf, fault_from) = (Instant::now(), log_time());
+    let during = During::start(&c);
     stack_ctl(&["worker-stop", &victim.to_string()]).await;
     // Down past the group's session timeout (10 s) and the delay before a departed worker's
     // connectors move (5 s): the survivor becomes leader and takes every connector.
     tokio::time::sleep(Duration::from_secs(20)).await;
     stack_ctl(&["worker-start", &victim.to_string()]).await;
-    let fault = tf.elapsed().as_secs_f64();
-    note_answers(&mut c, &fault_from);
-    let seen = sampler.stop();
-    let converged = c.converge("after the fault", CONVERGE).await;
-    finish(
-        c,
-        fault,
-        converged,
-        &seen,
-        &["Rebalancing", "ConnectUnavailable", "ConnectServerError"],
-        None,
-    )
-    .await
+    let fault = during.end(&mut c);
+    finish(c, fault, &WORKER_FAULT, None).await
 }
 
 /// (b) Worker 2 leaves and rejoins again and again: every leave and join is a rebalance,
 /// during which the group answers writes with 409.
 async fn rebalance_loop(mut c: Case) -> record::Record {
     c.apply(0, N).await;
-    let sampler = Sampler::start(&c.s.connectors);
-    let (tf, fault_from) = (Instant::now(), log_time());
+    let during = During::start(&c);
     let mut round = 0;
-    while tf.elapsed() < Duration::from_secs(120) {
+    while during.t.elapsed() < Duration::from_secs(120) {
         round += 1;
         // Ten config changes per round, so the operator has writes to make in every rebalance.
         for i in 0..10 {
@@ -213,22 +205,11 @@ async fn rebalance_loop(mut c: Case) -> record::Record {
         stack_ctl(&["worker-start", "2"]).await;
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
-    let fault = tf.elapsed().as_secs_f64();
-    note_answers(&mut c, &fault_from);
+    let fault = during.end(&mut c);
     c.note(format!(
         "{round} rounds of worker 2 killed, 5 s down, restarted (each restart waits until it serves), 10 configs changed per round"
     ));
-    let seen = sampler.stop();
-    let converged = c.converge("after the fault", CONVERGE).await;
-    finish(
-        c,
-        fault,
-        converged,
-        &seen,
-        &["Rebalancing", "ConnectUnavailable", "ConnectServerError"],
-        None,
-    )
-    .await
+    finish(c, fault, &WORKER_FAULT, None).await
 }
 
 /// (c) While the apiserver is down the operator can neither read nor write a condition: what
@@ -242,27 +223,21 @@ async fn apiserver_restarted(mut c: Case) -> record::Record {
         c.ready().await
     ));
     let before = observe::operator_errors(&c.s.operator).await;
-    let sampler = Sampler::start(&c.s.connectors);
-    let (tf, fault_from) = (Instant::now(), log_time());
+    let during = During::start(&c);
     stack_ctl(&["apiserver-stop"]).await;
     let in_connect_stop = c.in_connect().await;
     let mut healthz = vec![];
-    while tf.elapsed() < Duration::from_secs(20) {
+    while during.t.elapsed() < Duration::from_secs(20) {
         healthz.push(c.s.operator.get("/healthz").await.map_or(0, |r| r.0));
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    let during = observe::operator_errors(&c.s.operator).await;
+    let meanwhile = observe::operator_errors(&c.s.operator).await;
     let in_connect_during = c.in_connect().await;
     stack_ctl(&["apiserver-start"]).await;
-    let fault = tf.elapsed().as_secs_f64();
-    note_answers(&mut c, &fault_from);
-    let seen = sampler.stop();
-    let errors: Vec<String> = during
+    let fault = during.end(&mut c);
+    let errors: Vec<String> = metrics::growth(&meanwhile, &before)
         .iter()
-        .filter_map(|(k, v)| {
-            let d = v - before.get(k).copied().unwrap_or(0.0);
-            (d > 0.0).then(|| format!("{k} {d}"))
-        })
+        .map(|(k, d)| format!("{k} {d}"))
         .collect();
     c.note(format!(
         "Connect held {in_connect_stop} of the connectors when the apiserver stopped, {in_connect_during} when it started again; the operator's /healthz answered {healthz:?} meanwhile"
@@ -273,47 +248,27 @@ async fn apiserver_restarted(mut c: Case) -> record::Record {
             errors.join(", ")
         )
     });
-    let converged = c.converge("after the fault", CONVERGE).await;
-    finish(c, fault, converged, &seen, &[], evidence).await
+    finish(c, fault, &[], evidence).await
 }
 
 /// (d) The operator SIGKILLed mid-rollout, five times: each new process must pick up where
 /// the last one died, creating nothing twice.
 async fn operator_killed(mut c: Case) -> record::Record {
     c.apply(0, N).await;
-    let sampler = Sampler::start(&c.s.connectors);
-    let (tf, fault_from) = (Instant::now(), log_time());
+    let during = During::start(&c);
     let mut at = vec![];
     for _ in 0..5 {
         tokio::time::sleep(Duration::from_secs(4)).await;
         at.push(format!("{}/{}", c.in_connect().await, c.ready().await));
         c.kill_operator().await;
     }
-    let fault = tf.elapsed().as_secs_f64();
-    note_answers(&mut c, &fault_from);
-    let seen = sampler.stop();
+    let fault = during.end(&mut c);
     c.note(format!(
         "at each kill, connectors in Connect / KafkaConnectors Ready: {}",
         at.join(", ")
     ));
-    let evidence = explained_by_progress(&seen);
-    let converged = c.converge("after the fault", CONVERGE).await;
-    finish(c, fault, converged, &seen, &[], evidence).await
-}
-
-/// A dead operator cannot write why it is dead: what the conditions must say meanwhile is
-/// that the connectors are not converged yet (never Ready before Connect runs them).
-fn explained_by_progress(seen: &observe::Seen) -> Option<String> {
-    let progress: Vec<String> = ["Starting", "Progressing", "TasksStarting"]
-        .iter()
-        .filter_map(|r| seen.reasons.get(*r).map(|n| format!("`{r}` ({n})")))
-        .collect();
-    (!progress.is_empty()).then(|| {
-        format!(
-            "a killed operator cannot write a condition; the connectors not yet converged said so meanwhile: {}",
-            progress.join(", ")
-        )
-    })
+    let evidence = explained_by_progress(&fault.1);
+    finish(c, fault, &[], evidence).await
 }
 
 /// (e) Connect down for 3 minutes: every connector says ConnectUnavailable, nothing is deleted,
@@ -324,8 +279,7 @@ async fn connect_down(mut c: Case) -> record::Record {
     c.note(format!(
         "the first 50 converged in {setup:?} before the outage"
     ));
-    let sampler = Sampler::start(&c.s.connectors);
-    let (tf, fault_from) = (Instant::now(), log_time());
+    let during = During::start(&c);
     stack_ctl(&["connect-stop"]).await;
     c.apply(N, 10).await;
     tokio::time::sleep(Duration::from_secs(90)).await;
@@ -339,12 +293,9 @@ async fn connect_down(mut c: Case) -> record::Record {
             ready.as_ref().map(|r| r.reason.clone())
         ));
     }
-    let left = Duration::from_secs(180).saturating_sub(tf.elapsed());
+    let left = Duration::from_secs(180).saturating_sub(during.t.elapsed());
     tokio::time::sleep(left).await;
     stack_ctl(&["connect-start"]).await;
-    let fault = tf.elapsed().as_secs_f64();
-    note_answers(&mut c, &fault_from);
-    let seen = sampler.stop();
-    let converged = c.converge("after the fault", CONVERGE).await;
-    finish(c, fault, converged, &seen, &["ConnectUnavailable"], None).await
+    let fault = during.end(&mut c);
+    finish(c, fault, &["ConnectUnavailable"], None).await
 }

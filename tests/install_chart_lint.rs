@@ -19,47 +19,8 @@ async fn helm_lint_and_server_side_dry_runs_of_the_chart_and_the_manifests_pass(
     assert!(lint.contains("0 chart(s) failed"), "{lint}");
     let client = common::kube().await;
     let ns = common::namespace(&client, "chart-dry-run").await;
-    for sets in [
-        vec![],
-        vec![
-            "--set",
-            "replicas=2",
-            "--set",
-            "podDisruptionBudget.enabled=true",
-        ],
-    ] {
-        let mut args = vec![
-            "template",
-            "kco",
-            "charts/kafka-connect-operator",
-            "--namespace",
-            ns.as_str(),
-        ];
-        args.extend(sets);
-        let rendered = run(&helm, &args, None);
-        run(
-            &kubectl,
-            &["apply", "--dry-run=server", "-f", "-"],
-            Some(rendered.as_bytes()),
-        );
-    }
-    // deploy/ creates its own namespace; a server dry run of objects inside a namespace that
-    // does not exist yet fails, so make sure it exists (namespaces never go away here).
-    let _ = Command::new(&kubectl)
-        .args(["create", "namespace", "kafka-connect-operator"])
-        .output();
-    run(
-        &kubectl,
-        &[
-            "apply",
-            "--dry-run=server",
-            "--server-side",
-            "--force-conflicts",
-            "-k",
-            "deploy",
-        ],
-        None,
-    );
+    chart_dry_runs(&helm, &kubectl, &ns);
+    deploy_dry_run(&kubectl);
     // examples/ (what `make demo` applies): every manifest passes the CRDs' schema and CEL.
     common::install_operator_crds(&client).await;
     let examples = common::namespace(&client, "examples-dry-run").await;
@@ -78,5 +39,55 @@ async fn helm_lint_and_server_side_dry_runs_of_the_chart_and_the_manifests_pass(
     assert!(
         out.contains("demo-secret-values") && out.contains("demo-lines"),
         "{out}"
+    );
+}
+
+/// The chart rendered with defaults, and with replicas and a PodDisruptionBudget, in `ns`:
+/// the apiserver accepts it (server-side dry run).
+fn chart_dry_runs(helm: &str, kubectl: &str, ns: &str) {
+    for sets in [
+        vec![],
+        vec![
+            "--set",
+            "replicas=2",
+            "--set",
+            "podDisruptionBudget.enabled=true",
+        ],
+    ] {
+        let mut args = vec![
+            "template",
+            "kco",
+            "charts/kafka-connect-operator",
+            "--namespace",
+            ns,
+        ];
+        args.extend(sets);
+        let rendered = run(helm, &args, None);
+        run(
+            kubectl,
+            &["apply", "--dry-run=server", "-f", "-"],
+            Some(rendered.as_bytes()),
+        );
+    }
+}
+
+/// The `deploy/` kustomization: the apiserver accepts it (server-side dry run).
+fn deploy_dry_run(kubectl: &str) {
+    // deploy/ creates its own namespace; a server dry run of objects inside a namespace that
+    // does not exist yet fails, so make sure it exists (namespaces never go away here).
+    let _ = Command::new(kubectl)
+        .args(["create", "namespace", "kafka-connect-operator"])
+        .output();
+    run(
+        kubectl,
+        &[
+            "apply",
+            "--dry-run=server",
+            "--server-side",
+            "--force-conflicts",
+            "-k",
+            "deploy",
+        ],
+        None,
     );
 }

@@ -54,7 +54,19 @@ async fn metrics_events_and_json_logs_describe_a_scenario() {
     s.apply("m", mock(&name, HEALTHY_MS, json!({"state": "paused"})))
         .await;
     s.wait("m", "PAUSED", |o| is_ready_in(o, "PAUSED")).await;
+    metrics_describe(&s).await;
 
+    let reasons = s.event_reasons().await;
+    assert!(
+        reasons.contains(&"Created".to_string()) && reasons.contains(&"Paused".to_string()),
+        "{reasons:?}"
+    );
+    json_logs_with_spans(&s, &name);
+}
+
+/// /metrics after a create and a pause: requests, durations, reconciles, the leader and the
+/// connectors gauge.
+async fn metrics_describe(s: &Scenario) {
     let (_, text) = s.operator.get("/metrics").await.unwrap();
     for needle in [
         "kco_connect_requests_total{endpoint=\"create\",code=\"201\"} 1",
@@ -84,13 +96,11 @@ async fn metrics_events_and_json_logs_describe_a_scenario() {
         },
     )
     .await;
+}
 
-    let reasons = s.event_reasons().await;
-    assert!(
-        reasons.contains(&"Created".to_string()) && reasons.contains(&"Paused".to_string()),
-        "{reasons:?}"
-    );
-
+/// Every log line is JSON, and a line inside the reconcile span of `name` names it, its
+/// namespace, cluster and KafkaConnector.
+fn json_logs_with_spans(s: &Scenario, name: &str) {
     let logs = s.operator.logs();
     let lines: Vec<serde_json::Value> = logs
         .lines()

@@ -6,16 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Connect, env, eventually};
+use common::{Connect, eventually, stack_ctl};
 use serde_json::json;
-
-fn stack_ctl(args: &[&str]) {
-    let status = std::process::Command::new(env("KCO_STACK_CTL"))
-        .args(args)
-        .status()
-        .expect("run hack/stack.sh");
-    assert!(status.success(), "hack/stack.sh {args:?} failed");
-}
 
 #[tokio::test]
 async fn a_killed_workers_connector_moves_and_the_worker_rejoins() {
@@ -33,7 +25,7 @@ async fn a_killed_workers_connector_moves_and_the_worker_rejoins() {
     } else {
         (2u8, w1.clone())
     };
-    stack_ctl(&["worker-stop", &victim.to_string()]);
+    stack_ctl(&["worker-stop", &victim.to_string()]).await;
     let after = eventually(
         "the connector RUNNING on the surviving worker",
         Duration::from_secs(90),
@@ -46,7 +38,7 @@ async fn a_killed_workers_connector_moves_and_the_worker_rejoins() {
     .await;
     assert_ne!(after, before, "the connector moved off the killed worker");
 
-    stack_ctl(&["worker-start", &victim.to_string()]);
+    stack_ctl(&["worker-start", &victim.to_string()]).await;
     let restarted = Connect::worker(victim);
     // A worker answers GET /connectors only after it joined the group; then it sees our connector.
     eventually(

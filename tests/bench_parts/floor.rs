@@ -24,49 +24,10 @@ pub(crate) async fn kubernetes_floor(client: &Client, n: usize, concurrency: usi
             instance: None,
         },
     );
-    let status = |ready: bool| {
-        let (state, reason) = if ready {
-            ("True", "Running")
-        } else {
-            ("False", "TasksStarting")
-        };
-        json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
-            "status": {"observedGeneration": 1, "connectorName": "c", "state": "RUNNING",
-                "tasksReady": if ready { "1/1" } else { "0/1" },
-                "conditions": [{"type": "Ready", "status": state, "reason": reason,
-                    "message": "bench floor", "observedGeneration": 1,
-                    "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})
-    };
-    let writer = PatchParams::apply("kco-bench-floor").force();
     let t0 = Instant::now();
     futures::stream::iter(&names)
         .for_each_concurrent(concurrency, |name| {
-            let (api, recorder, writer) = (api.clone(), recorder.clone(), writer.clone());
-            let (starting, ready) = (status(false), status(true));
-            async move {
-                let finalizer = json!({"metadata": {"finalizers": ["kafkaconnect.dev/connector"]}});
-                let obj = api
-                    .patch(name, &PatchParams::default(), &Patch::Merge(&finalizer))
-                    .await
-                    .expect("floor: finalizer");
-                api.patch_status(name, &writer, &Patch::Apply(&starting))
-                    .await
-                    .expect("floor: status");
-                let created = Event {
-                    type_: EventType::Normal,
-                    reason: "Created".into(),
-                    note: Some(format!("created connector {name}")),
-                    action: "Create".into(),
-                    secondary: None,
-                };
-                recorder
-                    .publish(&created, &obj.object_ref(&()))
-                    .await
-                    .expect("floor: Event");
-                api.patch_status(name, &writer, &Patch::Apply(&ready))
-                    .await
-                    .expect("floor: Ready");
-            }
+            operator_writes(api.clone(), recorder.clone(), name)
         })
         .await;
     let seconds = t0.elapsed().as_secs_f64();
@@ -83,4 +44,47 @@ pub(crate) async fn kubernetes_floor(client: &Client, n: usize, concurrency: usi
         .await;
     delete_all(&api, Duration::from_secs(120)).await;
     seconds
+}
+
+/// What the operator writes for one new connector: the finalizer, the status after the
+/// create, the Created Event, the Ready status.
+async fn operator_writes(api: Api<KafkaConnector>, recorder: Recorder, name: &str) {
+    let writer = PatchParams::apply("kco-bench-floor").force();
+    let finalizer = json!({"metadata": {"finalizers": ["kafkaconnect.dev/connector"]}});
+    let obj = api
+        .patch(name, &PatchParams::default(), &Patch::Merge(&finalizer))
+        .await
+        .expect("floor: finalizer");
+    api.patch_status(name, &writer, &Patch::Apply(&status(false)))
+        .await
+        .expect("floor: status");
+    let created = Event {
+        type_: EventType::Normal,
+        reason: "Created".into(),
+        note: Some(format!("created connector {name}")),
+        action: "Create".into(),
+        secondary: None,
+    };
+    recorder
+        .publish(&created, &obj.object_ref(&()))
+        .await
+        .expect("floor: Event");
+    api.patch_status(name, &writer, &Patch::Apply(&status(true)))
+        .await
+        .expect("floor: Ready");
+}
+
+/// The status the operator writes: starting, or Ready.
+fn status(ready: bool) -> Value {
+    let (state, reason) = if ready {
+        ("True", "Running")
+    } else {
+        ("False", "TasksStarting")
+    };
+    json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+        "status": {"observedGeneration": 1, "connectorName": "c", "state": "RUNNING",
+            "tasksReady": if ready { "1/1" } else { "0/1" },
+            "conditions": [{"type": "Ready", "status": state, "reason": reason,
+                "message": "bench floor", "observedGeneration": 1,
+                "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})
 }

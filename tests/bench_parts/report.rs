@@ -34,6 +34,17 @@ pub(crate) fn table(scenarios: &[Value], real: &Value, machine: &Value) -> Strin
         machine["poll_interval"].as_str().unwrap_or(""),
         machine["concurrency"]
     );
+    s += &scenario_rows(scenarios);
+    s += &idle_lines(scenarios);
+    if real.is_object() {
+        s += &real_line(real);
+    }
+    s
+}
+
+/// The table: a row per scenario.
+fn scenario_rows(scenarios: &[Value]) -> String {
+    let mut s = String::new();
     s += "| N | clusters | all Ready (s) | bare client (s) | operator / bare | Kubernetes floor (s) | operator / floor | reconciles (per connector) | REST calls (per connector) | REST by endpoint | status writes | finalizer / other patches | Events | freshness (s) | peak RSS (MiB) | CPU (s) |\n";
     s += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for r in scenarios {
@@ -65,6 +76,12 @@ pub(crate) fn table(scenarios: &[Value], real: &Value, machine: &Value) -> Strin
             f(&r["cpu_seconds"]),
         );
     }
+    s
+}
+
+/// A line per scenario that measured an idle period.
+fn idle_lines(scenarios: &[Value]) -> String {
+    let mut s = String::new();
     for r in scenarios.iter().filter(|r| r.get("idle").is_some()) {
         let i = &r["idle"];
         s += &format!(
@@ -83,21 +100,23 @@ pub(crate) fn table(scenarios: &[Value], real: &Value, machine: &Value) -> Strin
             f(&i["peak_rss_mib"]),
         );
     }
-    if real.is_object() {
-        s += &format!(
-            "\nReal workers (CONNECT_URL), N={}: all Ready {} s, apply-to-Ready p50 {} s / p99 {} s; bare client all RUNNING {} s (p50 {} s / p99 {} s); operator / bare {}; {} REST calls ({}); peak RSS {} MiB\n",
-            real["n"],
-            f(&real["ready_seconds"]),
-            f(&real["p50_seconds"]),
-            f(&real["p99_seconds"]),
-            f(&real["bare_seconds"]),
-            f(&real["bare_p50_seconds"]),
-            f(&real["bare_p99_seconds"]),
-            f(&real["ratio"]),
-            f(&real["rest_calls"]),
-            top_endpoints(&real["rest_by_endpoint"]),
-            f(&real["peak_rss_mib"]),
-        );
-    }
     s
+}
+
+/// The line of the run on the real workers.
+fn real_line(real: &Value) -> String {
+    format!(
+        "\nReal workers (CONNECT_URL), N={}: all Ready {} s, apply-to-Ready p50 {} s / p99 {} s; bare client all RUNNING {} s (p50 {} s / p99 {} s); operator / bare {}; {} REST calls ({}); peak RSS {} MiB\n",
+        real["n"],
+        f(&real["ready_seconds"]),
+        f(&real["p50_seconds"]),
+        f(&real["p99_seconds"]),
+        f(&real["bare_seconds"]),
+        f(&real["bare_p50_seconds"]),
+        f(&real["bare_p99_seconds"]),
+        f(&real["ratio"]),
+        f(&real["rest_calls"]),
+        top_endpoints(&real["rest_by_endpoint"]),
+        f(&real["peak_rss_mib"]),
+    )
 }

@@ -9,8 +9,7 @@ pub(crate) fn apply_params() -> PatchParams {
 
 pub(crate) async fn apply_cluster(client: &Client, ns: &str, name: &str, url: &str) {
     let api: Api<kco::api::KafkaConnectCluster> = Api::namespaced(client.clone(), ns);
-    let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
-        "metadata": {"name": name}, "spec": {"url": url}});
+    let obj = cluster_object(name, json!({"url": url}));
     api.patch(name, &apply_params(), &Patch::Apply(&obj))
         .await
         .expect("apply KafkaConnectCluster");
@@ -30,8 +29,7 @@ pub(crate) async fn apply_all(
             let api = api.clone();
             let mut spec = healthy_mock(&connect_names[i]);
             spec["clusterRef"] = json!({"name": clusters[i % clusters.len()]});
-            let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
-                "metadata": {"name": names[i]}, "spec": spec});
+            let obj = connector_object(&names[i], spec);
             let name = names[i].clone();
             async move {
                 api.patch(&name, &apply_params(), &Patch::Apply(&obj))
@@ -81,21 +79,6 @@ pub(crate) async fn wait_all_ready(
     (seen, all)
 }
 
-/// Deletes every KafkaConnector of the namespace (the operator runs the finalizers) and waits.
-pub(crate) async fn delete_all(api: &Api<KafkaConnector>, timeout: Duration) {
-    let _ = api
-        .delete_collection(&DeleteParams::default(), &ListParams::default())
-        .await;
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        match api.list(&ListParams::default()).await {
-            Ok(l) if l.items.is_empty() => return,
-            _ => tokio::time::sleep(Duration::from_secs(1)).await,
-        }
-    }
-    eprintln!("bench: KafkaConnectors still present after {timeout:?}");
-}
-
 /// A bare client: POSTs the creates to Connect at `concurrency`, then polls
 /// `GET /connectors?expand=status` on each URL until all are RUNNING with their task RUNNING.
 /// Returns (seconds, per-connector seconds until seen RUNNING).
@@ -109,11 +92,28 @@ pub(crate) async fn bare_client(
         .build()
         .unwrap();
     let t0 = Instant::now();
+    let posted = bare_creates(&http, urls, names, concurrency).await;
+    let running = bare_running(&http, urls, names).await;
+    let per: Vec<f64> = running
+        .iter()
+        .map(|(i, t)| t.duration_since(posted[*i]).as_secs_f64())
+        .collect();
+    (t0.elapsed().as_secs_f64(), per)
+}
+
+/// POSTs `names[i]` to `urls[i % len]` at `concurrency`, each until it is answered 2xx or 409;
+/// when each was, by index.
+async fn bare_creates(
+    http: &reqwest::Client,
+    urls: &[String],
+    names: &[String],
+    concurrency: usize,
+) -> Vec<Instant> {
     let mut posted: Vec<(usize, Instant)> = futures::stream::iter(0..names.len())
         .map(|i| {
             let http = http.clone();
             let url = urls[i % urls.len()].clone();
-            let body = json!({"name": names[i], "config": {"connector.class": MOCK, "tasks.max": "1",
+            let body = json!({"name": names[i], "config": {"connector.class": common::MOCK, "tasks.max": "1",
                 "mock_mode": "task-failure", "delay_ms": common::HEALTHY_MS.to_string()}});
             async move {
                 loop {
@@ -134,6 +134,16 @@ pub(crate) async fn bare_client(
         .collect()
         .await;
     posted.sort_by_key(|p| p.0);
+    posted.into_iter().map(|p| p.1).collect()
+}
+
+/// Polls every URL's `GET /connectors?expand=status` until each of `names` was seen RUNNING
+/// with every task RUNNING (or `KCO_BENCH_TIMEOUT_SECONDS`); when each was, by index.
+async fn bare_running(
+    http: &reqwest::Client,
+    urls: &[String],
+    names: &[String],
+) -> HashMap<usize, Instant> {
     let wanted: HashMap<&str, usize> = names
         .iter()
         .enumerate()
@@ -168,11 +178,7 @@ pub(crate) async fn bare_client(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let per: Vec<f64> = running
-        .iter()
-        .map(|(i, t)| t.duration_since(posted[*i].1).as_secs_f64())
-        .collect();
-    (t0.elapsed().as_secs_f64(), per)
+    running
 }
 
 pub(crate) async fn bare_delete(url: &str, names: &[String]) {

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::{MOCK, env, eventually};
+use super::{MOCK, env, eventually, worker_url};
 
 #[derive(Clone)]
 pub struct Connect {
@@ -56,11 +56,7 @@ impl Connect {
     }
 
     pub fn worker(n: u8) -> Self {
-        Self::new(env(if n == 1 {
-            "CONNECT_URL"
-        } else {
-            "CONNECT_URL_2"
-        }))
+        Self::new(worker_url(n))
     }
 
     /// One request; retried while Connect answers with its documented momentary errors

@@ -5,6 +5,7 @@
 //! `cargo build -p kco-connect-emulator` (same profile as the tests) and takes it from the
 //! target directory the test binary runs from.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::OnceLock;
@@ -121,6 +122,20 @@ impl Emulator {
         let code = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
         (code, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The requests the emulator answered on `endpoint` (`/__admin/stats`), by answer code
+    /// (`error` for a reset connection).
+    pub async fn requests(&self, endpoint: &str) -> BTreeMap<String, u64> {
+        let (_, stats) = self.admin(reqwest::Method::GET, "stats", None).await;
+        stats["requests"][endpoint]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Replaces the fault rules (`PUT /__admin/faults`).

@@ -2,15 +2,18 @@
 //! `target/stack/env`; `make test` sources it), namespaces, waiting and commands here;
 //! the Connect REST client in `connect`, the operator process in `operator`, KafkaConnector
 //! specs and status reads in `spec`, a namespace with CRDs, cluster and operator in `scenario`,
-//! the stack's PostgreSQL and the Debezium specs in `postgres`.
+//! the stack's PostgreSQL and the Debezium specs in `postgres`, the Prometheus text of a
+//! `/metrics` page in `metrics`, the stack's controls (`hack/stack.sh`) in `stack`.
 #![allow(dead_code)]
 
 mod connect;
 mod emulator;
+pub mod metrics;
 mod operator;
 mod postgres;
 mod scenario;
 mod spec;
+mod stack;
 
 // Each test binary uses some of these: the rest are unused there.
 #[allow(unused_imports)]
@@ -22,12 +25,14 @@ pub use operator::{Operator, free_port};
 #[allow(unused_imports)]
 pub use postgres::{DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES, Pg, PgObjects};
 #[allow(unused_imports)]
-pub use scenario::Scenario;
+pub use scenario::{Scenario, delete_all};
 #[allow(unused_imports)]
 pub use spec::{
-    HEALTHY_MS, MOCK, condition, condition_reason, condition_status, healthy_mock, is_ready,
-    is_ready_in, last_restart_id, mock, state,
+    HEALTHY_MS, MOCK, cluster_object, condition, condition_reason, condition_status,
+    connector_object, healthy_mock, is_ready, is_ready_in, last_restart_id, mock, state,
 };
+#[allow(unused_imports)]
+pub use stack::{stack_ctl, worker_url};
 
 use std::future::Future;
 use std::path::PathBuf;

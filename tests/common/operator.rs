@@ -1,10 +1,11 @@
 //! The operator binary, started for one namespace, killed when dropped.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use super::repo_root;
+use super::{metrics, repo_root};
 
 pub struct Operator {
     child: tokio::process::Child,
@@ -17,33 +18,49 @@ impl Operator {
         Self::start_with_env(namespace, extra, &[]).await
     }
 
+    /// The debug build of this package, debug logs in `target/test-logs/`, Connect polled
+    /// every 2 s, then `extra`.
     pub async fn start_with_env(namespace: &str, extra: &[&str], envs: &[(&str, &str)]) -> Self {
-        let port = free_port();
+        let mut args = vec!["--log-level", "debug", "--poll-interval", "2s"];
+        args.extend(extra);
         let logs = repo_root().join("target/test-logs");
-        std::fs::create_dir_all(&logs).unwrap();
-        let log = logs.join(format!("operator-{namespace}-{port}.log"));
-        let file = std::fs::File::create(&log).unwrap();
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_kafka-connect-operator"));
-        cmd.args([
-            "run",
-            "--namespace",
+        Self::spawn(
+            Path::new(env!("CARGO_BIN_EXE_kafka-connect-operator")),
             namespace,
-            "--http-addr",
-            &format!("127.0.0.1:{port}"),
-            "--log-level",
-            "debug",
-        ])
-        .args(["--poll-interval", "2s"])
-        .args(extra)
-        .envs(envs.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(file.try_clone().unwrap())
-        .stderr(file)
-        .kill_on_drop(true);
-        let child = cmd.spawn().expect("start the operator binary");
+            &args,
+            envs,
+            |port| logs.join(format!("operator-{namespace}-{port}.log")),
+        )
+    }
+
+    /// `bin run --namespace NAMESPACE --http-addr 127.0.0.1:<a free port> ARGS...` with
+    /// `envs`, its stdout and stderr in the file `log(port)` names. Every test starts the
+    /// operator through here.
+    pub fn spawn(
+        bin: &Path,
+        namespace: &str,
+        args: &[&str],
+        envs: &[(&str, &str)],
+        log: impl FnOnce(u16) -> PathBuf,
+    ) -> Self {
+        let port = free_port();
+        let log = log(port);
+        std::fs::create_dir_all(log.parent().expect("a log file in a folder")).unwrap();
+        let file = std::fs::File::create(&log).unwrap();
+        let http_addr = format!("127.0.0.1:{port}");
+        let child = tokio::process::Command::new(bin)
+            .args(["run", "--namespace", namespace, "--http-addr", &http_addr])
+            .args(args)
+            .envs(envs.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the operator binary {}: {e}", bin.display()));
         Operator {
             child,
-            http: format!("http://127.0.0.1:{port}"),
+            http: format!("http://{http_addr}"),
             log,
         }
     }
@@ -77,16 +94,31 @@ impl Operator {
             .unwrap()
     }
 
-    /// One sample of the operator's /metrics (summed over label sets containing `labels`);
-    /// `None` while /metrics does not answer.
+    /// SIGKILL, whatever state the process is in.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+
+    /// The text of /metrics; `None` while it does not answer.
+    pub async fn metrics(&self) -> Option<String> {
+        Some(self.get("/metrics").await?.1)
+    }
+
+    /// One sample of the operator's /metrics (summed over the label sets with every label of
+    /// `labels`, e.g. `kind="KafkaConnector"`); `None` while /metrics does not answer.
     pub async fn metric(&self, name: &str, labels: &str) -> Option<f64> {
-        let (_, text) = self.get("/metrics").await?;
-        Some(
-            text.lines()
-                .filter(|l| l.starts_with(name) && l.contains(labels))
-                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-                .sum(),
-        )
+        Some(metrics::sum(&self.metrics().await?, name, labels))
+    }
+
+    /// The samples of `name` with every label of `labels`, summed by their label `by`;
+    /// `None` while /metrics does not answer.
+    pub async fn metric_by(
+        &self,
+        name: &str,
+        by: &str,
+        labels: &str,
+    ) -> Option<BTreeMap<String, f64>> {
+        Some(metrics::sum_by(&self.metrics().await?, name, by, labels))
     }
 
     pub async fn get(&self, path: &str) -> Option<(u16, String)> {

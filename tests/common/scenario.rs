@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kco::api::{KafkaConnectCluster, KafkaConnector};
-use kube::api::{Patch, PatchParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
 use super::{
-    Connect, Operator, env, eventually, install_operator_crds, is_ready, kube, namespace, tls_file,
+    Connect, Operator, cluster_object, connector_object, env, eventually, install_operator_crds,
+    is_ready, kube, namespace, tls_file,
 };
 
 pub struct Scenario {
@@ -119,8 +120,7 @@ impl Scenario {
         name: &str,
         spec: Value,
     ) -> Result<KafkaConnectCluster, kube::Error> {
-        let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
-            "metadata": {"name": name}, "spec": spec});
+        let obj = cluster_object(name, spec);
         self.clusters
             .patch(name, &Self::apply_params(), &Patch::Apply(&obj))
             .await
@@ -157,8 +157,7 @@ impl Scenario {
     }
 
     pub async fn try_apply(&self, name: &str, spec: Value) -> Result<KafkaConnector, kube::Error> {
-        let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
-            "metadata": {"name": name}, "spec": spec});
+        let obj = connector_object(name, spec);
         self.connectors
             .patch(name, &Self::apply_params(), &Patch::Apply(&obj))
             .await
@@ -255,6 +254,22 @@ impl Scenario {
     pub async fn event_reasons(&self) -> Vec<String> {
         self.events().await.into_iter().map(|e| e.0).collect()
     }
+}
+
+/// Deletes every KafkaConnector of `api`'s namespace and waits until they are gone (the
+/// operator runs their finalizers: it deletes their connectors from Connect), at most `timeout`.
+pub async fn delete_all(api: &Api<KafkaConnector>, timeout: Duration) {
+    let _ = api
+        .delete_collection(&DeleteParams::default(), &ListParams::default())
+        .await;
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        match api.list(&ListParams::default()).await {
+            Ok(l) if l.items.is_empty() => return,
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+    eprintln!("cleanup: KafkaConnectors still present after {timeout:?}");
 }
 
 /// A test's connectors must not outlive it on the shared workers: a MockSourceConnector's task

@@ -26,6 +26,18 @@ pub fn mock(connector: &str, delay_ms: u64, extra: Value) -> Value {
     spec
 }
 
+/// A KafkaConnector named `name` with `spec`, as a server-side apply sends it.
+pub fn connector_object(name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+        "metadata": {"name": name}, "spec": spec})
+}
+
+/// A KafkaConnectCluster named `name` with `spec`, as a server-side apply sends it.
+pub fn cluster_object(name: &str, spec: Value) -> Value {
+    json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
+        "metadata": {"name": name}, "spec": spec})
+}
+
 /// [`mock`] with a task that fails only after an hour, and nothing else set.
 pub fn healthy_mock(connector: &str) -> Value {
     mock(connector, HEALTHY_MS, json!({}))

@@ -41,6 +41,21 @@ async fn a_rebalance_window_answers_409_to_writes_and_500_to_config_reads() {
     );
 
     let other = t.connector("rebalance-other");
+    rebalance_answers(&t, &name, &other).await;
+
+    // A client retrying momentary answers gets through once the window closes.
+    let started = Instant::now();
+    let a = t.create(&other, mock(1)).await;
+    assert_eq!(a.code, 201, "{a:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "the window was open"
+    );
+}
+
+/// While the window is open: writes answer 409, config reads 500; what is answered from local
+/// state or written directly is not affected.
+async fn rebalance_answers(t: &Target, name: &str, other: &str) {
     let writes = [
         (
             Method::POST,
@@ -63,13 +78,13 @@ async fn a_rebalance_window_answers_409_to_writes_and_500_to_config_reads() {
     ];
     for (method, path, body) in writes {
         let a = t.call(method, &path, body).await;
-        expect_error(&t, &a, 409, NO_LEADER);
+        expect_error(t, &a, 409, NO_LEADER);
     }
     for path in ["", "/config", "/tasks"] {
         let a = t
             .call(Method::GET, &format!("/connectors/{name}{path}"), None)
             .await;
-        expect_error(&t, &a, 500, REBALANCE_EXPECTED);
+        expect_error(t, &a, 500, REBALANCE_EXPECTED);
     }
     // Answered from local state, or written directly: unaffected.
     let status = t
@@ -79,20 +94,11 @@ async fn a_rebalance_window_answers_409_to_writes_and_500_to_config_reads() {
     let all = t
         .call(Method::GET, "/connectors?expand=status&expand=info", None)
         .await;
-    assert!(all.body.get(&name).is_some());
+    assert!(all.body.get(name).is_some());
     let pause = t
         .call(Method::PUT, &format!("/connectors/{name}/pause"), None)
         .await;
     assert_eq!(pause.code, 202);
-
-    // A client retrying momentary answers gets through once the window closes.
-    let started = Instant::now();
-    let a = t.create(&other, mock(1)).await;
-    assert_eq!(a.code, 201, "{a:?}");
-    assert!(
-        started.elapsed() >= Duration::from_millis(1000),
-        "the window was open"
-    );
 }
 
 #[tokio::test]

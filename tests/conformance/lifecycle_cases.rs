@@ -102,6 +102,14 @@ pub(crate) async fn status_is_404_until_started_then_tasks_appear(t: &Target) {
     let name = t.connector("lifecycle");
     t.create_ok(&name, verifiable(3)).await;
     // Right after the create: no status yet (the real worker may already have started it).
+    status_before_the_start(t, &name).await;
+    running_with_three_tasks(t, &name).await;
+    expanded_and_topics(t, &name).await;
+}
+
+/// Before the start: 404 (the real worker may already have started it), and the emulator
+/// drops it from the expanded map.
+async fn status_before_the_start(t: &Target, name: &str) {
     let early = t
         .call(Method::GET, &format!("/connectors/{name}/status"), None)
         .await;
@@ -124,12 +132,15 @@ pub(crate) async fn status_is_404_until_started_then_tasks_appear(t: &Target) {
     if t.is_emulator() {
         // A connector without status is dropped from the expanded map.
         assert!(
-            expanded_early.body.get(&name).is_none(),
+            expanded_early.body.get(name).is_none(),
             "{expanded_early:?}"
         );
     }
+}
 
-    let status = t.until(&name, "RUNNING", 3, "RUNNING").await;
+/// Status, info, task configs and task status of a running connector with three tasks.
+async fn running_with_three_tasks(t: &Target, name: &str) {
+    let status = t.until(name, "RUNNING", 3, "RUNNING").await;
     expect_body(t, "status-mock", &status);
     let ids: Vec<i64> = status.body["tasks"]
         .as_array()
@@ -170,29 +181,32 @@ pub(crate) async fn status_is_404_until_started_then_tasks_appear(t: &Target) {
     );
     let not_a_number = t.get(&format!("/connectors/{name}/tasks/x/status")).await;
     expect_error(t, &not_a_number, 404, "HTTP 404 Not Found");
+}
 
+/// The expanded listings (status, info, both) and the topics of a running connector.
+async fn expanded_and_topics(t: &Target, name: &str) {
     let both = t.get("/connectors?expand=status&expand=info").await;
     assert_eq!(both.code, 200);
-    expect_entry_shape(t, "expanded-mock", &name, &both.body);
-    assert_eq!(keys(&both.body[&name]), ["info", "status"]);
+    expect_entry_shape(t, "expanded-mock", name, &both.body);
+    assert_eq!(keys(&both.body[name]), ["info", "status"]);
     let status_only = t.get("/connectors?expand=status").await;
     expect_entry_shape(
         t,
         "expanded-conformance-status-only",
-        &name,
+        name,
         &status_only.body,
     );
-    assert_eq!(keys(&status_only.body[&name]), ["status"]);
+    assert_eq!(keys(&status_only.body[name]), ["status"]);
     let info_only = t.get("/connectors?expand=info").await;
-    expect_entry_shape(t, "expanded-conformance-info-only", &name, &info_only.body);
-    assert_eq!(keys(&info_only.body[&name]), ["info"]);
+    expect_entry_shape(t, "expanded-conformance-info-only", name, &info_only.body);
+    assert_eq!(keys(&info_only.body[name]), ["info"]);
 
     let topics = eventually("the topic in use", WAIT, || async {
         let a = t.get(&format!("/connectors/{name}/topics")).await;
-        (a.body[&name]["topics"] == json!([TOPIC])).then_some(a)
+        (a.body[name]["topics"] == json!([TOPIC])).then_some(a)
     })
     .await;
-    expect_entry_shape(t, "topics-conformance-verifiable", &name, &topics.body);
+    expect_entry_shape(t, "topics-conformance-verifiable", name, &topics.body);
 }
 
 pub(crate) fn keys(v: &Value) -> Vec<String> {
@@ -262,7 +276,13 @@ pub(crate) async fn config_put_creates_201_then_updates_200(t: &Target) {
         t.name
     );
     t.until(&name, "RUNNING", 1, "RUNNING").await;
+    config_put_updates(t, &name).await;
+}
 
+/// PUT of the config of the running connector `name`: 200 with the new config, then
+/// refusals of another name and of no class.
+async fn config_put_updates(t: &Target, name: &str) {
+    let path = format!("/connectors/{name}/config");
     let a = t
         .settled(
             Method::PUT,
@@ -275,7 +295,7 @@ pub(crate) async fn config_put_creates_201_then_updates_200(t: &Target) {
     expect_body(t, "info-conformance-put-updated", &a);
     assert_eq!(a.body["config"]["delay_ms"], "3600001");
     assert_eq!(t.get(&path).await.body["delay_ms"], "3600001");
-    t.until(&name, "RUNNING", 1, "RUNNING").await;
+    t.until(name, "RUNNING", 1, "RUNNING").await;
 
     let mismatch = t
         .settled(

@@ -3,41 +3,34 @@
 use super::*;
 
 pub(crate) async fn validate_answers_200_with_errors_or_without(t: &Target) {
-    let validate = |class: &str| format!("/connector-plugins/{class}/config/validate");
-
     // The recorded answer of hack/record-answers.sh: compared value by value, not only shape.
-    let errors = t
-        .settled(
-            Method::PUT,
-            &validate(FILE_SOURCE),
-            Some(json!({"connector.class": FILE_SOURCE, "name": "x", "tasks.max": "one"})),
-        )
-        .await;
+    let errors = validate(
+        t,
+        FILE_SOURCE,
+        json!({"connector.class": FILE_SOURCE, "name": "x", "tasks.max": "one"}),
+    )
+    .await;
     assert_eq!(errors.code, 200, "{}: {errors:?}", t.name);
     expect_validation(t, "validate-filestream-errors", &errors);
     assert_eq!(errors.body["error_count"], 3);
 
-    let ok = t
-        .settled(
-            Method::PUT,
-            &validate(VERIFIABLE_SOURCE),
-            Some(
-                json!({"connector.class": VERIFIABLE_SOURCE, "name": "x", "tasks.max": "2",
-                "topic": TOPIC, "throughput": "10"}),
-            ),
-        )
-        .await;
+    let ok = validate(
+        t,
+        VERIFIABLE_SOURCE,
+        json!({"connector.class": VERIFIABLE_SOURCE, "name": "x", "tasks.max": "2",
+            "topic": TOPIC, "throughput": "10"}),
+    )
+    .await;
     assert_eq!(ok.code, 200, "{}: {ok:?}", t.name);
     expect_validation(t, "validate-conformance-ok", &ok);
     assert_eq!(ok.body["error_count"], 0);
 
-    let sink = t
-        .settled(
-            Method::PUT,
-            &validate(FILE_SINK),
-            Some(json!({"connector.class": FILE_SINK, "name": "x"})),
-        )
-        .await;
+    let sink = validate(
+        t,
+        FILE_SINK,
+        json!({"connector.class": FILE_SINK, "name": "x"}),
+    )
+    .await;
     expect_validation(t, "validate-conformance-sink-no-topics", &sink);
     assert_eq!(
         per_key_errors(&sink.body).get("topics"),
@@ -45,14 +38,23 @@ pub(crate) async fn validate_answers_200_with_errors_or_without(t: &Target) {
             "Must configure one of topics or topics.regex".to_string()
         ])
     );
+    validate_refusals(t).await;
+}
 
-    let unknown = t
-        .settled(
-            Method::PUT,
-            &validate("com.example.NoSuchConnector"),
-            Some(json!({"connector.class": "com.example.NoSuchConnector", "name": "x"})),
-        )
-        .await;
+/// `PUT /connector-plugins/{class}/config/validate` with `config`.
+async fn validate(t: &Target, class: &str, config: Value) -> Answer {
+    let path = format!("/connector-plugins/{class}/config/validate");
+    t.settled(Method::PUT, &path, Some(config)).await
+}
+
+/// Validations Connect cannot run: an unknown class, a class other than the path's, none.
+async fn validate_refusals(t: &Target) {
+    let unknown = validate(
+        t,
+        "com.example.NoSuchConnector",
+        json!({"connector.class": "com.example.NoSuchConnector", "name": "x"}),
+    )
+    .await;
     assert_eq!(unknown.code, 500, "{}: {unknown:?}", t.name);
     assert!(
         unknown.message().contains(
@@ -63,22 +65,14 @@ pub(crate) async fn validate_answers_200_with_errors_or_without(t: &Target) {
     );
     expect_body(t, "error-500-unknown-class", &unknown);
 
-    let mismatch = t
-        .settled(
-            Method::PUT,
-            &validate(MOCK_SOURCE),
-            Some(json!({"connector.class": FILE_SINK})),
-        )
-        .await;
+    let mismatch = validate(t, MOCK_SOURCE, json!({"connector.class": FILE_SINK})).await;
     expect_error(
         t,
         &mismatch,
         400,
         &format!("Included connector type {FILE_SINK} does not match request type {MOCK_SOURCE}"),
     );
-    let no_class = t
-        .settled(Method::PUT, &validate(MOCK_SOURCE), Some(json!({})))
-        .await;
+    let no_class = validate(t, MOCK_SOURCE, json!({})).await;
     expect_error(
         t,
         &no_class,
@@ -153,6 +147,17 @@ pub(crate) fn expect_validation(t: &Target, fixture_name: &str, answer: &Answer)
 
 pub(crate) async fn create_refusals(t: &Target) {
     let name = t.connector("refused");
+    refused_configs(t, &name).await;
+    refused_bodies(t, &name).await;
+
+    // Nothing was created.
+    let a = t.get(&format!("/connectors/{name}")).await;
+    expect_error(t, &a, 404, &format!("Connector {name} not found"));
+}
+
+/// Creates of `name` refused for their config: no class, an unknown class, a missing
+/// required key, an invalid value, another name.
+async fn refused_configs(t: &Target, name: &str) {
     let post = |body: Value| t.settled(Method::POST, "/connectors", Some(body));
 
     let a = post(json!({"name": name, "config": {"tasks.max": "1"}})).await;
@@ -210,7 +215,12 @@ pub(crate) async fn create_refusals(t: &Target) {
             "Connector name configuration (other) doesn't match connector name in the URL ({name})"
         ),
     );
+}
 
+/// Creates of `name` refused for their body: an unknown field, a value that is not a
+/// string, no config, no JSON.
+async fn refused_bodies(t: &Target, name: &str) {
+    let post = |body: Value| t.settled(Method::POST, "/connectors", Some(body));
     let a =
         post(json!({"name": name, "config": {"connector.class": MOCK_SOURCE}, "bogus": 1})).await;
     expect_error_starting(
@@ -246,10 +256,6 @@ pub(crate) async fn create_refusals(t: &Target) {
         .await
         .unwrap();
     assert_eq!(malformed.status().as_u16(), 500, "{}", t.name);
-
-    // Nothing was created.
-    let a = t.get(&format!("/connectors/{name}")).await;
-    expect_error(t, &a, 404, &format!("Connector {name} not found"));
 }
 
 pub(crate) async fn unknown_connector_answers(t: &Target) {
@@ -257,65 +263,34 @@ pub(crate) async fn unknown_connector_answers(t: &Target) {
     let not_found = format!("Connector {c} not found");
     let unknown = format!("Unknown connector {c}");
     let unknown_colon = format!("Unknown connector: {c}");
-    let checks: Vec<(Method, String, String)> = vec![
-        (Method::GET, format!("/connectors/{c}"), not_found.clone()),
+    let checks: Vec<(Method, &str, String)> = vec![
+        (Method::GET, "", not_found.clone()),
+        (Method::GET, "/config", not_found.clone()),
         (
             Method::GET,
-            format!("/connectors/{c}/config"),
-            not_found.clone(),
-        ),
-        (
-            Method::GET,
-            format!("/connectors/{c}/status"),
+            "/status",
             format!("No status found for connector {c}"),
         ),
+        (Method::GET, "/tasks", not_found.clone()),
         (
             Method::GET,
-            format!("/connectors/{c}/tasks"),
-            not_found.clone(),
-        ),
-        (
-            Method::GET,
-            format!("/connectors/{c}/tasks/0/status"),
+            "/tasks/0/status",
             format!("No status found for task {c}-0"),
         ),
-        (
-            Method::PUT,
-            format!("/connectors/{c}/pause"),
-            unknown.clone(),
-        ),
-        (
-            Method::PUT,
-            format!("/connectors/{c}/resume"),
-            unknown.clone(),
-        ),
-        (
-            Method::PUT,
-            format!("/connectors/{c}/stop"),
-            unknown.clone(),
-        ),
+        (Method::PUT, "/pause", unknown.clone()),
+        (Method::PUT, "/resume", unknown.clone()),
+        (Method::PUT, "/stop", unknown.clone()),
+        (Method::POST, "/restart", unknown_colon.clone()),
         (
             Method::POST,
-            format!("/connectors/{c}/restart"),
+            "/restart?includeTasks=true&onlyFailed=true",
             unknown_colon.clone(),
         ),
-        (
-            Method::POST,
-            format!("/connectors/{c}/restart?includeTasks=true&onlyFailed=true"),
-            unknown_colon.clone(),
-        ),
-        (
-            Method::POST,
-            format!("/connectors/{c}/tasks/0/restart"),
-            unknown_colon.clone(),
-        ),
-        (
-            Method::DELETE,
-            format!("/connectors/{c}"),
-            not_found.clone(),
-        ),
+        (Method::POST, "/tasks/0/restart", unknown_colon.clone()),
+        (Method::DELETE, "", not_found.clone()),
     ];
-    for (method, path, message) in checks {
+    for (method, suffix, message) in checks {
+        let path = format!("/connectors/{c}{suffix}");
         let a = t.settled(method.clone(), &path, None).await;
         assert_eq!(a.code, 404, "{}: {method} {path}: {a:?}", t.name);
         expect_error(t, &a, 404, &message);

@@ -33,11 +33,17 @@ pub(crate) async fn restart_plans_and_task_restart(t: &Target) {
     );
     t.until(&name, "RUNNING", 1, "RUNNING").await;
 
-    // Nothing failed: the plan restarts nothing and shows the current states. On a real
-    // group the status just read may come from a worker that has not yet read the
-    // RESTARTING records of the restart above from the status topic, so the plan (built
-    // on the leader) can still show them: ask again until it shows RUNNING. Asking again
-    // is harmless because this plan restarts nothing.
+    restart_plan_of_nothing_failed(t, &name).await;
+    task_restarts(t, &name).await;
+}
+
+/// Nothing failed: the plan restarts nothing and shows the current states. On a real
+/// group the status just read may come from a worker that has not yet read the
+/// RESTARTING records of the restart before from the status topic, so the plan (built
+/// on the leader) can still show them: ask again until it shows RUNNING. Asking again
+/// is harmless because this plan restarts nothing.
+async fn restart_plan_of_nothing_failed(t: &Target, name: &str) {
+    let restart = |query: &str| format!("/connectors/{name}/restart{query}");
     let none = eventually(
         &format!("{}: a plan of nothing failed", t.name),
         WAIT,
@@ -55,7 +61,10 @@ pub(crate) async fn restart_plans_and_task_restart(t: &Target) {
     )
     .await;
     expect_body(t, "restart-plan-conformance-nothing-failed", &none);
+}
 
+/// A task restart answers 204, an absent task 404.
+async fn task_restarts(t: &Target, name: &str) {
     let task = t
         .settled(
             Method::POST,
@@ -77,7 +86,7 @@ pub(crate) async fn restart_plans_and_task_restart(t: &Target) {
         )
         .await;
     expect_error(t, &absent, 404, &format!("Unknown task: {name}-7"));
-    t.until(&name, "RUNNING", 1, "RUNNING").await;
+    t.until(name, "RUNNING", 1, "RUNNING").await;
 }
 
 pub(crate) async fn failed_task_has_a_trace_and_restarts(t: &Target) {

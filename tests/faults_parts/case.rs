@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::common::{Connect, Operator, Scenario};
+use super::common::{Connect, Operator, Scenario, delete_all};
+use super::logs;
 use super::observe::{self, Sampler, Seen};
 use super::record::{self, Record};
 
@@ -52,7 +53,7 @@ impl Case {
             s,
             names: vec![],
             t0: Instant::now(),
-            from: observe::log_time(),
+            from: logs::log_time(),
             notes: vec![],
         }
     }
@@ -106,9 +107,7 @@ impl Case {
         took
     }
 
-    /// The record: `counts` from Connect, panics from the operator logs, `explained` from the
-    /// reasons `seen` during the fault (any of `expected`) unless `evidence` says otherwise.
-    #[allow(clippy::too_many_arguments)]
+    /// Notes the last operator process's reconcile errors by reason.
     pub async fn note_errors(&mut self) {
         let errors = observe::operator_errors(&self.s.operator).await;
         if !errors.is_empty() {
@@ -118,6 +117,8 @@ impl Case {
         }
     }
 
+    /// The record: `counts` from Connect, panics from the operator logs, `explained` from the
+    /// reasons `seen` during the fault (any of `expected`) unless `evidence` says otherwise.
     pub fn record(
         &self,
         fault_seconds: f64,
@@ -127,21 +128,6 @@ impl Case {
         expected: &[&str],
         evidence: Option<String>,
     ) -> Record {
-        let shown: Vec<String> = expected
-            .iter()
-            .filter_map(|r| {
-                seen.reasons
-                    .get(*r)
-                    .map(|n| format!("`{r}` ({n} connectors)"))
-            })
-            .collect();
-        let explained = match evidence {
-            Some(e) => e,
-            None if !shown.is_empty() => {
-                format!("Ready=False with {} while it lasted", shown.join(", "))
-            }
-            None => String::new(),
-        };
         let mut r = Record {
             case: self.id.to_string(),
             suite: self.suite.to_string(),
@@ -155,16 +141,16 @@ impl Case {
             creates_refused: counts.refused,
             duplicate_creates: counts.creates.saturating_sub(self.names.len() as u64),
             deletes: counts.deletes,
-            panics: observe::panics(&self.op_logs),
+            panics: logs::panics(&self.op_logs),
             conditions: seen.reasons.clone(),
             messages: seen.messages.clone(),
-            explained,
+            explained: explained(seen, expected, evidence),
             notes: self.notes.clone(),
             outcome: String::new(),
             date: record::now(),
             commit: record::commit(),
         };
-        let retried = observe::retries(&self.op_logs);
+        let retried = logs::retries(&self.op_logs);
         if !retried.is_empty() {
             r.notes.push(format!(
                 "requests the operator retried (its log), by Connect's error: {retried:?}"
@@ -191,7 +177,7 @@ impl Case {
         if !self.operator_answers().await {
             self.kill_operator().await;
         }
-        observe::delete_all(&self.s.connectors, timeout).await;
+        delete_all(&self.s.connectors, timeout).await;
     }
 
     /// The operator's `/healthz` answers (whatever it says) within 5 s.
@@ -246,6 +232,41 @@ impl Case {
     }
 }
 
+/// What explained the fault: `evidence` when the case has some, else the reasons of
+/// `expected` that were `seen` while it lasted (empty: nothing did).
+fn explained(seen: &Seen, expected: &[&str], evidence: Option<String>) -> String {
+    let shown: Vec<String> = expected
+        .iter()
+        .filter_map(|r| {
+            seen.reasons
+                .get(*r)
+                .map(|n| format!("`{r}` ({n} connectors)"))
+        })
+        .collect();
+    match evidence {
+        Some(e) => e,
+        None if !shown.is_empty() => {
+            format!("Ready=False with {} while it lasted", shown.join(", "))
+        }
+        None => String::new(),
+    }
+}
+
+/// A dead operator cannot write why it is dead: what the conditions must say meanwhile is
+/// that the connectors are not converged yet (never Ready before Connect runs them).
+pub fn explained_by_progress(seen: &Seen) -> Option<String> {
+    let progress: Vec<String> = ["Starting", "Progressing", "TasksStarting"]
+        .iter()
+        .filter_map(|r| seen.reasons.get(*r).map(|n| format!("`{r}` ({n})")))
+        .collect();
+    (!progress.is_empty()).then(|| {
+        format!(
+            "a killed operator cannot write a condition; the connectors not yet converged said so meanwhile: {}",
+            progress.join(", ")
+        )
+    })
+}
+
 /// "Reason (n), ..." of what a sampler saw.
 pub fn reasons(seen: &Seen) -> String {
     if seen.reasons.is_empty() {
@@ -256,38 +277,4 @@ pub fn reasons(seen: &Seen) -> String {
         .map(|(k, v)| format!("{k} ({v})"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The message of a panic caught by `tokio::spawn`.
-pub fn panic_message(e: tokio::task::JoinError) -> String {
-    match e.try_into_panic() {
-        Ok(p) => p
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "a panic".to_string()),
-        Err(e) => e.to_string(),
-    }
-}
-
-/// The record of a case that panicked before it could write its own.
-pub fn failed_record(id: &str, suite: &str, kind: &str, fault: &str, why: &str) -> Record {
-    Record {
-        case: id.to_string(),
-        suite: suite.to_string(),
-        connect: kind.to_string(),
-        fault: fault.to_string(),
-        outcome: format!("FAIL: {}", observe::trim(why, 300)),
-        date: record::now(),
-        commit: record::commit(),
-        ..Default::default()
-    }
-}
-
-/// Which cases to run: `KCO_FAULT_CASES` (comma-separated ids or prefixes), else all.
-pub fn selected(id: &str) -> bool {
-    match std::env::var("KCO_FAULT_CASES") {
-        Ok(v) if !v.trim().is_empty() => v.split(',').any(|c| id.starts_with(c.trim())),
-        _ => true,
-    }
 }

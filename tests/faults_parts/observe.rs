@@ -1,39 +1,24 @@
 //! What the fault cases watch and count: the KafkaConnectors' conditions while a fault lasts,
-//! convergence (the apiserver and Connect agree), creates and deletes as Connect saw them,
-//! panics in the operator logs; and the stack's fault controls (`hack/stack.sh`).
+//! convergence (the apiserver and Connect agree), the operator's reconcile errors; and the
+//! stack put back after a case. The workers' and the operator's logs are read in `logs`, the
+//! emulator's counts come from `common::Emulator::requests`.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kco::api::KafkaConnector;
 use kube::Api;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
-use super::common::{self, Connect, condition, env, is_ready};
-
-/// `hack/stack.sh ARGS` on the stack of `KCO_STACK_CTL` / `KCO_STACK_DIR` (it waits until
-/// what it starts serves).
-pub async fn stack_ctl(args: &[&str]) {
-    let status = tokio::process::Command::new(env("KCO_STACK_CTL"))
-        .args(args)
-        .status()
-        .await
-        .expect("run hack/stack.sh");
-    assert!(status.success(), "hack/stack.sh {args:?} failed");
-}
+use super::common::{self, Connect, condition, connector_object, is_ready, stack_ctl, worker_url};
 
 /// Connect worker `n` answers `GET /connectors`.
 pub async fn worker_serves(n: u8) -> bool {
-    let url = env(if n == 1 {
-        "CONNECT_URL"
-    } else {
-        "CONNECT_URL_2"
-    });
+    let url = worker_url(n);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
@@ -65,202 +50,6 @@ pub async fn restore_stack(client: &kube::Client) {
     }
 }
 
-/// The REST URL of the Connect group's leader, from the newest assignment in the workers'
-/// logs (`leaderUrl='http://127.0.0.1:8083/'`); `None` if no worker logged one yet.
-pub fn leader_url() -> Option<String> {
-    let logs = PathBuf::from(env("KCO_STACK_DIR")).join("logs");
-    let mut newest: Option<(String, String)> = None;
-    for n in [1, 2] {
-        let text =
-            std::fs::read_to_string(logs.join(format!("connect-{n}.log"))).unwrap_or_default();
-        for line in text.lines().filter(|l| l.contains("leaderUrl='")) {
-            let ts = line.get(1..24).unwrap_or_default().to_string();
-            let url = line
-                .split("leaderUrl='")
-                .nth(1)
-                .and_then(|r| r.split('\'').next())
-                .unwrap_or_default()
-                .trim_end_matches('/')
-                .to_string();
-            if newest.as_ref().is_none_or(|(t, _)| ts > *t) {
-                newest = Some((ts, url));
-            }
-        }
-    }
-    newest.map(|(_, u)| u)
-}
-
-/// A timestamp as Connect's log4j pattern writes it (`2026-11-26 22:30:20,403`, local time),
-/// so that log lines compare with it as strings.
-pub fn log_time() -> String {
-    jiff::Zoned::now()
-        .strftime("%Y-%m-%d %H:%M:%S,%3f")
-        .to_string()
-}
-
-/// What the workers' REST request logs say about a case: creates by answer, deletes of its
-/// connectors.
-#[derive(Debug, Default, Clone)]
-pub struct RestCounts {
-    pub creates_201: u64,
-    pub creates_409: u64,
-    pub creates_other: BTreeMap<String, u64>,
-    pub deletes: u64,
-}
-
-/// Counts, in every log of workers 1 and 2 (restarts included), the requests logged between
-/// `from` and `to` (see [`log_time`]): `POST /connectors` by answer, and `DELETE` of a
-/// connector whose name starts with `prefix`. Requests a worker forwarded to the leader
-/// (`?forward=`) are left out: the first worker logged them already.
-pub fn rest_counts(from: &str, to: &str, prefix: &str) -> RestCounts {
-    let logs = PathBuf::from(env("KCO_STACK_DIR")).join("logs");
-    let mut c = RestCounts::default();
-    for n in [1, 2] {
-        for file in [
-            format!("connect-{n}.previous.log"),
-            format!("connect-{n}.log"),
-        ] {
-            let text = std::fs::read_to_string(logs.join(file)).unwrap_or_default();
-            for line in text.lines() {
-                let Some(ts) = line.get(1..24) else { continue };
-                if ts < from || ts > to || !line.contains("RestServer") {
-                    continue;
-                }
-                let Some(req) = line.split('"').nth(1) else {
-                    continue;
-                };
-                let code = line
-                    .split('"')
-                    .nth(2)
-                    .and_then(|r| r.split_whitespace().next())
-                    .unwrap_or_default();
-                if req.contains("forward=") {
-                    continue;
-                }
-                if req == "POST /connectors HTTP/1.1" {
-                    match code {
-                        "201" => c.creates_201 += 1,
-                        "409" => c.creates_409 += 1,
-                        other => *c.creates_other.entry(other.to_string()).or_default() += 1,
-                    }
-                } else if req
-                    .strip_prefix("DELETE /connectors/")
-                    .is_some_and(|path| path.starts_with(prefix))
-                {
-                    c.deletes += 1;
-                }
-            }
-        }
-    }
-    c
-}
-
-/// Every request the operator made (not forwarded between workers) logged by workers 1 and 2
-/// between `from` and `to`, by answer code: what Connect answered while a fault lasted.
-pub fn rest_answers(from: &str, to: &str) -> BTreeMap<String, u64> {
-    let logs = PathBuf::from(env("KCO_STACK_DIR")).join("logs");
-    let mut out = BTreeMap::new();
-    for n in [1, 2] {
-        for file in [
-            format!("connect-{n}.previous.log"),
-            format!("connect-{n}.log"),
-        ] {
-            let text = std::fs::read_to_string(logs.join(file)).unwrap_or_default();
-            for line in text.lines() {
-                let Some(ts) = line.get(1..24) else { continue };
-                if ts < from || ts > to || !line.contains("RestServer") {
-                    continue;
-                }
-                let mut parts = line.split('"');
-                let (Some(req), Some(rest)) = (parts.nth(1), parts.next()) else {
-                    continue;
-                };
-                if req.contains("forward=") || !req.contains(" /connector") {
-                    continue;
-                }
-                let code = rest.split_whitespace().next().unwrap_or_default();
-                *out.entry(code.to_string()).or_default() += 1;
-            }
-        }
-    }
-    out
-}
-
-/// The emulator's request counts for `endpoint` by answer code.
-pub async fn emulator_counts(emu: &common::Emulator, endpoint: &str) -> BTreeMap<String, u64> {
-    let (_, stats) = emu.admin(reqwest::Method::GET, "stats", None).await;
-    stats["requests"][endpoint]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Text without its terminal colour codes (`ESC[...m`).
-fn plain(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for d in chars.by_ref() {
-                if d == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The operator's "retrying Connect request" log lines in these logs, by what Connect said
-/// (the error's first words): the faults it rode out inside its retry budget.
-pub fn retries(logs: &[PathBuf]) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for p in logs {
-        for line in std::fs::read_to_string(p).unwrap_or_default().lines() {
-            if !line.contains("retrying Connect request") {
-                continue;
-            }
-            let line = plain(line);
-            // `reason="Rebalancing"` where the operator logs one, else the error's first words.
-            if let Some(reason) = line.split(" reason=\"").nth(1) {
-                let reason = reason.split('"').next().unwrap_or("?").to_string();
-                *out.entry(reason).or_default() += 1;
-                continue;
-            }
-            let error = line.split(" error=").nth(1).unwrap_or("?");
-            let head: String = error
-                .split([':', '('])
-                .next()
-                .unwrap_or("?")
-                .trim()
-                .chars()
-                .take(60)
-                .collect();
-            *out.entry(head).or_default() += 1;
-        }
-    }
-    out
-}
-
-/// Lines containing `panicked` in these operator logs.
-pub fn panics(logs: &[PathBuf]) -> u64 {
-    logs.iter()
-        .map(|p| {
-            std::fs::read_to_string(p)
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| l.contains("panicked"))
-                .count() as u64
-        })
-        .sum()
-}
-
 /// Applies `names.len()` healthy mock KafkaConnectors (Connect name `{ns}-{name}`), 16 at a
 /// time.
 pub async fn apply_all(api: &Api<KafkaConnector>, ns: &str, names: &[String]) {
@@ -271,8 +60,7 @@ pub async fn apply_all(api: &Api<KafkaConnector>, ns: &str, names: &[String]) {
             async move {
                 let mut spec = common::healthy_mock(&format!("{ns}-{name}"));
                 spec["clusterRef"] = json!({"name": "local"});
-                let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1",
-                    "kind": "KafkaConnector", "metadata": {"name": name}, "spec": spec});
+                let obj = connector_object(&name, spec);
                 api.patch(
                     &name,
                     &PatchParams::apply("kco-tests").force(),
@@ -283,22 +71,6 @@ pub async fn apply_all(api: &Api<KafkaConnector>, ns: &str, names: &[String]) {
             }
         })
         .await;
-}
-
-/// Deletes every KafkaConnector of the namespace and waits until they are gone (the operator
-/// deletes their connectors from Connect), at most `timeout`.
-pub async fn delete_all(api: &Api<KafkaConnector>, timeout: Duration) {
-    let _ = api
-        .delete_collection(&DeleteParams::default(), &ListParams::default())
-        .await;
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        match api.list(&ListParams::default()).await {
-            Ok(l) if l.items.is_empty() => return,
-            _ => tokio::time::sleep(Duration::from_secs(1)).await,
-        }
-    }
-    eprintln!("cleanup: KafkaConnectors still present after {timeout:?}");
 }
 
 /// How many of the namespace's KafkaConnectors are Ready at their generation.
@@ -348,7 +120,19 @@ pub async fn not_converged(
     if code != 200 {
         return Some(format!("Connect answered {code}"));
     }
-    let live = live.as_object().cloned().unwrap_or_default();
+    connect_disagrees(
+        &list,
+        &live.as_object().cloned().unwrap_or_default(),
+        prefix,
+    )
+}
+
+/// Why Connect's expanded listing `live` does not match the KafkaConnectors `list` yet.
+fn connect_disagrees(
+    list: &[KafkaConnector],
+    live: &serde_json::Map<String, Value>,
+    prefix: &str,
+) -> Option<String> {
     let live_names: BTreeSet<&String> = live.keys().filter(|n| n.starts_with(prefix)).collect();
     let wanted: BTreeSet<String> = list.iter().map(|o| o.connector_name()).collect();
     if live_names.len() != wanted.len() || wanted.iter().any(|w| !live.contains_key(w)) {
@@ -358,28 +142,32 @@ pub async fn not_converged(
             wanted.len()
         ));
     }
-    for o in &list {
-        let name = o.connector_name();
-        let entry = &live[&name];
-        let st = &entry["status"];
-        let tasks = st["tasks"].as_array().cloned().unwrap_or_default();
-        if st["connector"]["state"] != "RUNNING"
-            || tasks.is_empty()
-            || tasks.iter().any(|t| t["state"] != "RUNNING")
-        {
-            return Some(format!("{name} not RUNNING with its tasks in Connect"));
-        }
-        for (k, v) in &o.spec.config {
-            let want = match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            if entry["info"]["config"][k].as_str() != Some(want.as_str()) {
-                return Some(format!(
-                    "{name}: Connect has {k}={}",
-                    entry["info"]["config"][k]
-                ));
-            }
+    list.iter()
+        .find_map(|o| entry_disagrees(o, &live[&o.connector_name()]))
+}
+
+/// Why the entry Connect lists for `o` is not it yet: not RUNNING with every task RUNNING, or
+/// missing a value of its spec's `config`.
+fn entry_disagrees(o: &KafkaConnector, entry: &Value) -> Option<String> {
+    let name = o.connector_name();
+    let st = &entry["status"];
+    let tasks = st["tasks"].as_array().cloned().unwrap_or_default();
+    if st["connector"]["state"] != "RUNNING"
+        || tasks.is_empty()
+        || tasks.iter().any(|t| t["state"] != "RUNNING")
+    {
+        return Some(format!("{name} not RUNNING with its tasks in Connect"));
+    }
+    for (k, v) in &o.spec.config {
+        let want = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if entry["info"]["config"][k].as_str() != Some(want.as_str()) {
+            return Some(format!(
+                "{name}: Connect has {k}={}",
+                entry["info"]["config"][k]
+            ));
         }
     }
     None
@@ -483,26 +271,7 @@ pub fn trim(s: &str, n: usize) -> String {
 
 /// The operator's `kco_reconcile_errors_total` by reason (empty while /metrics does not answer).
 pub async fn operator_errors(op: &common::Operator) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    let Some((_, text)) = op.get("/metrics").await else {
-        return out;
-    };
-    for line in text
-        .lines()
-        .filter(|l| l.starts_with("kco_reconcile_errors_total{"))
-    {
-        let reason = line
-            .split("reason=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .unwrap_or_default()
-            .to_string();
-        let v: f64 = line
-            .rsplit(' ')
-            .next()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        *out.entry(reason).or_default() += v;
-    }
-    out
+    op.metric_by("kco_reconcile_errors_total", "reason", "")
+        .await
+        .unwrap_or_default()
 }

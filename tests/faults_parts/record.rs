@@ -111,28 +111,8 @@ fn secs(v: f64) -> String {
     }
 }
 
-/// Renders `docs/RELIABILITY.md` from every record in `target/reliability/`.
-pub fn render() {
-    let mut records: Vec<Record> = vec![];
-    let mut suites: Vec<serde_json::Value> = vec![];
-    for entry in std::fs::read_dir(dir()).unwrap().flatten() {
-        let path = entry.path();
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if name.starts_with("suite-") {
-            suites.extend(serde_json::from_str::<serde_json::Value>(&text).ok());
-        } else if name.ends_with(".json") {
-            records.extend(serde_json::from_str::<Record>(&text).ok());
-        }
-    }
-    records.sort_by(|a, b| a.case.cmp(&b.case));
-    suites.sort_by(|a, b| a["suite"].as_str().cmp(&b["suite"].as_str()));
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mut md = String::new();
-    md.push_str(
-        "# Reliability\n\n\
+/// The top of `docs/RELIABILITY.md`: what the suite does and what it counts.
+const INTRO: &str = "# Reliability\n\n\
 <!-- Written by tests/faults_real.rs and tests/faults_emulator.rs (make test) from\n\
      target/reliability/*.json: do not edit, the next run rewrites it. -->\n\n\
 The fault suite of issue 12 (point 6), as its last run measured it. Each case applies\n\
@@ -164,11 +144,45 @@ What is counted:\n\n\
   operator itself, which no condition can report while they are down, the evidence recorded\n\
   instead is named under \"explained by\".\n\
 - **converged after**: from the fault's end (worker serving again, apiserver serving, the last\n\
-  operator started, Connect answering) to every connector converged.\n\n",
-    );
+  operator started, Connect answering) to every connector converged.\n\n";
+
+/// Renders `docs/RELIABILITY.md` from every record in `target/reliability/`.
+pub fn render() {
+    let (records, suites) = read_all();
+    let mut md = String::from(INTRO);
+    md.push_str(&table(&records));
+    md.push_str(&per_case(&records));
+    md.push_str(&time_added(&suites));
+    std::fs::write(super::common::repo_root().join("docs/RELIABILITY.md"), md).unwrap();
+}
+
+/// The case records and the suites' wall times in `target/reliability/`, sorted.
+fn read_all() -> (Vec<Record>, Vec<serde_json::Value>) {
+    let mut records: Vec<Record> = vec![];
+    let mut suites: Vec<serde_json::Value> = vec![];
+    for entry in std::fs::read_dir(dir()).unwrap().flatten() {
+        let path = entry.path();
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("suite-") {
+            suites.extend(serde_json::from_str::<serde_json::Value>(&text).ok());
+        } else if name.ends_with(".json") {
+            records.extend(serde_json::from_str::<Record>(&text).ok());
+        }
+    }
+    records.sort_by(|a, b| a.case.cmp(&b.case));
+    suites.sort_by(|a, b| a["suite"].as_str().cmp(&b["suite"].as_str()));
+    (records, suites)
+}
+
+/// One row per case.
+fn table(records: &[Record]) -> String {
+    let mut md = String::new();
     md.push_str("| case | fault | connectors | fault lasted (s) | converged after (s) | creates 201 / 409 | duplicate creates | deletes | panics | conditions during the fault | outcome |\n");
     md.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for r in &records {
+    for r in records {
         let conditions = if r.conditions.is_empty() {
             "none sampled".to_string()
         } else {
@@ -194,8 +208,13 @@ What is counted:\n\n\
             r.outcome
         ));
     }
-    md.push_str("\n## Per case\n\n");
-    for r in &records {
+    md
+}
+
+/// What explained each case's fault, the messages seen, its notes.
+fn per_case(records: &[Record]) -> String {
+    let mut md = String::from("\n## Per case\n\n");
+    for r in records {
         md.push_str(&format!(
             "**{}** ({}, {}; {} at {}; the case took {} s)\n\n",
             r.case,
@@ -219,9 +238,15 @@ What is counted:\n\n\
         }
         md.push('\n');
     }
-    md.push_str("## Time added to `make test`\n\n");
+    md
+}
+
+/// The suites' wall times: what they add to `make test`.
+fn time_added(suites: &[serde_json::Value]) -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut md = String::from("## Time added to `make test`\n\n");
     let total: f64 = suites.iter().filter_map(|s| s["seconds"].as_f64()).sum();
-    for s in &suites {
+    for s in suites {
         md.push_str(&format!(
             "- `cargo test --test {}`: {} s ({})\n",
             s["suite"].as_str().unwrap_or_default(),
@@ -236,5 +261,5 @@ integration tests as it is. `KCO_FAULT_CASES=none cargo test --test faults_real`
 file again from `target/reliability/` without running a case.\n",
         total / 60.0
     ));
-    std::fs::write(super::common::repo_root().join("docs/RELIABILITY.md"), md).unwrap();
+    md
 }

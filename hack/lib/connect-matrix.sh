@@ -1,6 +1,8 @@
-# The version matrix's older Connect workers, sourced by hack/stack.sh: one distributed
-# worker per version in $CONNECT_MATRIX_VERSIONS (jars from hack/fetch-connect-versions.sh),
-# each alone in its own group with its own internal topics, on the stack's 4.3.1 broker.
+# shellcheck shell=bash
+# The version matrix's older Connect workers, sourced by hack/stack.sh (with hack/lib/worker.sh,
+# which writes their properties): one distributed worker per version in
+# $CONNECT_MATRIX_VERSIONS (jars from hack/fetch-connect-versions.sh), each alone in its own
+# group with its own internal topics, on the stack's 4.3.1 broker.
 # Ports from $KCO_CONNECT_MATRIX_PORT (default 8085) upwards, in the order of the versions.
 
 MATRIX_PORT="${KCO_CONNECT_MATRIX_PORT:-8085}"
@@ -26,23 +28,7 @@ start_matrix_worker() {
     "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout" \
     "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n" \
     "log4j.logger.org.reflections=ERROR" >"$dir/log4j.properties"
-  printf '%s\n' \
-    "bootstrap.servers=127.0.0.1:$KAFKA_PORT" \
-    "group.id=kco-connect-$tag" \
-    "key.converter=org.apache.kafka.connect.json.JsonConverter" \
-    "value.converter=org.apache.kafka.connect.json.JsonConverter" \
-    "key.converter.schemas.enable=false" \
-    "value.converter.schemas.enable=false" \
-    "config.storage.topic=kco-connect-$tag-configs" \
-    "offset.storage.topic=kco-connect-$tag-offsets" \
-    "status.storage.topic=kco-connect-$tag-status" \
-    "config.storage.replication.factor=1" \
-    "offset.storage.replication.factor=1" \
-    "status.storage.replication.factor=1" \
-    "offset.flush.interval.ms=1000" \
-    "listeners=http://127.0.0.1:$port" \
-    "rest.advertised.host.name=127.0.0.1" \
-    "rest.advertised.port=$port" >"$dir/connect.properties"
+  http_worker_properties "kco-connect-$tag" "kco-connect-$tag" "$port" >"$dir/connect.properties"
   start "connect-$tag" java "$JAVA_HEAP" -XX:+UseSerialGC \
     -Dlog4j.configuration="file:$dir/log4j.properties" \
     -cp "$lib/*" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"

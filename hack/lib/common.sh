@@ -1,5 +1,8 @@
-# Shared helpers for the hack/ scripts. Sourced, never executed.
-# Pinned versions live here so that every script and the cache keys agree.
+# shellcheck shell=bash
+# Shared helpers for the hack/ scripts. Sourced, never executed: every hack/ script starts with
+#   source "$(dirname "$0")/lib/common.sh"
+# Pinned versions live here so that every script and the cache keys agree. The other sourced
+# libraries of hack/lib/ (worker.sh, postgres.sh, connect-matrix.sh) are the local stack's.
 
 KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
@@ -15,7 +18,8 @@ POSTGRESQL_JDBC_VERSION="${POSTGRESQL_JDBC_VERSION:-42.7.11}"
 
 # The cache lives outside the repository so that a fresh clone reuses it.
 KCO_CACHE_DIR="${KCO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kafka-connect-operator}"
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck disable=SC2034 # read by the scripts that source this file
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0

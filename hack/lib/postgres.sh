@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The local stack's PostgreSQL, from the machine's packages (Debian: `apt-get install postgresql`).
 # Sourced by hack/stack.sh after its helpers (start, stop, wait_for, pid_alive); never executed.
 #
@@ -77,7 +78,7 @@ start_postgres() {
       --auth-local=scram-sha-256 --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
       >"$LOGS/postgres-initdb.log" 2>&1 || { cat "$LOGS/postgres-initdb.log" >&2; return 1; }
     as_pg tee -a "$(pg_data)/postgresql.conf" >/dev/null <<EOF2
-# hack/postgres.sh: the local stack's settings
+# hack/lib/postgres.sh: the local stack's settings
 listen_addresses = '127.0.0.1'
 port = $POSTGRES_PORT
 unix_socket_directories = ''
