@@ -1,6 +1,7 @@
 //! Every failed reconcile is visible, and an answer that is not Connect's proves nothing:
-//! small in-test HTTP servers play a misrouted ingress (an HTML page with 200, an HTML 404)
-//! and a redirect; the KafkaConnector ends with `Ready=False`, a stable reason and a Warning
+//! small in-test HTTP servers play a misrouted ingress (an HTML page with 200, an HTML 404),
+//! a gateway's JSON 404 and a redirect, and the real worker is asked under a path prefix it
+//! does not serve; the KafkaConnector ends with `Ready=False`, a stable reason and a Warning
 //! Event, nothing is created, deleted or released. An operator that cannot bind its probe
 //! port exits instead of running unwatched.
 
@@ -84,12 +85,37 @@ async fn an_answer_that_is_not_connects_ends_in_a_condition_and_an_event() {
 async fn a_404_that_is_not_connects_never_reads_as_absent() {
     let html_404 = "<html><body>404 Not Found</body></html>";
     let port = fixed_answer_server("404 Not Found", "content-type: text/html\r\n", html_404).await;
-    let s = Scenario::new("e2e-proxy404", &[]).await;
+    deletion_waits_for_connect("e2e-proxy404", format!("http://127.0.0.1:{port}")).await;
+}
+
+/// A gateway's JSON 404 (Kong's body here; API gateways answer alike) is not Connect's own
+/// "no such connector" either.
+#[tokio::test]
+async fn a_gateways_json_404_never_reads_as_absent() {
+    let kong = r#"{"message":"no Route matched with those values"}"#;
+    let json = "content-type: application/json\r\n";
+    let port = fixed_answer_server("404 Not Found", json, kong).await;
+    deletion_waits_for_connect("e2e-kong404", format!("http://127.0.0.1:{port}")).await;
+}
+
+/// The real worker behind a path prefix it does not serve answers its own error body with
+/// error_code 404 ("HTTP 404 Not Found", no such route) for every path: that proves nothing
+/// about the connector.
+#[tokio::test]
+async fn connects_no_such_route_404_never_reads_as_absent() {
+    let url = format!("{}/not-a-connect-path", common::env("CONNECT_URL"));
+    deletion_waits_for_connect("e2e-route404", url).await;
+}
+
+/// A Ready KafkaConnector, its cluster then pointed at `url` (which answers 404 for every
+/// path), deleted: it stays (finalizer held, `ConnectUnavailable`, no Deleted Event, the
+/// connector still in Connect) until the cluster points at Connect again, and only then goes.
+async fn deletion_waits_for_connect(prefix: &str, url: String) {
+    let s = Scenario::new(prefix, &[]).await;
     let name = s.unique("kept");
     s.apply("kept", healthy_mock(&name)).await;
     s.wait_ready("kept").await;
-    s.apply_cluster(json!({"url": format!("http://127.0.0.1:{port}")}))
-        .await;
+    s.apply_cluster(json!({ "url": url })).await;
     s.connectors
         .delete("kept", &Default::default())
         .await

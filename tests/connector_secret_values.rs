@@ -2,7 +2,8 @@
 //! stack: written to Connect resolved, re-applied at once when the Secret rotates (with an
 //! Event naming the Secret), a missing Secret is a condition and nothing is written, and the
 //! Secret's values never reach status, Events or the operator's log whatever their key.
-//! Connect's own `${file:...}` placeholders stay as they are.
+//! Connect's own `${file:...}` placeholders stay as they are, and a value Connect resolved
+//! from one is never shown.
 
 mod common;
 
@@ -156,6 +157,42 @@ async fn connect_config_provider_placeholders_stay_as_they_are() {
     tokio::time::sleep(Duration::from_secs(7)).await; // the idle window being measured
     assert_eq!(puts().await, before, "no config PUT while idle");
     assert!(is_ready(&s.connectors.get("ph").await.unwrap()));
+}
+
+/// Connect resolves a `${file:...}` placeholder before it validates, and quotes the value
+/// it refused ("Invalid value <the secret> for configuration batch.size"): the operator never
+/// saw that value, and still shows none of it.
+#[tokio::test]
+async fn a_value_connect_resolved_from_a_placeholder_is_never_shown() {
+    let s = Scenario::new("e2e-resolved", &[]).await;
+    let sentinel = format!("resolved-sentinel-{}", s.ns);
+    let dir = format!("{}/data/connect-secrets", common::env("KCO_STACK_DIR"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = format!("{dir}/{}.properties", s.ns);
+    std::fs::write(&file, format!("batch={sentinel}\n")).unwrap();
+    let name = s.unique("resolved");
+    let spec = json!({
+        "clusterRef": {"name": "local"}, "connectorName": name,
+        "class": "org.apache.kafka.connect.file.FileStreamSourceConnector", "tasksMax": 1,
+        "config": {"topic": s.unique("t"), "file": "/dev/null",
+                   "batch.size": format!("${{file:{file}:batch}}")},
+    });
+    s.apply("resolved", spec).await;
+    let obj = s
+        .wait("resolved", "Ready=False InvalidConfig", |o| {
+            condition_reason(o, "Ready") == Some("InvalidConfig")
+        })
+        .await;
+    let errors = &obj.status.as_ref().unwrap().validation_errors;
+    let on_batch = errors.iter().find(|e| e.key == "batch.size");
+    assert!(
+        on_batch.is_some(),
+        "Connect's error on batch.size: {errors:?}"
+    );
+    let written = everything_written(&s, "resolved").await;
+    assert!(!written.contains(&sentinel), "the resolved value leaked");
+    assert!(s.connect.status(&name).await.is_none(), "nothing created");
+    let _ = std::fs::remove_file(&file);
 }
 
 #[tokio::test]

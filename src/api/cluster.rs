@@ -181,6 +181,34 @@ pub struct ConnectorCounts {
     pub failed: u32,
 }
 
+impl KafkaConnectClusterSpec {
+    /// The Secrets this cluster's settings are read from (auth, CA, client certificate).
+    pub fn secret_names(&self) -> Vec<&str> {
+        let auth = self.auth.as_ref();
+        let tls = self.tls.as_ref();
+        [
+            auth.and_then(|a| a.basic.as_ref())
+                .map(|b| b.secret_name.as_str()),
+            auth.and_then(|a| a.bearer.as_ref())
+                .map(|b| b.secret_name.as_str()),
+            tls.and_then(|t| t.ca.as_ref())
+                .and_then(|c| c.secret_name.as_deref()),
+            tls.and_then(|t| t.client_certificate_secret.as_deref()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The ConfigMaps this cluster's settings are read from (a CA bundle).
+    pub fn config_map_names(&self) -> Vec<&str> {
+        let ca = self.tls.as_ref().and_then(|t| t.ca.as_ref());
+        ca.and_then(|c| c.config_map_name.as_deref())
+            .into_iter()
+            .collect()
+    }
+}
+
 impl crate::api::conditions::Conditioned for KafkaConnectClusterStatus {
     fn conditions(&self) -> &[Condition] {
         &self.conditions
@@ -188,5 +216,22 @@ impl crate::api::conditions::Conditioned for KafkaConnectClusterStatus {
 
     fn conditions_mut(&mut self) -> &mut Vec<Condition> {
         &mut self.conditions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cluster_names_the_secrets_and_config_maps_its_settings_come_from() {
+        let spec: KafkaConnectClusterSpec = serde_json::from_value(serde_json::json!({
+            "url": "https://c:8083",
+            "auth": {"bearer": {"secretName": "token"}},
+            "tls": {"ca": {"configMapName": "ca"}, "clientCertificateSecret": "client"},
+        }))
+        .unwrap();
+        assert_eq!(spec.secret_names(), vec!["token", "client"]);
+        assert_eq!(spec.config_map_names(), vec!["ca"]);
     }
 }

@@ -61,7 +61,7 @@ async fn behind_finalizer(obj: Arc<KafkaConnectCluster>, ctx: &Context) -> Resul
         match event {
             Event::Apply(o) => reconcile_inner(&o, ctx).await,
             Event::Cleanup(_) => {
-                ctx.clusters.remove(&key);
+                ctx.clusters.drop_handle(&key);
                 Ok(Action::await_change())
             }
         }
@@ -134,7 +134,15 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         .and_then(|s| ctx.clusters.ensure(key.clone(), &s))
     {
         Ok(handle) => observe(obj, ctx, &handle, &key, &mut status).await,
-        Err(e) => Err(e),
+        Err(e) => {
+            if e.is_missing_setup() {
+                // Its Secret was deleted or no longer names this cluster (or any other part
+                // of its settings is gone): the client built from it goes now, so no request
+                // carries credentials that were taken back.
+                ctx.clusters.drop_handle(&key);
+            }
+            Err(e)
+        }
     };
     let refused = match &ready {
         Ok(Some(Refused(why))) => Some(why.clone()),

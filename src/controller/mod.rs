@@ -100,9 +100,15 @@ pub async fn run(
     spawn_sweeper(&ctx);
 
     let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);
+    let (cluster_secrets, cluster_maps) = (
+        setting_sources::<Secret>(&client, &config.namespace, ctx.cluster_store.clone()),
+        setting_sources::<ConfigMap>(&client, &config.namespace, ctx.cluster_store.clone()),
+    );
     let clusters_fut = cluster_ctrl
         .with_config(ctrl_config.clone())
         .reconcile_on(cluster_rx)
+        .watches_stream(cluster_secrets.0, cluster_secrets.1)
+        .watches_stream(cluster_maps.0, cluster_maps.1)
         .graceful_shutdown_on(shutdown.clone())
         .run(cluster::reconcile, cluster::error_policy, ctx.clone())
         .for_each(|r| async move {
@@ -162,6 +168,44 @@ where
                     };
                     r.as_ref().map(|r| &r.name) == name.as_ref()
                 })
+            })
+            .map(|c| ObjectRef::from_obj(c.as_ref()))
+            .collect()
+    };
+    (stream, mapper)
+}
+
+/// A metadata-only watch of Secrets (or ConfigMaps), and the mapper from one of them to the
+/// KafkaConnectClusters whose settings name it: a Secret deleted, rotated or no longer
+/// shared with a cluster is acted on at once (see `ClusterRegistry::drop_handle`).
+#[allow(clippy::type_complexity)]
+fn setting_sources<K>(
+    client: &Client,
+    namespace: &Option<String>,
+    clusters: kube::runtime::reflector::Store<KafkaConnectCluster>,
+) -> (
+    impl futures::Stream<Item = Result<PartialObjectMeta<K>, watcher::Error>> + Send + 'static,
+    impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<KafkaConnectCluster>> + Send + Sync + 'static,
+)
+where
+    K: caches::Watched + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+{
+    let secret = K::kind(&()) == "Secret";
+    let api: Api<PartialObjectMeta<K>> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let stream = watcher(api, watcher::Config::default()).touched_objects();
+    let mapper = move |source: PartialObjectMeta<K>| {
+        let (ns, name) = (source.metadata.namespace, source.metadata.name);
+        let name = name.unwrap_or_default();
+        clusters
+            .state()
+            .iter()
+            .filter(|c| c.metadata.namespace == ns)
+            .filter(|c| match secret {
+                true => c.spec.secret_names().contains(&name.as_str()),
+                false => c.spec.config_map_names().contains(&name.as_str()),
             })
             .map(|c| ObjectRef::from_obj(c.as_ref()))
             .collect()

@@ -130,6 +130,13 @@ impl ClusterRegistry {
         super::cluster_handle::forget_state_counts(key);
     }
 
+    /// The client of cluster `key` can no longer be built from what it names (a Secret gone
+    /// or taken back): drop the handle, so its poller stops and no request carries the old
+    /// credentials. The next reconcile that can resolve the settings builds a new one.
+    pub fn drop_handle(&self, key: &ClusterKey) {
+        self.handles.lock().expect("handles lock").remove(key);
+    }
+
     pub fn stop_all(&self) {
         self.handles.lock().expect("handles lock").clear();
     }
