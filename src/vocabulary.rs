@@ -141,6 +141,7 @@ words! {
         HandedOver,
         DeletedUnmanaged,
         ClusterGone,
+        LeftBehind,
     }
 }
 

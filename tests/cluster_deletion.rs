@@ -8,7 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Scenario, eventually, healthy_mock};
-use kube::api::DeleteParams;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::json;
 
 /// Whether the KafkaConnectCluster `local` is gone from the apiserver.
 async fn cluster_gone(s: &Scenario) -> Option<()> {
@@ -75,5 +76,72 @@ async fn a_cluster_deleted_with_its_connectors_waits_for_them() {
     assert!(
         !reasons.iter().any(|r| r == "ClusterGone"),
         "no connector was left behind: {reasons:?}"
+    );
+}
+
+/// A namespace deletion with an operator restart in the middle: the namespace's Secret goes
+/// at once, its cluster object and KafkaConnectors wait on their finalizers, and the new
+/// operator process never held the credentials. (The local stack runs no controller-manager,
+/// so the test deletes what the namespace controller would, all at once.) Everything still
+/// goes within 2 minutes, and each connector is either deleted from Connect or named as left
+/// behind, with the reason.
+#[tokio::test]
+async fn a_namespace_deleted_across_an_operator_restart_finishes() {
+    let mut s = Scenario::without_cluster("e2e-ns-del", &[]).await;
+    let token = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "connect-token", "annotations": {"kafkaconnect.dev/clusters": "local"}},
+        "stringData": {"token": "not-checked-by-this-worker"}});
+    let pp = PatchParams::apply("kco-tests").force();
+    s.secrets()
+        .patch("connect-token", &pp, &Patch::Apply(&token))
+        .await
+        .unwrap();
+    s.apply_cluster(json!({"url": common::env("CONNECT_URL"),
+        "auth": {"bearer": {"secretName": "connect-token"}}}))
+        .await;
+    let objects: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+    for obj in &objects {
+        s.apply(obj, healthy_mock(&s.unique(obj))).await;
+    }
+    for obj in &objects {
+        s.wait_ready(obj).await;
+    }
+    s.operator.kill().await;
+    // What the namespace controller does: everything deleted at once; the Secret has no
+    // finalizer and goes, the others wait for theirs.
+    s.secrets()
+        .delete("connect-token", &DeleteParams::default())
+        .await
+        .unwrap();
+    s.clusters
+        .delete("local", &DeleteParams::default())
+        .await
+        .unwrap();
+    for obj in &objects {
+        s.connectors
+            .delete(obj, &DeleteParams::default())
+            .await
+            .unwrap();
+    }
+    s.operator = common::Operator::start(&s.ns, &[]).await;
+    eventually("every object gone", Duration::from_secs(120), || async {
+        let left = s.connectors.list(&Default::default()).await.ok()?.items;
+        (left.is_empty() && cluster_gone(&s).await.is_some()).then_some(())
+    })
+    .await;
+    let events = s.events().await;
+    for obj in &objects {
+        let name = s.unique(obj);
+        let reported = events
+            .iter()
+            .any(|(reason, note)| reason == "LeftBehind" && note.contains(&format!("{name} ")));
+        if s.connect.status(&name).await.is_some() {
+            assert!(reported, "{name} is still in Connect and no Event says so");
+            assert_eq!(s.connect.delete(&name).await, 204, "clean up {name}");
+        }
+    }
+    assert!(
+        s.operator.logs().contains("connector left in Connect"),
+        "a log line names what was left"
     );
 }

@@ -1,6 +1,7 @@
 //! What a KafkaConnectCluster may do with Secrets and answers: a Secret is sent to a URL only
 //! when it names the cluster (annotation `kafkaconnect.dev/clusters`), credentials over
-//! http:// raise a Warning condition, and an oversized answer is refused, not read whole.
+//! http:// raise a Warning condition, credentials taken back (the annotation removed, the
+//! Secret deleted) are not sent again, and an oversized answer is refused, not read whole.
 //! The "Connect" here is a small in-test HTTP server that records what it was sent.
 
 mod common;
@@ -117,6 +118,65 @@ async fn used_once_shared(s: &Scenario, seen: &Mutex<Vec<String>>, password: &st
     assert!(
         !format!("{events:?}").contains(password),
         "the password is in no Event"
+    );
+}
+
+/// Requests that carried credentials so far.
+fn with_credentials(seen: &Mutex<Vec<String>>) -> usize {
+    let requests = seen.lock().unwrap();
+    let auth = |r: &&String| r.to_ascii_lowercase().contains("authorization:");
+    requests.iter().filter(auth).count()
+}
+
+/// Taking credentials back takes effect: once the Secret no longer names the cluster, or is
+/// deleted, the cluster says why and no request carries the old credentials any more.
+#[tokio::test]
+async fn revoked_credentials_are_not_sent_again() {
+    let answer =
+        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    let (port, seen) = recording_server(answer.to_vec()).await;
+    let s = Scenario::without_cluster("e2e-revoke", &[]).await;
+    let password = format!("sentinel-{}", common::uuid_suffix());
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "theirs"},
+        "stringData": {"username": "u", "password": password}});
+    let pp = PatchParams::apply("e2e").force();
+    s.secrets()
+        .patch("theirs", &pp, &Patch::Apply(&secret))
+        .await
+        .unwrap();
+    s.apply_cluster(json!({"url": format!("http://127.0.0.1:{port}"),
+        "auth": {"basic": {"secretName": "theirs"}}}))
+        .await;
+    used_once_shared(&s, &seen, &password).await;
+    // The owner takes the opt-in back (the annotation gone: the Secret as first applied).
+    s.secrets()
+        .patch("theirs", &pp, &Patch::Apply(&secret))
+        .await
+        .unwrap();
+    no_credentials_after(&s, &seen, "SecretNotShared").await;
+    // Shared again, used again; then the Secret is deleted.
+    used_once_shared(&s, &seen, &password).await;
+    s.secrets()
+        .delete("theirs", &Default::default())
+        .await
+        .unwrap();
+    no_credentials_after(&s, &seen, "MissingReference").await;
+}
+
+/// Waits for the cluster to say `reason`, then watches several polls' worth (2 s each in
+/// tests): no request carries credentials any more.
+async fn no_credentials_after(s: &Scenario, seen: &Mutex<Vec<String>>, reason: &str) {
+    eventually(reason, Duration::from_secs(60), || async {
+        let c = s.clusters.get("local").await.ok()?;
+        ready_reason(&c, "Ready").filter(|r| r.1 == reason)
+    })
+    .await;
+    let before = with_credentials(seen);
+    tokio::time::sleep(Duration::from_secs(8)).await; // the window being measured
+    assert_eq!(
+        with_credentials(seen),
+        before,
+        "requests carried the taken-back credentials after {reason}"
     );
 }
 

@@ -49,6 +49,7 @@ pub struct Metrics {
     pub errors: Family<ErrorLabels, Counter>,
     pub connectors: Family<StateLabels, Gauge>,
     pub auto_restarts: Counter,
+    pub left_behind: Family<ErrorLabels, Counter>,
     pub leader: Gauge,
 }
 
@@ -69,6 +70,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         errors: Family::default(),
         connectors: Family::default(),
         auto_restarts: Counter::default(),
+        left_behind: Family::default(),
         leader: Gauge::default(),
     };
     registry.register(
@@ -105,6 +107,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "auto_restarts",
         "Automatic restarts of FAILED connectors or tasks",
         m.auto_restarts.clone(),
+    );
+    registry.register(
+        "connectors_left_behind",
+        "Connectors left in Connect when their KafkaConnector was released without reaching Connect, by reason",
+        m.left_behind.clone(),
     );
     registry.register(
         "leader",

@@ -7,8 +7,8 @@ use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use super::attach::cluster_handle;
-use crate::api::KafkaConnector;
 use crate::api::connector::DeletionPolicy;
+use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
 use crate::controller::unmanaged::record_orphan;
@@ -60,6 +60,10 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
             publish(ctx, obj, note).await;
             return Ok(None);
         }
+        Err(e) if e.is_missing_setup() && cluster_deleting(obj, ctx) => {
+            left_behind(obj, ctx, name, &e).await;
+            return Ok(None);
+        }
         Err(e) => return Err(e),
     };
     let (owner, heir) = ctx.with_caches(|c| {
@@ -91,6 +95,40 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
         EventAction::Delete,
         text,
     )))
+}
+
+/// Whether the KafkaConnectCluster `obj` names is being deleted too (a namespace deletion,
+/// a prune of both): then nobody will fix its settings, and waiting would hold both forever.
+fn cluster_deleting(obj: &KafkaConnector, ctx: &Context) -> bool {
+    let ns = obj.namespace().unwrap_or_default();
+    let cluster = ObjectRef::<KafkaConnectCluster>::new(&obj.spec.cluster_ref.name).within(&ns);
+    ctx.cluster_store
+        .get(&cluster)
+        .is_some_and(|c| c.metadata.deletion_timestamp.is_some())
+}
+
+/// Releases `obj` without reaching Connect, and says by name what stays there and why: an
+/// Event, a log line and `kco_connectors_left_behind_total{reason}`.
+async fn left_behind(obj: &KafkaConnector, ctx: &Context, name: &str, why: &Error) {
+    let reason = why.reason();
+    let error = crate::mask::cut(&why.to_string());
+    let ns = obj.namespace().unwrap_or_default();
+    tracing::warn!(namespace = %ns, connector = %name, reason = reason.as_str(), %error,
+        "connector left in Connect: its KafkaConnectCluster is being deleted and its settings can no longer be read");
+    let labels = crate::telemetry::metrics::ErrorLabels {
+        kind: "KafkaConnector".into(),
+        reason: reason.as_str().into(),
+    };
+    crate::telemetry::metrics::METRICS
+        .left_behind
+        .get_or_create(&labels)
+        .inc();
+    let text = format!(
+        "connector {name} was left in Connect: KafkaConnectCluster {} is being deleted and its settings can no longer be read ({error})",
+        obj.spec.cluster_ref.name
+    );
+    let note = Note::warning(EventReason::LeftBehind, EventAction::Delete, text);
+    publish(ctx, obj, note).await;
 }
 
 /// Claims are shared across namespaces (by URL): wake every other claimant of the name.
