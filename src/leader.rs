@@ -90,6 +90,9 @@ impl Lease {
     }
 }
 
+/// The shortest wait for a look at the Lease (a look right at the deadline still gets this).
+const LOOK_MIN: Duration = Duration::from_millis(200);
+
 /// Renews the Lease in the background (`changed()` renews while it runs) and sends on
 /// `lost` once it is, or may be, held by another replica.
 fn spawn_renewal(
@@ -119,16 +122,22 @@ fn spawn_renewal(
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
                 // `changed()` returns only on a flip, so look at the Lease itself: still
-                // ours and renewed recently means the renewals inside `changed()` work.
-                Err(_) => match still_held(&leases, &lease_name, &me).await {
-                    Some(age) => {
-                        last_ok = tokio::time::Instant::now()
-                            .checked_sub(age)
-                            .unwrap_or(last_ok)
+                // ours and renewed recently means the renewals inside `changed()` work. The
+                // look is bounded too: cut off from the apiserver, a read hangs for minutes,
+                // and the Lease must count as lost before it can expire, not after.
+                Err(_) => {
+                    let left = safe.saturating_sub(last_ok.elapsed());
+                    let look = still_held(&leases, &lease_name, &me);
+                    match tokio::time::timeout(left.max(LOOK_MIN), look).await {
+                        Ok(Some(age)) => {
+                            last_ok = tokio::time::Instant::now()
+                                .checked_sub(age)
+                                .unwrap_or(last_ok)
+                        }
+                        _ if last_ok.elapsed() >= safe => break,
+                        _ => {}
                     }
-                    None if last_ok.elapsed() >= safe => break,
-                    None => {}
-                },
+                }
             }
         }
         let _ = lost.send(());

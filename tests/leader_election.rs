@@ -1,6 +1,7 @@
 //! Leader election with a Lease on the real stack: two operator replicas, one leader; after
 //! SIGKILL the follower takes over within 15 seconds and a change made meanwhile converges;
-//! after SIGTERM the Lease is released, so the follower takes over at once.
+//! after SIGTERM the Lease is released, so the follower takes over at once; a leader cut off
+//! from the apiserver (a proxy that stops forwarding) exits before its Lease can expire.
 
 mod common;
 
@@ -88,4 +89,174 @@ async fn sigterm_releases_the_lease_so_the_follower_takes_over_at_once() {
     let took = t.elapsed();
     println!("hand-over after SIGTERM: {took:?} (Lease duration 60 s)");
     assert!(took < Duration::from_secs(20), "hand-over took {took:?}");
+}
+
+/// A TCP proxy to the apiserver that can be cut: then it forwards nothing more, in either
+/// direction, and holds every connection open (a partition, not a refusal: requests hang).
+struct Partition {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Partition {
+    async fn start() -> Self {
+        use std::sync::atomic::Ordering;
+        let server = std::fs::read_to_string(common::env("KUBECONFIG")).unwrap();
+        let upstream = server
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("server: https://"))
+            .expect("the apiserver's address in KUBECONFIG")
+            .to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = cut.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (flag, upstream) = (flag.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    if flag.load(Ordering::SeqCst) {
+                        std::future::pending::<()>().await;
+                    }
+                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    let (cr, cw) = client.into_split();
+                    let (sr, sw) = server.into_split();
+                    tokio::join!(pipe(cr, sw, flag.clone()), pipe(sr, cw, flag));
+                });
+            }
+        });
+        Partition { port, cut }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A copy of KUBECONFIG that reaches the apiserver through this proxy.
+    fn kubeconfig(&self, ns: &str) -> String {
+        let text = std::fs::read_to_string(common::env("KUBECONFIG")).unwrap();
+        let proxied: Vec<String> = text
+            .lines()
+            .map(|l| match l.trim().strip_prefix("server: https://") {
+                Some(_) => format!("    server: https://127.0.0.1:{}", self.port),
+                None => l.to_string(),
+            })
+            .collect();
+        let path = common::repo_root().join(format!("target/test-logs/kubeconfig-{ns}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, proxied.join("\n")).unwrap();
+        path.display().to_string()
+    }
+}
+
+/// Copies `from` to `to` until either closes; once cut, reads are dropped and nothing more
+/// is written (the connection stays open, as behind a dead link).
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if cut.load(std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// When the Lease was last renewed and for how long it is held, as the apiserver has it.
+async fn lease_times(s: &Scenario) -> (String, jiff::Timestamp, i64) {
+    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+        kube::Api::namespaced(s.client.clone(), &s.ns);
+    let spec = leases
+        .get("kafka-connect-operator")
+        .await
+        .unwrap()
+        .spec
+        .unwrap();
+    (
+        spec.holder_identity.unwrap_or_default(),
+        spec.renew_time.expect("a renewed Lease").0,
+        spec.lease_duration_seconds.unwrap_or_default().into(),
+    )
+}
+
+/// A leader cut off from the apiserver (a partition: its requests hang) stops before its
+/// Lease can expire, so it never writes to Connect while another replica leads; the follower
+/// takes over once the Lease expires and converges a change.
+#[tokio::test]
+async fn a_leader_cut_from_the_apiserver_stops_before_its_lease_expires() {
+    let mut s = Scenario::without_cluster("ha-fence", &[]).await;
+    s.operator.kill().await;
+    let ns = s.ns.clone();
+    let args = ["--leader-election", "--lease-namespace", ns.as_str()];
+    let partition = Partition::start().await;
+    let kubeconfig = partition.kubeconfig(&ns);
+    let envs = [
+        ("KUBECONFIG", kubeconfig.as_str()),
+        ("POD_NAME", "leader-a"),
+    ];
+    let mut a = Operator::start_with_env(&ns, &args, &envs).await;
+    wait_leader(&a, 1.0).await;
+    let b = Operator::start_with_env(&ns, &args, &[("POD_NAME", "leader-b")]).await;
+    s.apply_cluster(json!({"url": common::env("CONNECT_URL")}))
+        .await;
+    let name = s.unique("fenced");
+    s.apply(
+        "fenced",
+        mock(&name, HEALTHY_MS, json!({"state": "running"})),
+    )
+    .await;
+    s.wait_ready("fenced").await;
+    assert_eq!(b.metric("kco_leader", "").await, Some(0.0));
+
+    partition.cut();
+    let cut_at = Instant::now();
+    let exited = a.exited_within(Duration::from_secs(60)).await;
+    let exited_at = jiff::Timestamp::now();
+    assert!(
+        exited.is_some_and(|e| !e.success()),
+        "the cut-off leader exits"
+    );
+    let (holder, renewed, duration) = lease_times(&s).await;
+    let expires = renewed + jiff::SignedDuration::from_secs(duration);
+    println!(
+        "cut-off leader exited {:.1}s after the cut, {:.1}s before its Lease ({holder}) expired",
+        cut_at.elapsed().as_secs_f64(),
+        expires.duration_since(exited_at).as_secs_f64()
+    );
+    assert_eq!(holder, "leader-a", "nobody else led yet");
+    assert!(
+        exited_at < expires,
+        "the old leader was still running at {exited_at}, after its Lease expired at {expires}"
+    );
+    wait_leader(&b, 1.0).await;
+    let taken = cut_at.elapsed();
+    println!(
+        "the follower leads {:.1}s after the cut",
+        taken.as_secs_f64()
+    );
+    assert!(
+        taken < Duration::from_secs(2 * duration as u64 + 5),
+        "the follower took over only after {taken:?}"
+    );
+    s.apply(
+        "fenced",
+        mock(&name, HEALTHY_MS, json!({"state": "paused"})),
+    )
+    .await;
+    s.wait("fenced", "PAUSED by the new leader", |o| {
+        is_ready_in(o, "PAUSED")
+    })
+    .await;
 }

@@ -94,6 +94,14 @@ impl Operator {
             .unwrap()
     }
 
+    /// The exit status once the process ends by itself, or `None` after `timeout`.
+    pub async fn exited_within(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(timeout, self.child.wait())
+            .await
+            .ok()
+            .map(|s| s.expect("wait for the operator"))
+    }
+
     /// SIGKILL, whatever state the process is in.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
