@@ -1,6 +1,8 @@
 //! The watches behind the two reflector caches, keeping of each object only what the
 //! reconcilers read.
 
+use std::time::Duration;
+
 use futures::Stream;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
@@ -87,11 +89,48 @@ where
 {
     let (store, writer) = reflector::store();
     let stream = watcher(api, config)
-        .default_backoff()
+        .backoff(WatchBackoff::default())
         .modify(trim::<K>)
         .reflect(writer)
         .applied_objects();
     (store, stream)
+}
+
+/// How soon a watch that failed (the apiserver restarting, unreachable) tries again: 0.5 s,
+/// doubling, at most 4 s, jittered; back to 0.5 s once it works. kube's default (client-go's)
+/// grows to 30 s, so after a 20 s apiserver restart the watches came back up to 30 s late,
+/// and every reconcile waiting on a fresh cache with them. A list or watch request every
+/// few seconds per watch is nothing to an apiserver that is down anyway.
+pub struct WatchBackoff {
+    next: Duration,
+}
+
+impl WatchBackoff {
+    const FIRST: Duration = Duration::from_millis(500);
+    const MOST: Duration = Duration::from_secs(4);
+}
+
+impl Default for WatchBackoff {
+    fn default() -> Self {
+        Self { next: Self::FIRST }
+    }
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let now = self.next;
+        self.next = (now * 2).min(Self::MOST);
+        let jitter = Duration::from_millis(rand::random_range(0..=now.as_millis() as u64 / 2));
+        Some(now + jitter)
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
 }
 
 /// Drops what no reconcile reads but every cached object carries: the managedFields (each
@@ -117,6 +156,20 @@ pub fn trim<K: Resource>(obj: &mut K) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_watch_tries_again_within_seconds() {
+        use kube::runtime::utils::Backoff;
+        let mut b = WatchBackoff::default();
+        let delays: Vec<Duration> = b.by_ref().take(10).collect();
+        assert!(delays[0] < Duration::from_secs(1), "{delays:?}");
+        assert!(
+            delays.iter().all(|d| *d <= WatchBackoff::MOST * 3 / 2),
+            "{delays:?}"
+        );
+        b.reset();
+        assert!(b.next().unwrap() < Duration::from_secs(1));
+    }
     use crate::api::KafkaConnector;
 
     #[test]

@@ -152,7 +152,9 @@ where
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let stream = watcher(api, watcher::Config::default()).touched_objects();
+    let stream = watcher(api, watcher::Config::default())
+        .backoff(caches::WatchBackoff::default())
+        .touched_objects();
     let mapper = move |source: PartialObjectMeta<K>| {
         let (ns, name) = (source.metadata.namespace, source.metadata.name);
         connectors
@@ -195,7 +197,9 @@ where
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let stream = watcher(api, watcher::Config::default()).touched_objects();
+    let stream = watcher(api, watcher::Config::default())
+        .backoff(caches::WatchBackoff::default())
+        .touched_objects();
     let mapper = move |source: PartialObjectMeta<K>| {
         let (ns, name) = (source.metadata.namespace, source.metadata.name);
         let name = name.unwrap_or_default();
