@@ -18,7 +18,6 @@ use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
 
-use super::context::Context;
 use crate::error::Error;
 use crate::vocabulary::{EventAction, EventReason};
 
@@ -70,8 +69,12 @@ impl Note {
 
 /// Publishes `note` about `obj`. A failure is only logged: Events are a courtesy to
 /// readers and must never fail a reconcile.
-pub async fn publish<K: kube::Resource<DynamicType = ()>>(ctx: &Context, obj: &K, note: Note) {
-    if let Err(e) = ctx.recorder.publish(note, obj.object_ref(&())).await {
+pub async fn publish<K: kube::Resource<DynamicType = ()>>(
+    recorder: &Recorder,
+    obj: &K,
+    note: Note,
+) {
+    if let Err(e) = recorder.publish(note, obj.object_ref(&())).await {
         tracing::debug!(error = %e, "publishing an event failed");
     }
 }

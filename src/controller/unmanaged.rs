@@ -59,7 +59,7 @@ pub async fn delete_unmanaged(
         tracing::info!(connector = %name, "deleted an unmanaged connector (unmanagedConnectors: Delete)");
         let text = format!("deleted connector {name}: no KafkaConnector claims it");
         let note = Note::normal(EventReason::DeletedUnmanaged, EventAction::Delete, text);
-        publish(ctx, obj, note).await;
+        publish(&ctx.recorder, obj, note).await;
     }
     Ok(Ok(()))
 }

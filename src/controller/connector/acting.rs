@@ -117,7 +117,7 @@ impl Acting<'_> {
     }
 
     async fn publish(&self, note: Note) {
-        publish(self.ctx, self.obj, note).await;
+        publish(&self.ctx.recorder, self.obj, note).await;
     }
 
     /// Validates, then creates or updates. `Err(errors)` when Connect refused the config:

@@ -24,7 +24,7 @@ pub async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
         // A CR that never owned the connector must not delete it.
         None => return Ok(Action::await_change()),
     };
-    publish(ctx, obj, note).await;
+    publish(&ctx.recorder, obj, note).await;
     wake_other_claimants(obj, ctx, &name);
     Ok(Action::await_change())
 }
@@ -57,7 +57,7 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
                 "KafkaConnectCluster {c} is gone: connector {name} could not be deleted from Connect"
             );
             let note = Note::warning(EventReason::ClusterGone, EventAction::Delete, text);
-            publish(ctx, obj, note).await;
+            publish(&ctx.recorder, obj, note).await;
             return Ok(None);
         }
         Err(e) if e.is_missing_setup() && cluster_deleting(obj, ctx) => {
@@ -128,7 +128,7 @@ async fn left_behind(obj: &KafkaConnector, ctx: &Context, name: &str, why: &Erro
         obj.spec.cluster_ref.name
     );
     let note = Note::warning(EventReason::LeftBehind, EventAction::Delete, text);
-    publish(ctx, obj, note).await;
+    publish(&ctx.recorder, obj, note).await;
 }
 
 /// Claims are shared across namespaces (by URL): wake every other claimant of the name.

@@ -30,12 +30,8 @@ pub(super) fn stale_cache(s: &kube::core::Status) -> bool {
 pub(super) async fn report_failure(obj: &KafkaConnector, ctx: &Context, e: &Error) {
     let masks = Masks::of_config(&desired_config(&obj.spec, &obj.connector_name()));
     let message = masks.shown(&e.to_string());
-    publish(
-        ctx,
-        obj,
-        Note::failure(e, EventAction::Reconcile, message.clone()),
-    )
-    .await;
+    let note = Note::failure(e, EventAction::Reconcile, message.clone());
+    publish(&ctx.recorder, obj, note).await;
     let prev = ctx.memory.last_status(obj);
     let status = KafkaConnectorStatus {
         observed_generation: obj.metadata.generation,

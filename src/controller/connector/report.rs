@@ -102,7 +102,7 @@ impl Report<'_> {
     /// finding in status (with the last known view of Connect).
     pub async fn blocked(&self, blocked: Blocked) -> Result<Duration> {
         if let Some(note) = blocked.note {
-            publish(self.ctx, self.obj, note).await;
+            publish(&self.ctx.recorder, self.obj, note).await;
         }
         let mut status = self.carried_over();
         status.validation_errors = blocked.validation_errors;
