@@ -53,14 +53,9 @@ fn ready_reason(c: &KafkaConnectCluster, type_: &str) -> Option<(String, String,
     ))
 }
 
-#[tokio::test]
-async fn a_secret_goes_only_to_a_cluster_it_names() {
-    let answer =
-        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
-    let (port, seen) = recording_server(answer.to_vec()).await;
-    let s = Scenario::without_cluster("e2e-secret-optin", &[]).await;
-    let password = format!("sentinel-{}", common::uuid_suffix());
-    // A Secret that does not name the cluster (created by someone else, for another use).
+/// The Secret `theirs` (basic credentials, `password`), as its owner first writes it: it
+/// names no cluster.
+async fn apply_theirs(s: &Scenario, password: &str) {
     let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "theirs"},
         "stringData": {"username": "u", "password": password}});
     let pp = PatchParams::apply("e2e").force();
@@ -68,9 +63,28 @@ async fn a_secret_goes_only_to_a_cluster_it_names() {
         .patch("theirs", &pp, &Patch::Apply(&secret))
         .await
         .unwrap();
+}
+
+/// A scenario whose cluster `local` points at a recording server (answering 503) with basic
+/// auth from the Secret `theirs`, not shared with it yet: the scenario, what the server has
+/// seen, and the password.
+async fn behind_a_recorder(prefix: &str) -> (Scenario, Arc<Mutex<Vec<String>>>, String) {
+    let answer =
+        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+    let (port, seen) = recording_server(answer.to_vec()).await;
+    let s = Scenario::without_cluster(prefix, &[]).await;
+    let password = format!("sentinel-{}", common::uuid_suffix());
+    // A Secret that does not name the cluster (created by someone else, for another use).
+    apply_theirs(&s, &password).await;
     s.apply_cluster(json!({"url": format!("http://127.0.0.1:{port}"),
         "auth": {"basic": {"secretName": "theirs"}}}))
         .await;
+    (s, seen, password)
+}
+
+#[tokio::test]
+async fn a_secret_goes_only_to_a_cluster_it_names() {
+    let (s, seen, password) = behind_a_recorder("e2e-secret-optin").await;
     let (_, _, why) = eventually("SecretNotShared", Duration::from_secs(60), || async {
         let c = s.clusters.get("local").await.ok()?;
         ready_reason(&c, "Ready").filter(|r| r.1 == "SecretNotShared")
@@ -132,27 +146,10 @@ fn with_credentials(seen: &Mutex<Vec<String>>) -> usize {
 /// deleted, the cluster says why and no request carries the old credentials any more.
 #[tokio::test]
 async fn revoked_credentials_are_not_sent_again() {
-    let answer =
-        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
-    let (port, seen) = recording_server(answer.to_vec()).await;
-    let s = Scenario::without_cluster("e2e-revoke", &[]).await;
-    let password = format!("sentinel-{}", common::uuid_suffix());
-    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "theirs"},
-        "stringData": {"username": "u", "password": password}});
-    let pp = PatchParams::apply("e2e").force();
-    s.secrets()
-        .patch("theirs", &pp, &Patch::Apply(&secret))
-        .await
-        .unwrap();
-    s.apply_cluster(json!({"url": format!("http://127.0.0.1:{port}"),
-        "auth": {"basic": {"secretName": "theirs"}}}))
-        .await;
+    let (s, seen, password) = behind_a_recorder("e2e-revoke").await;
     used_once_shared(&s, &seen, &password).await;
     // The owner takes the opt-in back (the annotation gone: the Secret as first applied).
-    s.secrets()
-        .patch("theirs", &pp, &Patch::Apply(&secret))
-        .await
-        .unwrap();
+    apply_theirs(&s, &password).await;
     no_credentials_after(&s, &seen, "SecretNotShared").await;
     // Shared again, used again; then the Secret is deleted.
     used_once_shared(&s, &seen, &password).await;

@@ -26,15 +26,16 @@ pub mod registry;
 pub mod slots;
 pub mod status_writer;
 pub mod unmanaged;
+mod watches;
+
+use watches::{names_in_config_from, names_in_settings};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
-use kube::core::PartialObjectMeta;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Api, Client};
 
 use crate::api::{KafkaConnectCluster, KafkaConnector};
@@ -100,10 +101,11 @@ pub async fn run(
     spawn_sweeper(&ctx);
 
     let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);
-    let (cluster_secrets, cluster_maps) = (
-        setting_sources::<Secret>(&client, &config.namespace, ctx.cluster_store.clone()),
-        setting_sources::<ConfigMap>(&client, &config.namespace, ctx.cluster_store.clone()),
-    );
+    let (ns, cluster_store) = (&config.namespace, ctx.cluster_store.clone());
+    let cluster_secrets =
+        watches::referencing::<Secret, _>(&client, ns, cluster_store.clone(), names_in_settings);
+    let cluster_maps =
+        watches::referencing::<ConfigMap, _>(&client, ns, cluster_store, names_in_settings);
     let clusters_fut = cluster_ctrl
         .with_config(ctrl_config.clone())
         .reconcile_on(cluster_rx)
@@ -116,10 +118,15 @@ pub async fn run(
                 tracing::debug!(error = %e, "KafkaConnectCluster controller");
             }
         });
-    let (secrets, config_maps) = (
-        value_sources::<Secret>(&client, &config.namespace, ctx.connectors.clone()),
-        value_sources::<ConfigMap>(&client, &config.namespace, ctx.connectors.clone()),
+    let connector_store = ctx.connectors.clone();
+    let secrets = watches::referencing::<Secret, _>(
+        &client,
+        ns,
+        connector_store.clone(),
+        names_in_config_from,
     );
+    let config_maps =
+        watches::referencing::<ConfigMap, _>(&client, ns, connector_store, names_in_config_from);
     let connectors_fut = connector_ctrl
         .with_config(ctrl_config)
         .reconcile_on(connector_rx)
@@ -130,91 +137,6 @@ pub async fn run(
         .for_each(|r| connector_result(r, ctx.health.clone()));
     futures::join!(clusters_fut, connectors_fut);
     clusters.stop_all();
-}
-
-/// A metadata-only watch of Secrets (or ConfigMaps), and the mapper from one of them to the
-/// KafkaConnectors whose `configFrom` names it: a rotated Secret re-applies their config at
-/// once. Only metadata is watched: no Secret's content is held in memory.
-#[allow(clippy::type_complexity)]
-fn value_sources<K>(
-    client: &Client,
-    namespace: &Option<String>,
-    connectors: kube::runtime::reflector::Store<KafkaConnector>,
-) -> (
-    impl futures::Stream<Item = Result<PartialObjectMeta<K>, watcher::Error>> + Send + 'static,
-    impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<KafkaConnector>> + Send + Sync + 'static,
-)
-where
-    K: caches::Watched + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-{
-    let secret = K::kind(&()) == "Secret";
-    let api: Api<PartialObjectMeta<K>> = match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
-    let stream = watcher(api, watcher::Config::default())
-        .backoff(caches::WatchBackoff::default())
-        .touched_objects();
-    let mapper = move |source: PartialObjectMeta<K>| {
-        let (ns, name) = (source.metadata.namespace, source.metadata.name);
-        connectors
-            .state()
-            .iter()
-            .filter(|c| c.metadata.namespace == ns)
-            .filter(|c| {
-                c.spec.config_from.iter().any(|f| {
-                    let r = if secret {
-                        &f.value_from.secret_key_ref
-                    } else {
-                        &f.value_from.config_map_key_ref
-                    };
-                    r.as_ref().map(|r| &r.name) == name.as_ref()
-                })
-            })
-            .map(|c| ObjectRef::from_obj(c.as_ref()))
-            .collect()
-    };
-    (stream, mapper)
-}
-
-/// A metadata-only watch of Secrets (or ConfigMaps), and the mapper from one of them to the
-/// KafkaConnectClusters whose settings name it: a Secret deleted, rotated or no longer
-/// shared with a cluster is acted on at once (see `ClusterRegistry::drop_handle`).
-#[allow(clippy::type_complexity)]
-fn setting_sources<K>(
-    client: &Client,
-    namespace: &Option<String>,
-    clusters: kube::runtime::reflector::Store<KafkaConnectCluster>,
-) -> (
-    impl futures::Stream<Item = Result<PartialObjectMeta<K>, watcher::Error>> + Send + 'static,
-    impl Fn(PartialObjectMeta<K>) -> Vec<ObjectRef<KafkaConnectCluster>> + Send + Sync + 'static,
-)
-where
-    K: caches::Watched + kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
-{
-    let secret = K::kind(&()) == "Secret";
-    let api: Api<PartialObjectMeta<K>> = match namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
-    let stream = watcher(api, watcher::Config::default())
-        .backoff(caches::WatchBackoff::default())
-        .touched_objects();
-    let mapper = move |source: PartialObjectMeta<K>| {
-        let (ns, name) = (source.metadata.namespace, source.metadata.name);
-        let name = name.unwrap_or_default();
-        clusters
-            .state()
-            .iter()
-            .filter(|c| c.metadata.namespace == ns)
-            .filter(|c| match secret {
-                true => c.spec.secret_names().contains(&name.as_str()),
-                false => c.spec.config_map_names().contains(&name.as_str()),
-            })
-            .map(|c| ObjectRef::from_obj(c.as_ref()))
-            .collect()
-    };
-    (stream, mapper)
 }
 
 /// /readyz: ready once both caches hold a complete list. Polled rather than awaited: an
