@@ -10,7 +10,8 @@
 //! - `ownership.rs`: which KafkaConnector owns a connector name on a Connect cluster.
 //! - `memory.rs`: what this process remembers per KafkaConnector (one owner).
 //! - `status_writer.rs`: server-side apply of a status. `events.rs`: Kubernetes Events.
-//! - `context.rs`: what every reconcile shares. `caches.rs`: the watches behind the caches.
+//! - `context.rs`: what every reconcile shares. `caches.rs`: the watches behind the caches;
+//!   `watches.rs`: the Secrets and ConfigMaps objects name.
 
 pub mod caches;
 pub mod cluster;
