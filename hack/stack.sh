@@ -344,6 +344,37 @@ cmd_up() {
   log "stack up in $((SECONDS - t0))s; source $STACK_DIR/env"
 }
 
+# `make demo`'s stack: the apiserver, etcd, Kafka and the two plain Connect workers, nothing
+# the demo never touches (PostgreSQL, the TLS worker, the version matrix and their builds).
+demo_up() {
+  pid_alive etcd && pid_alive kube-apiserver && pid_alive kafka && pid_alive connect-1 && pid_alive connect-2 \
+    && apiserver_ready >/dev/null 2>&1 && connect_ready 1 >/dev/null 2>&1 && connect_ready 2 >/dev/null 2>&1
+}
+
+cmd_up_demo() {
+  mkdir -p "$LOGS" "$DATA/connect-secrets" "$PIDS"
+  if demo_up; then write_env; log "demo stack already up; env in $STACK_DIR/env"; return 0; fi
+  step "kube-apiserver + kubectl $KUBE_VERSION" "$REPO_ROOT/hack/build-kube.sh"
+  step "etcd $ETCD_VERSION + helm $HELM_VERSION" "$REPO_ROOT/hack/build-etcd-helm.sh"
+  step "Kafka $KAFKA_VERSION jars" "$REPO_ROOT/hack/fetch-kafka.sh"
+  step "Connect plugins (on every worker's plugin.path)" "$REPO_ROOT/hack/fetch-plugins.sh"
+  local t0=$SECONDS
+  write_log4j
+  start_etcd
+  start_kafka
+  wait_for "etcd /health" 60 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+  start_apiserver
+  write_kubeconfig
+  step "wait for kube-apiserver /readyz" wait_for "kube-apiserver /readyz" 90 apiserver_ready
+  step "wait for Kafka broker" wait_for "Kafka broker" 120 kafka_ready
+  start_connect 1
+  start_connect 2
+  step "wait for Connect worker 1" wait_for "Connect worker 1" 180 connect_ready 1
+  step "wait for Connect worker 2" wait_for "Connect worker 2" 180 connect_ready 2
+  write_env
+  log "demo stack up in $((SECONDS - t0))s; source $STACK_DIR/env"
+}
+
 cmd_down() {
   # The operator started by `make demo` goes first, so it never sees Connect vanish.
   stop operator
@@ -393,6 +424,7 @@ cmd_apiserver_start() {
 
 case "${1:-}" in
   up) cmd_up ;;
+  up-demo) cmd_up_demo ;;
   down) cmd_down ;;
   status) cmd_status ;;
   logs) cmd_logs ;;
@@ -406,5 +438,5 @@ case "${1:-}" in
   apiserver-stop) stop kube-apiserver; log "stopped kube-apiserver" ;;
   apiserver-start) cmd_apiserver_start ;;
   apiserver-restart) stop kube-apiserver; log "stopped kube-apiserver"; cmd_apiserver_start ;;
-  *) echo "usage: $0 up|down|status|logs|worker-stop N|worker-start N|connect-stop|connect-start|apiserver-stop|apiserver-start|apiserver-restart" >&2; exit 2 ;;
+  *) echo "usage: $0 up|up-demo|down|status|logs|worker-stop N|worker-start N|connect-stop|connect-start|apiserver-stop|apiserver-start|apiserver-restart" >&2; exit 2 ;;
 esac
