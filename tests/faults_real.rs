@@ -8,7 +8,9 @@
 //!   configs change (the group rebalances at every leave and join);
 //! - `real-c`: kube-apiserver stopped for 20 s during a rollout of 50, then started again;
 //! - `real-d`: the operator SIGKILLed 5 times (every 4 s) during a rollout of 50;
-//! - `real-e`: both workers down for 3 minutes (10 KafkaConnectors applied meanwhile), then back.
+//! - `real-e`: both workers down for 3 minutes (10 KafkaConnectors applied meanwhile), then back;
+//! - `real-f`: kube-apiserver stopped for 2 minutes during a rollout of 50 (a long control-plane
+//!   upgrade), then started again.
 //!
 //! One test runs the cases one after another (they kill workers and the apiserver, so nothing
 //! may run beside them; cargo runs test binaries one at a time), and puts the stack back after
@@ -66,6 +68,10 @@ const CASES: [(&str, &str); 5] = [
         "real-e",
         "both Connect workers down for 3 min (10 KafkaConnectors applied meanwhile), then back",
     ),
+    (
+        "real-f",
+        "kube-apiserver stopped for 2 min during a rollout of 50, then started again",
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -79,7 +85,8 @@ async fn run(id: &'static str, fault: &'static str) -> record::Record {
     match id {
         "real-a" => leader_killed(c).await,
         "real-b" => rebalance_loop(c).await,
-        "real-c" => apiserver_restarted(c).await,
+        "real-c" => apiserver_restarted(c, Duration::from_secs(20)).await,
+        "real-f" => apiserver_restarted(c, Duration::from_secs(120)).await,
         "real-d" => operator_killed(c).await,
         _ => connect_down(c).await,
     }
@@ -212,9 +219,9 @@ async fn rebalance_loop(mut c: Case) -> record::Record {
     finish(c, fault, &WORKER_FAULT, None).await
 }
 
-/// (c) While the apiserver is down the operator can neither read nor write a condition: what
-/// it saw is in its metrics (reconcile errors by reason) and its log.
-async fn apiserver_restarted(mut c: Case) -> record::Record {
+/// (c, f) While the apiserver is down (`down`) the operator can neither read nor write a
+/// condition: what it saw is in its metrics (reconcile errors by reason) and its log.
+async fn apiserver_restarted(mut c: Case, down: Duration) -> record::Record {
     c.apply(0, N).await;
     mid_rollout(&c, 10).await;
     c.note(format!(
@@ -227,7 +234,7 @@ async fn apiserver_restarted(mut c: Case) -> record::Record {
     stack_ctl(&["apiserver-stop"]).await;
     let in_connect_stop = c.in_connect().await;
     let mut healthz = vec![];
-    while during.t.elapsed() < Duration::from_secs(20) {
+    while during.t.elapsed() < down {
         healthz.push(c.s.operator.get("/healthz").await.map_or(0, |r| r.0));
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
