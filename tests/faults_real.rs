@@ -47,7 +47,7 @@ const SUITE: Suite = Suite {
 const N: usize = 50;
 const CONVERGE: Duration = Duration::from_secs(360);
 
-const CASES: [(&str, &str); 5] = [
+const CASES: [(&str, &str); 6] = [
     (
         "real-a",
         "the Connect group's leader worker SIGKILLed during a rollout of 50, restarted after 20 s",
