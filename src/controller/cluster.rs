@@ -61,7 +61,7 @@ async fn behind_finalizer(obj: Arc<KafkaConnectCluster>, ctx: &Context) -> Resul
         match event {
             Event::Apply(o) => reconcile_inner(&o, ctx).await,
             Event::Cleanup(_) => {
-                ctx.clusters.drop_handle(&key);
+                ctx.clusters.remove(&key);
                 Ok(Action::await_change())
             }
         }

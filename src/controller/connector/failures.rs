@@ -17,6 +17,15 @@ use crate::error::Error;
 use crate::mask::Masks;
 use crate::vocabulary::EventAction;
 
+/// The apiserver did not refuse the request, it failed to serve it: no answer (connection
+/// refused, reset, timed out) or a 5xx. A 4xx (schema, admission, conflict) is a refusal.
+pub(super) fn apiserver_fault(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code >= 500,
+        _ => true,
+    }
+}
+
 /// The apiserver's answer to a JSON patch whose `test` failed.
 pub(super) fn stale_cache(s: &kube::core::Status) -> bool {
     s.code == 422
@@ -89,6 +98,17 @@ fn backoff(err: &Error, failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_finalizer_patch_the_apiserver_failed_to_serve_is_an_apiserver_fault() {
+        let answer = |code| {
+            kube::Error::Api(Box::new(status(serde_json::json!({"code": code,
+                "message": "m"}))))
+        };
+        assert!(apiserver_fault(&answer(503)));
+        assert!(!apiserver_fault(&answer(422)), "a refusal");
+        assert!(!apiserver_fault(&answer(403)), "a refusal");
+    }
 
     #[test]
     fn an_apiserver_failure_is_retried_within_seconds() {

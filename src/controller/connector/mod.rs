@@ -31,7 +31,7 @@ use kube::{Api, ResourceExt};
 
 use acting::{Acting, Outcome};
 use decide::{DecideInput, Plan};
-use failures::{report_failure, stale_cache};
+use failures::{apiserver_fault, report_failure, stale_cache};
 use fetch::{Seen, Snapshot};
 use observe::Observed;
 use report::{Ending, RECENT_FAULT, Report, Served};
@@ -127,6 +127,12 @@ async fn run_finalizer(obj: Arc<KafkaConnector>, ctx: &Context) -> Result<Action
         {
             tracing::debug!(message = %s.message, "finalizer patch on a stale cache; retrying");
             Ok(Action::requeue(Duration::from_secs(1)))
+        }
+        // The apiserver did not answer the finalizer patch (down, restarting): a fault of the
+        // apiserver like any other, retried within seconds once it serves again, not a
+        // refusal backed off for minutes.
+        Ok(Err(F::AddFinalizer(e) | F::RemoveFinalizer(e))) if apiserver_fault(&e) => {
+            Err(Error::Kube(e))
         }
         Ok(Err(e)) => Err(Error::Finalizer(e.to_string())),
     }
