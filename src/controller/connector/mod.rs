@@ -221,13 +221,20 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         .carry_out(&plan, served, live.as_ref(), alter_offsets.as_ref())
         .await?;
     let observed = match outcome.wrote {
-        true => observe::read_back(&handle, &name, live, &masks).await,
-        false => Observed { live, stale: false },
+        true => observe::read_back(&handle, &name, live, &desired, &masks).await,
+        false => Observed {
+            live,
+            stale: false,
+            drifted: false,
+        },
     };
     let topics = observe::topics(ctx, obj, &handle, observed.live.as_ref(), &prev).await;
     let fault = handle.client.recent_fault(RECENT_FAULT);
     conclude(&report, &plan, outcome, observed, topics, fault).await
 }
+
+/// How soon a reconcile that read back a config other than the desired one looks again.
+const DRIFT_SEEN: Duration = Duration::from_secs(2);
 
 /// The report of a reconcile that got as far as acting.
 async fn conclude(
@@ -241,6 +248,7 @@ async fn conclude(
     let (obj, ctx) = (report.obj, report.ctx);
     let mut status = report.carried_over();
     outcome.served.write_into(&mut status);
+    let drifted = observed.drifted;
     let live = observed.live.as_ref();
     if let Some(errors) = outcome.refused {
         // Nothing was written: the view from before acting, and Connect's errors.
@@ -277,7 +285,11 @@ async fn conclude(
         fault,
     };
     let requeue = report.conclude(status, ending).await?;
-    Ok(Action::requeue(sooner(obj, requeue, plan, next_auto, ctx)))
+    let requeue = sooner(obj, requeue, plan, next_auto, ctx);
+    Ok(Action::requeue(match drifted {
+        true => requeue.min(DRIFT_SEEN),
+        false => requeue,
+    }))
 }
 
 /// What the verdict must know besides the live view once every step ran: auto-restart

@@ -3,7 +3,10 @@
 //! back so the verdict (and the next reconcile, through the view) sees what the writes did,
 //! and reads its topics when they are due.
 
+use std::collections::BTreeMap;
+
 use super::act;
+use super::desired::drift;
 use super::live::Live;
 use crate::api::KafkaConnector;
 use crate::api::connector::KafkaConnectorStatus;
@@ -36,6 +39,10 @@ pub struct Observed {
     pub live: Option<Live>,
     /// The read back failed: look again soon.
     pub stale: bool,
+    /// The config read back is not the desired one: the plan was made from a view older than
+    /// an out-of-band edit (or one raced this reconcile's writes). Look again soon: no watch
+    /// event or changed poll entry would bring the reconcile that reverts it.
+    pub drifted: bool,
 }
 
 /// After a write: reads the connector back and shares it with the next reconcile through
@@ -45,6 +52,7 @@ pub async fn read_back(
     handle: &ClusterHandle,
     name: &str,
     before: Option<Live>,
+    desired: &BTreeMap<String, String>,
     masks: &Masks,
 ) -> Observed {
     let (live, stale) = match read_connector(&handle.client, name).await {
@@ -71,7 +79,15 @@ pub async fn read_back(
         }),
     });
     handle.set_entry(name, entry);
-    Observed { live, stale }
+    let drifted = !stale
+        && live
+            .as_ref()
+            .is_some_and(|l| !drift(desired, &l.config).is_empty());
+    Observed {
+        live,
+        stale,
+        drifted,
+    }
 }
 
 /// Topics: when the live status moved (state, task count), else at most every
