@@ -185,9 +185,12 @@ async fn a_value_connect_resolved_from_a_placeholder_is_never_shown() {
         .await;
     let errors = &obj.status.as_ref().unwrap().validation_errors;
     let on_batch = errors.iter().find(|e| e.key == "batch.size");
+    let on_batch = on_batch.unwrap_or_else(|| panic!("Connect's error on batch.size: {errors:?}"));
+    // Connect quoted the value it resolved; what status shows has it hidden.
     assert!(
-        on_batch.is_some(),
-        "Connect's error on batch.size: {errors:?}"
+        on_batch.message.contains("[hidden]"),
+        "{}",
+        on_batch.message
     );
     let written = everything_written(&s, "resolved").await;
     assert!(!written.contains(&sentinel), "the resolved value leaked");
