@@ -27,6 +27,9 @@ pub struct ConnectClient {
     /// The last momentary fault a request was retried for (when, and its error's reason):
     /// a retried call that succeeded in the end still says what Connect was going through.
     pub(super) last_fault: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, Reason)>>>,
+    /// Set once the settings this client was built from are no longer valid (a Secret taken
+    /// back): every copy of the client refuses to send from then on, retries included.
+    pub(super) retired: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for ConnectClient {
@@ -66,7 +69,15 @@ impl ConnectClient {
             auth,
             retry: RetryPolicy::default(),
             last_fault: Default::default(),
+            retired: Default::default(),
         }
+    }
+
+    /// No request is sent by this client (or any copy of it) from now on, not even a retry
+    /// of a request under way: its credentials were taken back.
+    pub fn retire(&self) {
+        self.retired
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The reason of the last momentary fault (a rebalance's 409 or 500, an outage) a request

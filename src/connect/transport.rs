@@ -27,6 +27,11 @@ impl ConnectClient {
         let started = std::time::Instant::now();
         let mut retry = 0;
         loop {
+            if self.retired.load(std::sync::atomic::Ordering::SeqCst) {
+                let why =
+                    "the client was retired: the credentials it was built with were taken back";
+                return Err(Error::Unavailable(format!("{endpoint}: {why}")));
+            }
             let result = self.send_once(endpoint, url.clone(), body).await;
             let retriable = |e: &Error| match e {
                 Error::Rebalancing(m) if !idempotent => !m.contains("timed out"),

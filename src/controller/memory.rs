@@ -20,14 +20,19 @@ use crate::api::connector::KafkaConnectorStatus;
 use crate::config::STATE_RESEND;
 use crate::connect::StateAction;
 
-/// How soon the topics of a connector that has just started, and listed none, are read again.
+/// How soon the topics of a connector that listed none are read again, for its first
+/// `TOPICS_SETTLE_READS` empty reads: a source creates its topics when it first produces, a
+/// while after its tasks started. A connector that keeps listing none is then read at the
+/// ordinary refresh.
 pub const TOPICS_SETTLE: Duration = Duration::from_secs(15);
+pub const TOPICS_SETTLE_READS: u8 = 4;
 
 pub struct ConnectorMemory {
     /// `--topics-refresh`: zero turns topics refreshes off.
     topics_refresh: Duration,
     statuses: Mutex<HashMap<String, KafkaConnectorStatus>>,
-    topics_next: Mutex<HashMap<String, Instant>>,
+    /// When topics are next due, and how many reads in a row listed none.
+    topics_next: Mutex<HashMap<String, (Instant, u8)>>,
     state_requests: Mutex<HashMap<String, (StateAction, Instant)>>,
     failures: Mutex<HashMap<String, u32>>,
 }
@@ -68,19 +73,23 @@ impl ConnectorMemory {
         !self.topics_refresh.is_zero()
             && next
                 .get(&uid(obj))
-                .is_none_or(|next| Instant::now() >= *next)
+                .is_none_or(|(next, _)| Instant::now() >= *next)
     }
 
-    /// Records a read of `obj`'s topics. `settling`: the connector has just started and
-    /// used no topic yet; topics appear lazily (a source creates them when it first
-    /// produces), so the next read is due after `TOPICS_SETTLE`, not the whole refresh.
-    pub fn mark_topics_read(&self, obj: &KafkaConnector, settling: bool) {
-        let after = match settling {
+    /// Records a read of `obj`'s topics. `empty`: it listed none; topics appear lazily (a
+    /// source creates them when it first produces), so the next read is due after
+    /// `TOPICS_SETTLE`, not the whole refresh, for the first `TOPICS_SETTLE_READS` such reads.
+    pub fn mark_topics_read(&self, obj: &KafkaConnector, empty: bool) {
+        let mut next = self.topics_next.lock().expect("topics lock");
+        let streak = match empty {
+            true => next.get(&uid(obj)).map_or(0, |(_, n)| *n).saturating_add(1),
+            false => 0,
+        };
+        let after = match empty && streak <= TOPICS_SETTLE_READS {
             true => TOPICS_SETTLE.min(self.topics_refresh),
             false => self.topics_refresh,
         };
-        let mut next = self.topics_next.lock().expect("topics lock");
-        next.insert(uid(obj), Instant::now() + after);
+        next.insert(uid(obj), (Instant::now() + after, streak));
     }
 
     /// When to look at `obj` again for its topics: until the next read is due, or the whole
@@ -91,7 +100,7 @@ impl ConnectorMemory {
             return None;
         }
         let next = self.topics_next.lock().expect("topics lock");
-        let next = next.get(&uid(obj)).copied();
+        let next = next.get(&uid(obj)).map(|(at, _)| *at);
         let now = Instant::now();
         Some(match next {
             Some(next) if next > now => next - now,
@@ -212,6 +221,27 @@ mod tests {
         assert_eq!(last(&other), None);
         memory.forget(&stale);
         assert_eq!(last(&stale).as_deref(), Some("old"));
+    }
+
+    #[test]
+    fn empty_topic_lists_are_read_again_soon_a_few_times() {
+        let memory = ConnectorMemory::new(Duration::from_secs(300));
+        let obj = connector("u", None);
+        for _ in 0..TOPICS_SETTLE_READS {
+            memory.mark_topics_read(&obj, true);
+            assert!(memory.topics_wait(&obj).unwrap() <= TOPICS_SETTLE);
+        }
+        memory.mark_topics_read(&obj, true);
+        assert!(
+            memory.topics_wait(&obj).unwrap() > TOPICS_SETTLE,
+            "then the refresh"
+        );
+        memory.mark_topics_read(&obj, false);
+        memory.mark_topics_read(&obj, true);
+        assert!(
+            memory.topics_wait(&obj).unwrap() <= TOPICS_SETTLE,
+            "a new streak"
+        );
     }
 
     #[test]

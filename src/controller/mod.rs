@@ -69,13 +69,18 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
+    // Lists are consistent reads (the default), not "any" (served from the apiserver's watch
+    // cache): after an apiserver restart such a list was seen to return a resource version
+    // older than the new cache's window, the watch from it failed with 410 Expired, and the
+    // relist returned the same one, for up to two minutes while no watch event (so no
+    // reconcile awaiting one, such as the one after adding the finalizer) arrived.
     let cluster_ctrl = caches::trimmed_controller(
         api::<KafkaConnectCluster>(&client, &config.namespace),
-        watcher::Config::default().any_semantic(),
+        watcher::Config::default(),
     );
     let connector_ctrl = caches::spec_controller(
         api::<KafkaConnector>(&client, &config.namespace),
-        watcher::Config::default().any_semantic(),
+        watcher::Config::default(),
     );
     // The pollers wake reconciles through these channels.
     let (connector_tx, connector_rx) = futures::channel::mpsc::unbounded();

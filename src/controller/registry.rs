@@ -134,7 +134,12 @@ impl ClusterRegistry {
     /// or taken back): drop the handle, so its poller stops and no request carries the old
     /// credentials. The next reconcile that can resolve the settings builds a new one.
     pub fn drop_handle(&self, key: &ClusterKey) {
-        self.handles.lock().expect("handles lock").remove(key);
+        let dropped = self.handles.lock().expect("handles lock").remove(key);
+        // Reconciles and the poller may still hold the handle (a call being retried): its
+        // client refuses to send from now on.
+        if let Some(handle) = dropped {
+            handle.client.retire();
+        }
     }
 
     pub fn stop_all(&self) {

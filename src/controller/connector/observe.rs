@@ -115,7 +115,7 @@ pub async fn topics(
     }
     match act::topics(&handle.client, &obj.connector_name()).await {
         Ok(t) => {
-            ctx.memory.mark_topics_read(obj, moved && t.is_empty());
+            ctx.memory.mark_topics_read(obj, t.is_empty());
             Some(t)
         }
         Err(e) => {
