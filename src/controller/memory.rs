@@ -5,7 +5,8 @@
 //!   would serve a restart id twice or lose an auto-restart count;
 //! - when the connector's topics are due to be read again;
 //! - pause, resume or stop requests Connect accepted that no worker carried out yet;
-//! - failed reconciles in a row (the error policy's backoff).
+//! - failed reconciles in a row (the error policy's backoff);
+//! - when this process last created the object's connector (`CREATE_SETTLE`).
 //!
 //! All of it is an optimisation or a courtesy to Connect: after a restart, status (written
 //! to the object) is the record, topics are read at once, a pending state request is sent
@@ -27,6 +28,13 @@ use crate::connect::StateAction;
 pub const TOPICS_SETTLE: Duration = Duration::from_secs(15);
 pub const TOPICS_SETTLE_READS: u8 = 4;
 
+/// How long after this process created a connector an absence proves nothing: Connect's
+/// listing (and a worker's own config snapshot) can lag a create by seconds during a
+/// rebalance, and a create sent again then may be answered 201 a second time. The status
+/// write that would record the create may have failed (the apiserver down), so this memory
+/// is what remembers it.
+pub const CREATE_SETTLE: Duration = Duration::from_secs(15);
+
 pub struct ConnectorMemory {
     /// `--topics-refresh`: zero turns topics refreshes off.
     topics_refresh: Duration,
@@ -35,6 +43,7 @@ pub struct ConnectorMemory {
     topics_next: Mutex<HashMap<String, (Instant, u8)>>,
     state_requests: Mutex<HashMap<String, (StateAction, Instant)>>,
     failures: Mutex<HashMap<String, u32>>,
+    created: Mutex<HashMap<String, Instant>>,
 }
 
 fn uid(obj: &KafkaConnector) -> String {
@@ -49,6 +58,7 @@ impl ConnectorMemory {
             topics_next: Mutex::default(),
             state_requests: Mutex::default(),
             failures: Mutex::default(),
+            created: Mutex::default(),
         }
     }
 
@@ -135,6 +145,20 @@ impl ConnectorMemory {
         }
     }
 
+    /// This process just created `obj`'s connector.
+    pub fn mark_created(&self, obj: &KafkaConnector) {
+        let mut created = self.created.lock().expect("created lock");
+        created.insert(uid(obj), Instant::now());
+    }
+
+    /// Whether this process created `obj`'s connector less than `CREATE_SETTLE` ago.
+    pub fn created_lately(&self, obj: &KafkaConnector) -> bool {
+        let created = self.created.lock().expect("created lock");
+        created
+            .get(&uid(obj))
+            .is_some_and(|at| at.elapsed() < CREATE_SETTLE)
+    }
+
     /// Failed reconciles of `obj` in a row.
     pub fn failures(&self, obj: &KafkaConnector) -> u32 {
         let failures = self.failures.lock().expect("failures lock");
@@ -166,6 +190,11 @@ impl ConnectorMemory {
             live,
             &mut dropped,
         );
+        sweep(
+            &mut self.created.lock().expect("created lock"),
+            live,
+            &mut dropped,
+        );
         dropped.len()
     }
 
@@ -176,6 +205,7 @@ impl ConnectorMemory {
         self.topics_next.lock().expect("topics lock").remove(&key);
         self.state_requests.lock().expect("state lock").remove(&key);
         self.failures.lock().expect("failures lock").remove(&key);
+        self.created.lock().expect("created lock").remove(&key);
     }
 }
 

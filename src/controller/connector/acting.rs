@@ -146,6 +146,7 @@ impl Acting<'_> {
             ConfigAction::Create { initial_state } => {
                 let note =
                     act::create(client, self.name, self.desired, initial_state.as_ref()).await?;
+                self.ctx.memory.mark_created(self.obj);
                 self.publish(note).await;
             }
             ConfigAction::Update {

@@ -189,10 +189,14 @@ async fn look(
     }
     let read = async {
         let capabilities = capabilities(&handle).await?;
-        let owes = owes_once(obj, prev);
+        // Absent right after our own create proves nothing (see `CREATE_SETTLE`): read directly.
+        let owes = owes_once(obj, prev) || ctx.memory.created_lately(obj);
         Ok::<_, Error>((read_live(&handle, name, owes).await?, capabilities))
     };
     match read.await {
+        // Not even there when asked directly, yet created moments ago: Connect has not caught
+        // up with its own create. Wait for it rather than create it a second time.
+        Ok((None, _)) if ctx.memory.created_lately(obj) => Ok(Seen::NotPolledYet),
         Ok((live, capabilities)) => Ok(Seen::Live {
             handle,
             live,
