@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod conditions;
 pub mod connector;
 pub mod connector_status;
+pub mod spec_rules;
 
 pub use cluster::{KafkaConnectCluster, KafkaConnectClusterSpec, KafkaConnectClusterStatus};
 pub use connector::{KafkaConnector, KafkaConnectorSpec, KafkaConnectorStatus};
