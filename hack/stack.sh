@@ -317,19 +317,25 @@ all_up() {
     && connect_ready 2 >/dev/null 2>&1 && connect_tls_ready >/dev/null 2>&1
 }
 
-cmd_up() {
-  mkdir -p "$LOGS" "$DATA" "$PIDS"
-  if all_up; then write_env; log "stack already up; env in $STACK_DIR/env"; return 0; fi
-  ensure_tools
-  local t0=$SECONDS
+# What every stack starts with: etcd, Kafka (started, not waited for) and the apiserver
+# (waited for), with the kubeconfig written.
+start_core() {
   write_log4j
-  start_postgres
   start_etcd
   start_kafka
   wait_for "etcd /health" 60 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
   start_apiserver
   write_kubeconfig
   step "wait for kube-apiserver /readyz" wait_for "kube-apiserver /readyz" 90 apiserver_ready
+}
+
+cmd_up() {
+  mkdir -p "$LOGS" "$DATA" "$PIDS"
+  if all_up; then write_env; log "stack already up; env in $STACK_DIR/env"; return 0; fi
+  ensure_tools
+  local t0=$SECONDS
+  start_postgres
+  start_core
   step "wait for PostgreSQL, then its role, database and password file" wait_postgres
   step "wait for Kafka broker" wait_for "Kafka broker" 120 kafka_ready
   start_connect 1
@@ -359,13 +365,7 @@ cmd_up_demo() {
   step "Kafka $KAFKA_VERSION jars" "$REPO_ROOT/hack/fetch-kafka.sh"
   step "Connect plugins (on every worker's plugin.path)" "$REPO_ROOT/hack/fetch-plugins.sh"
   local t0=$SECONDS
-  write_log4j
-  start_etcd
-  start_kafka
-  wait_for "etcd /health" 60 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
-  start_apiserver
-  write_kubeconfig
-  step "wait for kube-apiserver /readyz" wait_for "kube-apiserver /readyz" 90 apiserver_ready
+  start_core
   step "wait for Kafka broker" wait_for "Kafka broker" 120 kafka_ready
   start_connect 1
   start_connect 2
