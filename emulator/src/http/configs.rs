@@ -162,11 +162,7 @@ fn initial_state(v: Option<&Value>) -> Result<Target, Response> {
 }
 
 pub(super) fn put_config(app: &App, name: &str, headers: &HeaderMap, body: &Bytes) -> Response {
-    let request: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => return malformed(&e),
-    };
-    let config = match config_map(&request, "") {
+    let config = match body_config(body) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -235,11 +231,7 @@ fn normalized(class: &str) -> &str {
 }
 
 pub(super) fn validate(app: &App, path_class: &str, body: &Bytes) -> Response {
-    let request: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => return malformed(&e),
-    };
-    let config = match config_map(&request, "") {
+    let config = match body_config(body) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -270,4 +262,11 @@ pub(super) fn validate(app: &App, path_class: &str, body: &Bytes) -> Response {
     };
     let (answer, _) = app.catalog.validate(id, &config);
     json(200, answer.to_string())
+}
+
+/// A request body that is a config map (`PUT .../config`, validate): Jackson's answer to a
+/// body that is not JSON, or not a map of scalars.
+fn body_config(body: &Bytes) -> Result<BTreeMap<String, String>, Response> {
+    let request: Value = serde_json::from_slice(body).map_err(|e| malformed(&e))?;
+    config_map(&request, "")
 }
