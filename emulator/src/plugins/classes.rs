@@ -178,13 +178,7 @@ pub fn topics(id: PluginId, config: &BTreeMap<String, String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cfg(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::plugins::cfg;
 
     #[test]
     fn classes_resolve_by_alias() {

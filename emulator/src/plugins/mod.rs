@@ -21,3 +21,12 @@ pub use failures::{
 };
 pub use messages::{invalid_config_message, java_map, plugin_descs, unknown_class_message};
 pub use validation::Catalog;
+
+/// A config map from pairs (the plugins' unit tests).
+#[cfg(test)]
+pub(crate) fn cfg(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

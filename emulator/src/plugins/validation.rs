@@ -250,14 +250,9 @@ fn rule_errors(name: &str, value: &str, invalid: &dyn Fn(&str) -> String) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugins::cfg;
     use crate::plugins::classes::resolve;
 
-    fn cfg(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
     #[test]
     fn validation_reports_what_the_real_worker_reports() {
         let catalog = Catalog::new("4.3.1");
