@@ -227,11 +227,6 @@ pub fn cut(text: &str) -> String {
     kept + "..."
 }
 
-/// Replaces in `text` every value of a secret-like key of `config`.
-pub fn mask(text: &str, config: &BTreeMap<String, String>) -> String {
-    Masks::of_config(config).apply(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,7 +243,7 @@ mod tests {
         .collect();
         let msg = "Invalid value hunter22 for configuration database.password; url jdbc:x";
         assert_eq!(
-            mask(msg, &config),
+            Masks::of_config(&config).apply(msg),
             "Invalid value [hidden] for configuration database.password; url jdbc:x"
         );
     }
