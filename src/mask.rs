@@ -1,6 +1,6 @@
 //! Keeps secret values out of everything the operator writes: status, Events and logs.
 //! Connect echoes config values in some error messages (Strimzi #6911 leaked a database
-//! password that way), so every message built from Connect's words goes through `mask`.
+//! password that way), so every message built from Connect's words goes through `Masks`.
 
 use std::collections::BTreeMap;
 
