@@ -69,11 +69,10 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
-    // Lists are consistent reads (the default), not "any" (served from the apiserver's watch
-    // cache): after an apiserver restart such a list was seen to return a resource version
-    // older than the new cache's window, the watch from it failed with 410 Expired, and the
-    // relist returned the same one, for up to two minutes while no watch event (so no
-    // reconcile awaiting one, such as the one after adding the finalizer) arrived.
+    // Lists are consistent reads (the default), not "any" (whatever the apiserver's watch
+    // cache holds): the relist after a 410 Expired must start past the window of a watch cache
+    // that an apiserver restart has just rebuilt. How the watches come back after an outage
+    // is in `caches` (`paced_watcher`, `NoSharedBackoff`).
     let cluster_ctrl = caches::trimmed_controller(
         api::<KafkaConnectCluster>(&client, &config.namespace),
         watcher::Config::default(),

@@ -10,7 +10,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource};
 
-use super::caches::{self, WatchBackoff};
+use super::caches;
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 
 /// The watch of `K` (Secret or ConfigMap) and the mapper from one of them to the objects of
@@ -34,9 +34,7 @@ where
         Some(ns) => Api::namespaced(client.clone(), ns),
         None => Api::all(client.clone()),
     };
-    let stream = watcher(api, watcher::Config::default())
-        .backoff(WatchBackoff::default())
-        .touched_objects();
+    let stream = caches::paced_watcher(api, watcher::Config::default()).touched_objects();
     let mapper = move |source: PartialObjectMeta<K>| {
         let (ns, name) = (source.metadata.namespace, source.metadata.name);
         let name = name.unwrap_or_default();
