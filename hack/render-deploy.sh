@@ -93,9 +93,10 @@ EOF
     generated
     cat <<EOF
 #
-# Leader election (replicas > 1 with KCO_LEADER_ELECTION=true): the Lease lives in the
-# operator's own namespace (KCO_LEASE_NAMESPACE in deployment.yaml), so access to Leases is
-# granted there only, and only to the operator's Lease by name (as the Helm chart does).
+# The Lease (leader election with KCO_LEADER_ELECTION=true; without it, how a second replica
+# sees the first and refuses to start) lives in the operator's own namespace
+# (KCO_LEASE_NAMESPACE in deployment.yaml), so access to Leases is granted there only, and
+# only to the operator's Lease by name (as the Helm chart does).
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata:

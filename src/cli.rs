@@ -69,9 +69,11 @@ pub struct RunArgs {
     pub leader_election: bool,
     #[arg(long, env = "KCO_LEASE_NAME", default_value = defaults::LEASE_NAME)]
     pub lease_name: String,
-    /// Namespace of the Lease (the chart sets its own namespace).
-    #[arg(long, env = "KCO_LEASE_NAMESPACE", default_value = defaults::LEASE_NAMESPACE)]
-    pub lease_namespace: String,
+    /// Namespace of the Lease (the chart sets its own namespace). Default: the watched
+    /// namespace with --namespace, else `default`. Held with or without --leader-election:
+    /// without, a second replica refuses to start.
+    #[arg(long, env = "KCO_LEASE_NAMESPACE")]
+    pub lease_namespace: Option<String>,
     /// How long a Lease stays valid without renewal: the worst-case takeover time.
     #[arg(long, env = "KCO_LEASE_DURATION", default_value_t = defaults::LEASE_DURATION.into())]
     pub lease_duration: Human,
@@ -102,7 +104,9 @@ impl RunArgs {
     pub fn lease_settings(&self) -> LeaseSettings {
         LeaseSettings {
             name: self.lease_name.clone(),
-            namespace: self.lease_namespace.clone(),
+            namespace: (self.lease_namespace.clone())
+                .or_else(|| self.namespace.clone())
+                .unwrap_or_else(|| defaults::LEASE_NAMESPACE.into()),
             duration: *self.lease_duration,
         }
     }
@@ -123,5 +127,22 @@ mod tests {
         assert_eq!(from_cli, format!("{:?}", OperatorConfig::default()));
         assert_eq!(*args.health_deadline, defaults::HEALTH_DEADLINE);
         assert_eq!(args.http_addr.to_string(), defaults::HTTP_ADDR);
+    }
+
+    /// Operators watching different namespaces each hold their own Lease; an explicit
+    /// namespace (the chart's) wins.
+    #[test]
+    fn the_lease_is_in_the_watched_namespace_unless_told() {
+        let lease_ns = |extra: &[&str]| {
+            let argv = ["kafka-connect-operator", "run"].iter().chain(extra);
+            let Command::Run(args) = Cli::parse_from(argv).command else {
+                panic!("run parses")
+            };
+            args.lease_settings().namespace
+        };
+        assert_eq!(lease_ns(&[]), defaults::LEASE_NAMESPACE);
+        assert_eq!(lease_ns(&["--namespace", "team-a"]), "team-a");
+        let both = ["--namespace", "team-a", "--lease-namespace", "ops"];
+        assert_eq!(lease_ns(&both), "ops");
     }
 }

@@ -1,6 +1,11 @@
 //! Leader election with a coordination.k8s.io Lease (kube-lease-manager). Only the leader
 //! runs the controllers, so only the leader writes to Connect and to status; followers wait,
 //! serve probes, and take over when the Lease expires or is released.
+//!
+//! Without `--leader-election` the same Lease guards against a second replica (`kubectl
+//! scale --replicas=2`, two installs watching the same namespaces): the replica takes it but
+//! does not wait as a follower. If another replica keeps renewing it, it refuses to start
+//! (`AnotherReplica`) instead of running a second active controller beside the first.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,10 +25,14 @@ pub struct Lease {
 
 impl Lease {
     /// Blocks until this replica holds the Lease (`Some`) or `stop` resolves first (`None`).
+    /// With `patience`, gives up after that long with `AnotherReplica`: long enough for the
+    /// Lease of a replica that died without releasing it (this one's previous process, after
+    /// a SIGKILL, unless it has the same `POD_NAME`) to expire.
     pub async fn acquire(
         client: &kube::Client,
         settings: &LeaseSettings,
         stop: impl Future<Output = ()>,
+        patience: Option<Duration>,
     ) -> anyhow::Result<Option<Lease>> {
         let namespace = settings.namespace.clone();
         let identity = std::env::var("POD_NAME")
@@ -42,9 +51,20 @@ impl Lease {
         let leases: Api<K8sLease> = Api::namespaced(client.clone(), &namespace);
         tracing::info!(lease = %settings.name, %namespace, %identity, "waiting to become leader");
         tokio::pin!(stop);
+        let give_up = async {
+            match patience {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(give_up);
         loop {
             tokio::select! {
                 _ = &mut stop => return Ok(None),
+                () = &mut give_up => {
+                    let holder = holder(&leases, &settings.name).await;
+                    return Err(AnotherReplica { holder, namespace: settings.namespace.clone(), name: settings.name.clone() }.into());
+                }
                 held = manager.changed() => {
                     if held? {
                         break;
@@ -64,6 +84,7 @@ impl Lease {
             settings.name.clone(),
             identity,
             duration,
+            patience.is_none(),
             lost_tx,
         );
         Ok(Some(Lease {
@@ -94,13 +115,16 @@ impl Lease {
 const LOOK_MIN: Duration = Duration::from_millis(200);
 
 /// Renews the Lease in the background (`changed()` renews while it runs) and sends on
-/// `lost` once it is, or may be, held by another replica.
+/// `lost` once it is held by another replica, or, when `fenced` (leader election: a follower
+/// is waiting), may be. Unfenced (one replica, no election) an apiserver outage is not a loss:
+/// no follower waits to take over, and stopping would only stop the operator.
 fn spawn_renewal(
     manager: Arc<LeaseManager>,
     leases: Api<K8sLease>,
     lease_name: String,
     me: String,
     duration: u64,
+    fenced: bool,
     lost: tokio::sync::oneshot::Sender<()>,
 ) -> JoinHandle<()> {
     // Past this long without a successful renewal another replica may hold the Lease:
@@ -110,17 +134,21 @@ fn spawn_renewal(
     tokio::spawn(async move {
         let mut last_ok = tokio::time::Instant::now();
         loop {
-            let budget = safe.saturating_sub(last_ok.elapsed());
+            let budget = match fenced {
+                true => safe.saturating_sub(last_ok.elapsed()),
+                false => safe,
+            };
             match tokio::time::timeout(budget, manager.changed()).await {
                 Ok(Ok(true)) => last_ok = tokio::time::Instant::now(),
                 Ok(Ok(false)) => break,
                 Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "renewing the leader Lease failed");
-                    if last_ok.elapsed() >= safe {
+                    tracing::warn!(error = %e, "renewing the Lease failed");
+                    if fenced && last_ok.elapsed() >= safe {
                         break;
                     }
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }
+                Err(_) if !fenced => {}
                 // `changed()` returns only on a flip, so look at the Lease itself: still
                 // ours and renewed recently means the renewals inside `changed()` work. The
                 // look is bounded too: cut off from the apiserver, a read hangs for minutes,
@@ -142,6 +170,36 @@ fn spawn_renewal(
         }
         let _ = lost.send(());
     })
+}
+
+/// Why a replica without `--leader-election` does not start.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another replica of the operator ({holder}) holds the Lease {namespace}/{name} and keeps renewing it: two replicas without --leader-election would both write to Connect and to status. Run one replica, or run every replica with --leader-election"
+)]
+pub struct AnotherReplica {
+    pub holder: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// Whether `e` says the Lease may not be read or written (403: RBAC without the Lease rules).
+pub fn is_forbidden(e: &anyhow::Error) -> bool {
+    e.chain().any(
+        |c| matches!(c.downcast_ref::<kube::Error>(), Some(kube::Error::Api(s)) if s.code == 403),
+    )
+}
+
+/// Who holds the Lease, as far as one read can tell.
+async fn holder(leases: &Api<K8sLease>, name: &str) -> String {
+    let spec = leases
+        .get_opt(name)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|l| l.spec);
+    spec.and_then(|s| s.holder_identity)
+        .unwrap_or_else(|| "holder unknown".into())
 }
 
 /// Resolves once the Lease exists with no holder (polled every second).

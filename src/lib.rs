@@ -56,18 +56,30 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
         let _ = rx.wait_for(|s| *s).await;
     };
 
-    if !args.leader_election {
-        telemetry::metrics::METRICS.leader.set(1);
-        controller::run(client, config, health, stopped(stop_rx)).await;
-        tracing::info!("stopped");
-        return Ok(());
-    }
-
-    let lease =
-        leader::Lease::acquire(&client, &args.lease_settings(), stopped(stop_rx.clone())).await?;
-    let Some(lease) = lease else {
-        tracing::info!("stopped before becoming leader");
-        return Ok(());
+    let settings = args.lease_settings();
+    // Without election, wait only as long as a dead replica's Lease takes to expire.
+    let patience = (!args.leader_election).then(|| settings.duration * 3 / 2);
+    let lease = match leader::Lease::acquire(&client, &settings, stopped(stop_rx.clone()), patience)
+        .await
+    {
+        Ok(Some(lease)) => lease,
+        Ok(None) => {
+            tracing::info!("stopped before taking the Lease");
+            return Ok(());
+        }
+        // RBAC from before this guard (no Lease rules): run as before, and say what is lost.
+        Err(e) if patience.is_some() && leader::is_forbidden(&e) => {
+            tracing::warn!(error = %e, lease = %settings.name, namespace = %settings.namespace,
+                "may not use the Lease: a second replica started without --leader-election would not be detected");
+            telemetry::metrics::METRICS.leader.set(1);
+            controller::run(client, config, health, stopped(stop_rx)).await;
+            tracing::info!("stopped");
+            return Ok(());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "not starting");
+            return Err(e);
+        }
     };
     telemetry::metrics::METRICS.leader.set(1);
     let mut lease = lease;
@@ -77,7 +89,7 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     tokio::select! {
         _ = controller::run(client, config, health, stopped(stop_rx)) => {},
         _ = lost => {
-            tracing::error!("leader Lease lost: stopping now so that only one replica acts");
+            tracing::error!("Lease lost: stopping now so that only one replica acts");
             telemetry::metrics::METRICS.leader.set(0);
             anyhow::bail!("lost the leader Lease");
         }

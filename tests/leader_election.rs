@@ -1,13 +1,14 @@
 //! Leader election with a Lease on the real stack: two operator replicas, one leader; after
 //! SIGKILL the follower takes over within 15 seconds and a change made meanwhile converges;
 //! after SIGTERM the Lease is released, so the follower takes over at once; a leader cut off
-//! from the apiserver (a proxy that stops forwarding) exits before its Lease can expire.
+//! from the apiserver (a proxy that stops forwarding) exits before its Lease can expire; a
+//! second replica started without election refuses to run beside the first.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{HEALTHY_MS, Operator, Scenario, eventually, is_ready_in, mock};
+use common::{HEALTHY_MS, Operator, Scenario, eventually, healthy_mock, is_ready_in, mock};
 use serde_json::json;
 
 async fn wait_leader(op: &Operator, want: f64) {
@@ -22,10 +23,11 @@ async fn wait_leader(op: &Operator, want: f64) {
 /// Replaces the scenario's own operator (not elected) with two electing replicas started
 /// with `args`: the first is the leader, the second a ready follower.
 async fn leader_and_follower(s: &mut Scenario, args: &[&str]) -> (Operator, Operator) {
-    s.operator.kill().await;
-    let a = Operator::start(&s.ns, args).await;
+    // SIGTERM: it releases the Lease it held as the only replica.
+    s.operator.terminate().await;
+    let a = Operator::start_with_env(&s.ns, args, &[("POD_NAME", "replica-a")]).await;
     wait_leader(&a, 1.0).await;
-    let b = Operator::start(&s.ns, args).await;
+    let b = Operator::start_with_env(&s.ns, args, &[("POD_NAME", "replica-b")]).await;
     eventually("the follower is ready", Duration::from_secs(60), || async {
         (b.get("/readyz").await?.0 == 200).then_some(())
     })
@@ -197,7 +199,7 @@ async fn lease_times(s: &Scenario) -> (String, jiff::Timestamp, i64) {
 #[tokio::test]
 async fn a_leader_cut_from_the_apiserver_stops_before_its_lease_expires() {
     let mut s = Scenario::without_cluster("ha-fence", &[]).await;
-    s.operator.kill().await;
+    s.operator.terminate().await;
     let ns = s.ns.clone();
     let args = ["--leader-election", "--lease-namespace", ns.as_str()];
     let partition = Partition::start().await;
@@ -257,6 +259,54 @@ async fn a_leader_cut_from_the_apiserver_stops_before_its_lease_expires() {
     .await;
     s.wait("fenced", "PAUSED by the new leader", |o| {
         is_ready_in(o, "PAUSED")
+    })
+    .await;
+}
+
+/// `kubectl scale --replicas=2` on an install without leader election: the second replica
+/// refuses to start and says why; the first goes on; once the first has stopped cleanly (its
+/// Lease released), a replacement starts at once.
+#[tokio::test]
+async fn a_second_replica_without_election_refuses_to_start() {
+    let mut s = Scenario::new("ha-single", &[]).await;
+    let name = s.unique("one");
+    s.apply("one", healthy_mock(&name)).await;
+    s.wait_ready("one").await;
+
+    let mut second = Operator::start_with_env(&s.ns, &[], &[("POD_NAME", "second")]).await;
+    let exited = second.exited_within(Duration::from_secs(60)).await;
+    let logs = second.logs();
+    assert!(
+        exited.is_some_and(|e| !e.success()),
+        "the second replica exits with an error: {exited:?}\n{logs}"
+    );
+    let first = format!("another replica of the operator (operator-{})", s.ns);
+    assert!(logs.contains(&first), "names the first replica: {logs}");
+    assert!(
+        logs.contains("--leader-election"),
+        "says what to do: {logs}"
+    );
+    assert!(!logs.contains("reconcile{"), "reconciled nothing: {logs}");
+
+    s.apply("one", mock(&name, HEALTHY_MS, json!({"state": "paused"})))
+        .await;
+    s.wait("one", "PAUSED by the first replica", |o| {
+        is_ready_in(o, "PAUSED")
+    })
+    .await;
+
+    assert!(s.operator.terminate().await.success());
+    let t = Instant::now();
+    let third = Operator::start_with_env(&s.ns, &[], &[("POD_NAME", "third")]).await;
+    wait_leader(&third, 1.0).await;
+    println!(
+        "a replacement ran {:?} after the first stopped",
+        t.elapsed()
+    );
+    s.apply("one", mock(&name, HEALTHY_MS, json!({"state": "running"})))
+        .await;
+    s.wait("one", "RUNNING by the replacement", |o| {
+        is_ready_in(o, "RUNNING")
     })
     .await;
 }

@@ -48,9 +48,13 @@ impl Operator {
         std::fs::create_dir_all(log.parent().expect("a log file in a folder")).unwrap();
         let file = std::fs::File::create(&log).unwrap();
         let http_addr = format!("127.0.0.1:{port}");
+        // One identity per namespace, as a Pod's name: a restarted operator (a container
+        // restart) takes its own Lease back at once instead of waiting for it to expire.
+        let identity = format!("operator-{namespace}");
         let child = tokio::process::Command::new(bin)
             .args(["run", "--namespace", namespace, "--http-addr", &http_addr])
             .args(args)
+            .env("POD_NAME", identity)
             .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
