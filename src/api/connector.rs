@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::vocabulary::{ConnectState, Reason};
 
 pub use super::connector_status::{
-    AutoRestartStatus, KafkaConnectorStatus, OffsetsResult, OffsetsStatus, TaskStatus,
-    ValidationError,
+    AutoRestartStatus, KafkaConnectorStatus, OffsetsResult, OffsetsStatus, Provenance,
+    ProvenanceHow, TaskStatus, ValidationError,
 };
 
 /// Set to "true" on a KafkaConnector to make the operator leave its connector alone (no

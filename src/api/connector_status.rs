@@ -72,6 +72,30 @@ pub struct KafkaConnectorStatus {
     /// The last offsets request served, and the offsets Connect had right after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offsets: Option<OffsetsStatus>,
+    /// How this object came to manage its connector: it created it, or adopted one that
+    /// existed. Absent while it never has; deleting the object then deletes nothing in
+    /// Connect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// How, and when, a KafkaConnector came to manage its connector.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Provenance {
+    /// Created (this object's create made the connector) or Adopted (it existed).
+    pub how: ProvenanceHow,
+    /// When.
+    pub time: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+}
+
+// Created: this object's create made the connector. Adopted: the connector existed when
+// this object first found it (made by someone else, or by this object before its status was
+// lost): the one-shot requests then in its spec counted as served.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, schemars::JsonSchema)]
+pub enum ProvenanceHow {
+    Created,
+    Adopted,
 }
 
 /// The outcome of the last `spec.offsets` request.
@@ -102,6 +126,9 @@ pub enum OffsetsResult {
     Altered,
     // Connect refused it (see `message`); not sent again.
     Failed,
+    // In the spec when this object adopted an existing connector: counted as served without
+    // being sent (a restored or re-created object must not reset again); a new id is sent.
+    TakenAsServed,
 }
 
 impl OffsetsResult {
@@ -111,6 +138,7 @@ impl OffsetsResult {
             OffsetsResult::Reset => "Reset",
             OffsetsResult::Altered => "Altered",
             OffsetsResult::Failed => "Failed",
+            OffsetsResult::TakenAsServed => "TakenAsServed",
         }
     }
 }

@@ -64,6 +64,7 @@ words! {
         RestartTask,
         AutoRestart,
         Offsets,
+        Adopt,
         Delete,
         Reconcile,
     }
@@ -145,6 +146,8 @@ words! {
         DeletedUnmanaged,
         ClusterGone,
         LeftBehind,
+        Adopted,
+        NeverOwned,
     }
 }
 

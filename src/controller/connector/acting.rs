@@ -14,6 +14,7 @@ use super::auto_restart::AutoRestartPlan;
 use super::decide::{ConfigAction, Plan, RestartAction};
 use super::live::Live;
 use super::offsets::{self, OffsetsAction};
+use super::provenance;
 use super::report::{Served, record_served};
 use super::verdict::InFlight;
 use crate::api::KafkaConnector;
@@ -78,6 +79,9 @@ impl Acting<'_> {
         alter: Option<&ConnectorOffsets>,
     ) -> Result<Outcome> {
         let mut steps = Vec::new();
+        if plan.adopt {
+            self.adopt(&mut served).await?;
+        }
         match self.config(&plan.config, &mut served).await? {
             Err(errors) => {
                 return Ok(Outcome {
@@ -116,6 +120,22 @@ impl Acting<'_> {
         })
     }
 
+    /// Adopts the connector found in Connect, recorded before anything is written to it.
+    async fn adopt(&self, served: &mut Served) -> Result<()> {
+        let taken = provenance::adopt(served, &self.obj.spec, jiff::Timestamp::now());
+        record_served(self.ctx, self.obj, served).await?;
+        let mut text = format!("adopted connector {}, which existed in Connect", self.name);
+        if !taken.is_empty() {
+            text.push_str(&format!(
+                "; counted as served without sending: {} (change an id to send it)",
+                taken.join(", ")
+            ));
+        }
+        let note = Note::normal(EventReason::Adopted, EventAction::Adopt, text);
+        self.publish(note).await;
+        Ok(())
+    }
+
     async fn publish(&self, note: Note) {
         publish(&self.ctx.recorder, self.obj, note).await;
     }
@@ -144,9 +164,11 @@ impl Acting<'_> {
         }
         match action {
             ConfigAction::Create { initial_state } => {
-                let note =
+                let (note, how) =
                     act::create(client, self.name, self.desired, initial_state.as_ref()).await?;
                 self.ctx.memory.mark_created(self.obj);
+                provenance::created(served, how, jiff::Timestamp::now());
+                record_served(self.ctx, self.obj, served).await?;
                 self.publish(note).await;
             }
             ConfigAction::Update {

@@ -1,13 +1,15 @@
 //! Deleting a KafkaConnector (behind the finalizer): delete the connector from Connect,
-//! unless the policy is Orphan, another KafkaConnector owns it, or another claims it too
-//! (then it is handed over). A cluster object that is gone releases the KafkaConnector.
+//! unless the policy is Orphan, the object never created or adopted it (`provenance`),
+//! another KafkaConnector owns it, or another claims it too (then it is handed over). A cluster object that is gone releases the KafkaConnector.
 
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use super::attach::cluster_handle;
+use super::provenance;
 use crate::api::connector::DeletionPolicy;
+use crate::api::connector::KafkaConnectorStatus;
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
@@ -16,10 +18,12 @@ use crate::error::{Error, Result};
 use crate::vocabulary::{EventAction, EventReason};
 
 pub async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
+    // What this process last wrote, fresher than a cached object: the proof of provenance.
+    let last = ctx.memory.last_status(obj);
     ctx.forget(obj);
     wake_cluster(obj, ctx);
     let name = obj.connector_name();
-    let note = match release(obj, ctx, &name).await? {
+    let note = match release(obj, ctx, &name, &last).await? {
         Some(note) => note,
         // A CR that never owned the connector must not delete it.
         None => return Ok(Action::await_change()),
@@ -37,7 +41,12 @@ fn wake_cluster(obj: &KafkaConnector, ctx: &Context) {
 }
 
 /// Does what deleting `obj` means for its connector; `None` when it means nothing.
-async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Option<Note>> {
+async fn release(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    name: &str,
+    last: &KafkaConnectorStatus,
+) -> Result<Option<Note>> {
     if obj.spec.deletion_policy == DeletionPolicy::Orphan {
         // So that `unmanagedConnectors: Delete` never undoes the Orphan.
         let ns = obj.namespace().unwrap_or_default();
@@ -45,6 +54,18 @@ async fn release(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<Opti
         let text = format!("left connector {name} in Connect (deletionPolicy Orphan)");
         return Ok(Some(Note::normal(
             EventReason::Orphaned,
+            EventAction::Delete,
+            text,
+        )));
+    }
+    // Never created nor adopted (stuck before its first write, or its status lost before it
+    // reconciled again): a connector of that name is someone else's, or proof is missing.
+    if !provenance::may_delete(Some(last)) {
+        let text = format!(
+            "left connector {name} in Connect (if there is one): this KafkaConnector never created or adopted it"
+        );
+        return Ok(Some(Note::normal(
+            EventReason::NeverOwned,
             EventAction::Delete,
             text,
         )));

@@ -12,6 +12,7 @@ use super::auto_restart::{AutoRestartPlan, auto_restart_plan};
 use super::desired::drift;
 use super::live::Live;
 use super::offsets::{self, OffsetsAction};
+use super::provenance;
 use crate::api::connector::{DesiredState, KafkaConnectorSpec, KafkaConnectorStatus};
 use crate::connect::{Capabilities, StateAction};
 use crate::vocabulary::ConnectState;
@@ -90,6 +91,10 @@ pub struct Plan {
     /// Serve `status.restartOwed`: the config is already right, the connector still FAILED.
     #[serde(default)]
     pub owed_restart: bool,
+    /// Adopt the connector found in Connect (`provenance`): its spec's one-shot ids count as
+    /// served, so `restart` and `offsets` are `None`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 pub struct DecideInput<'a> {
@@ -114,11 +119,13 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
             offsets: None,
             auto_restart: AutoRestartPlan::default(),
             owed_restart: false,
+            adopt: false,
         };
     }
     let mut config = config_action(input);
     let creating = matches!(config, ConfigAction::Create { .. });
-    let offsets = offsets::action(input.spec, input.status);
+    let adopt = provenance::adopting(input.status, input.live);
+    let offsets = offsets::action(input.spec, input.status).filter(|_| !adopt);
     let stopping = offsets.is_some();
     if let (ConfigAction::Create { initial_state }, true) = (&mut config, stopping) {
         // Offsets of a new connector: created STOPPED (where the worker takes it), reset or
@@ -138,7 +145,7 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         (_, None) => None,
         (_, Some(current)) => state_action(input.spec.state, current),
     };
-    let restart = restart_action(input, creating);
+    let restart = restart_action(input, creating).filter(|_| !adopt);
     let owed_restart = input.status.restart_owed.is_some()
         && config == ConfigAction::None
         && restart.is_none()
@@ -175,6 +182,7 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         offsets,
         auto_restart,
         owed_restart,
+        adopt,
     }
 }
 

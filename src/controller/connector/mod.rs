@@ -18,6 +18,7 @@ mod fetch;
 pub mod live;
 mod observe;
 mod offsets;
+mod provenance;
 mod report;
 mod status;
 pub mod verdict;

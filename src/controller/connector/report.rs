@@ -18,7 +18,7 @@ use super::status;
 use super::verdict::{Finding, VerdictInput, verdict};
 use crate::api::KafkaConnector;
 use crate::api::conditions::{Conditioned, READY, TRUE};
-use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus, OffsetsStatus};
+use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus, OffsetsStatus, Provenance};
 use crate::controller::context::Context;
 use crate::controller::events::publish;
 use crate::controller::status_writer::apply_status;
@@ -30,8 +30,9 @@ use crate::vocabulary::Reason;
 pub const RECENT_FAULT: Duration = Duration::from_secs(30);
 
 /// What must be served once (a restart id, an owed restart, the auto-restart count, an
-/// offsets request), as status records it. Written at once whenever it changes
-/// (`record_served`), so a reconcile that fails later cannot serve it twice.
+/// offsets request), and the provenance that decides what counts as served, as status
+/// records them. Written at once whenever it changes (`record_served`), so a reconcile that
+/// fails later cannot serve it twice.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Served {
     pub last_restart_id: Option<String>,
@@ -39,6 +40,7 @@ pub struct Served {
     pub restart_owed: Option<String>,
     pub auto_restart: Option<AutoRestartStatus>,
     pub offsets: Option<OffsetsStatus>,
+    pub provenance: Option<Provenance>,
 }
 
 impl Served {
@@ -49,6 +51,7 @@ impl Served {
             restart_owed: status.restart_owed.clone(),
             auto_restart: status.auto_restart.clone(),
             offsets: status.offsets.clone(),
+            provenance: status.provenance.clone(),
         }
     }
 
@@ -58,6 +61,7 @@ impl Served {
         status.restart_owed = self.restart_owed.clone();
         status.auto_restart = self.auto_restart.clone();
         status.offsets = self.offsets.clone();
+        status.provenance = self.provenance.clone();
     }
 }
 
