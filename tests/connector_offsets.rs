@@ -2,7 +2,8 @@
 //! to end through a FileStreamSource → topic → FileStreamSink pipeline: a reset makes the
 //! source read its file again, an alter seeded at creation skips lines, and rewinding the
 //! sink re-delivers. Each request stops the connector, changes its offsets, records the
-//! outcome in status, and restores `spec.state`.
+//! outcome in status, and restores `spec.state`. An object re-created without its status (a
+//! restore) resets and restarts nothing again.
 
 mod common;
 
@@ -225,4 +226,74 @@ async fn a_refused_request_is_recorded_once_and_the_connector_restored() {
         1,
         "{reasons:?}"
     );
+}
+
+/// A backup restore, a GitOps re-creation, a move after an Orphan delete: the same manifest
+/// comes back without status. The object adopts its connector, and the reset (and restart)
+/// ids in its spec count as served: the file is not read a third time. Before provenance,
+/// the sink went from 6 lines to 9 here.
+#[tokio::test]
+async fn a_restored_object_resets_and_restarts_nothing_again() {
+    let s = Scenario::new("e2e-offrestore", &[]).await;
+    let p = Pipeline::new(&s, &["one", "two", "three"]);
+    s.apply("sink", p.sink_spec(json!({}))).await;
+    let manifest = p.source_spec(json!({"offsets": {"id": "once", "reset": true},
+        "restart": {"id": "r1"}, "deletionPolicy": "Orphan"}));
+    s.apply("source", p.source_spec(json!({}))).await;
+    p.wait_output("three lines delivered", |l| l.len() == 3)
+        .await;
+    s.apply("source", manifest.clone()).await;
+    s.wait("source", "once served and RUNNING again", |o| {
+        offsets_result(o) == Some(("once".into(), "Reset".into())) && is_ready_in(o, "RUNNING")
+    })
+    .await;
+    p.wait_output("the file read again", |l| l.len() == 6).await;
+    let restarts_before = restarts(&s).await;
+
+    // Gone with its status (Orphan: the connector stays), then the same manifest again.
+    s.delete_and_wait("source").await;
+    assert!(s.connect.status(&p.source).await.is_some());
+    s.apply("source", manifest).await;
+    let obj = s
+        .wait("source", "adopted, once taken as served", |o| {
+            offsets_result(o) == Some(("once".into(), "TakenAsServed".into()))
+                && is_ready_in(o, "RUNNING")
+        })
+        .await;
+    let st = obj.status.unwrap();
+    assert_eq!(st.last_restart_id.as_deref(), Some("r1"));
+    let how = st.provenance.map(|p| p.how);
+    assert_eq!(how, Some(kco::api::connector::ProvenanceHow::Adopted));
+
+    // The pipeline still flows, and carries exactly the new line.
+    let mut input = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&p.input)
+        .unwrap();
+    std::io::Write::write_all(&mut input, b"four\n").unwrap();
+    let lines = p
+        .wait_output("the new line delivered", |l| {
+            l.last().map(String::as_str) == Some("four")
+        })
+        .await;
+    assert_eq!(
+        lines,
+        ["one", "two", "three", "one", "two", "three", "four"]
+    );
+    let reasons = s.event_reasons().await;
+    assert!(reasons.iter().any(|r| r == "Adopted"), "{reasons:?}");
+    assert_eq!(restarts(&s).await, restarts_before, "no restart since");
+}
+
+/// Restarts the namespace's Events report, repeats (a series) counted.
+async fn restarts(s: &Scenario) -> i32 {
+    let api: kube::Api<k8s_openapi::api::events::v1::Event> =
+        kube::Api::namespaced(s.client.clone(), &s.ns);
+    let events = api.list(&Default::default()).await.unwrap().items;
+    let restarted = events
+        .iter()
+        .filter(|e| e.reason.as_deref() == Some("Restarted"));
+    restarted
+        .map(|e| e.series.as_ref().map_or(1, |s| s.count))
+        .sum()
 }

@@ -1,7 +1,7 @@
 //! Who owns a connector in Connect, on the real stack: a second KafkaConnector claiming the
 //! same connector gets a Conflict and never writes, and takes over (hand-over) when the owner
 //! is deleted; `deletionPolicy: Orphan` leaves the connector behind for a new KafkaConnector
-//! to adopt.
+//! to adopt; an object that never created nor adopted its connector deletes nothing.
 
 mod common;
 
@@ -109,4 +109,35 @@ async fn orphan_policy_keeps_the_connector_and_a_new_cr_adopts_it() {
         .await
         .unwrap();
     s.connect.wait_deleted(&name, "deleted from Connect").await;
+}
+
+/// Another team's connector, made through REST, shares a name with a KafkaConnector stuck
+/// before its first write (a Secret it reads is missing): deleting the KafkaConnector leaves
+/// that connector alone, and says so. Before provenance, the cleanup deleted it.
+#[tokio::test]
+async fn deleting_an_object_that_never_reached_its_connector_deletes_nothing() {
+    let s = Scenario::new("e2e-neverowned", &[]).await;
+    let name = s.unique("theirs");
+    s.connect.create_mock(&name, HEALTHY_MS).await;
+    let mut spec = healthy_mock(&name);
+    spec["configFrom"] = json!([{"key": "mock.secret",
+        "valueFrom": {"secretKeyRef": {"name": "not-there", "key": "k"}}}]);
+    s.apply("stuck", spec).await;
+    s.wait("stuck", "MissingReference", |o| {
+        condition_reason(o, "Ready") == Some("MissingReference")
+    })
+    .await;
+    s.delete_and_wait("stuck").await;
+    assert!(
+        s.connect.status(&name).await.is_some(),
+        "the other team's connector is still in Connect"
+    );
+    let events = s.events().await;
+    assert!(
+        events
+            .iter()
+            .any(|(r, n)| r == "NeverOwned" && n.contains(&name)),
+        "{events:?}"
+    );
+    assert_eq!(s.connect.delete(&name).await, 204);
 }

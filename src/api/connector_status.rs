@@ -77,6 +77,12 @@ pub struct KafkaConnectorStatus {
     /// Connect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// A one-shot request written here before it was sent ("restart r1", "offsets o1", "owed
+    /// restart", "auto restart"), cleared with its answer. Found here later, its answer was
+    /// never recorded: it counts as served and is not sent again. A request whose marker
+    /// cannot be written is not sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_in_flight: Option<String>,
 }
 
 /// How, and when, a KafkaConnector came to manage its connector.
@@ -129,6 +135,9 @@ pub enum OffsetsResult {
     // In the spec when this object adopted an existing connector: counted as served without
     // being sent (a restored or re-created object must not reset again); a new id is sent.
     TakenAsServed,
+    // Sent, but its answer was never recorded (status could not be written, or the operator
+    // stopped): not sent again; set a new id to send another.
+    Unconfirmed,
 }
 
 impl OffsetsResult {
@@ -139,6 +148,7 @@ impl OffsetsResult {
             OffsetsResult::Altered => "Altered",
             OffsetsResult::Failed => "Failed",
             OffsetsResult::TakenAsServed => "TakenAsServed",
+            OffsetsResult::Unconfirmed => "Unconfirmed",
         }
     }
 }

@@ -78,6 +78,15 @@ fn rest_requests(from: &str, to: &str) -> Vec<(String, Option<String>)> {
     out
 }
 
+/// The request lines (`POST /connectors/x/restart HTTP/1.1`) the workers logged between
+/// `from` and `to`.
+pub fn rest_lines(from: &str, to: &str) -> Vec<String> {
+    rest_requests(from, to)
+        .into_iter()
+        .map(|(r, _)| r)
+        .collect()
+}
+
 /// What the workers' REST request logs say about a case: creates by answer, deletes of its
 /// connectors.
 #[derive(Debug, Default, Clone)]

@@ -12,6 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::act;
 use super::auto_restart::AutoRestartPlan;
 use super::decide::{ConfigAction, Plan, RestartAction};
+use super::in_flight;
 use super::live::Live;
 use super::offsets::{self, OffsetsAction};
 use super::provenance;
@@ -79,10 +80,20 @@ impl Acting<'_> {
         alter: Option<&ConnectorOffsets>,
     ) -> Result<Outcome> {
         let mut steps = Vec::new();
+        if let Some(marker) = &plan.unconfirmed {
+            in_flight::settle(marker, &mut served);
+            record_served(self.ctx, self.obj, &served).await?;
+        }
         if plan.adopt {
             self.adopt(&mut served).await?;
         }
-        match self.config(&plan.config, &mut served).await? {
+        // Offsets to serve on a connector created now: its provenance first, or a reconcile
+        // failing in between would adopt it next time and take the offsets as served.
+        let record_created = plan.offsets.is_some();
+        match self
+            .config(&plan.config, &mut served, record_created)
+            .await?
+        {
             Err(errors) => {
                 return Ok(Outcome {
                     served,
@@ -136,6 +147,24 @@ impl Acting<'_> {
         Ok(())
     }
 
+    /// Write-ahead: `marker` in status before the request goes out. Nothing is sent when
+    /// that write fails (an admission policy refusing status updates, the apiserver gone), so
+    /// a status that cannot be written never makes a request go out again and again.
+    async fn write_ahead(&self, served: &mut Served, marker: String) -> Result<()> {
+        served.request_in_flight = Some(marker);
+        record_served(self.ctx, self.obj, served).await
+    }
+
+    /// A request that got no answer: its marker is taken back, so it is sent again. If even
+    /// that write fails, the marker stays and the request counts as served (unconfirmed).
+    async fn no_answer(&self, served: &mut Served, e: Error) -> Error {
+        served.request_in_flight = None;
+        if let Err(w) = record_served(self.ctx, self.obj, served).await {
+            tracing::debug!(error = %w, "the request stays marked in flight: not sent again");
+        }
+        e
+    }
+
     async fn publish(&self, note: Note) {
         publish(&self.ctx.recorder, self.obj, note).await;
     }
@@ -146,6 +175,7 @@ impl Acting<'_> {
         &self,
         action: &ConfigAction,
         served: &mut Served,
+        record_created: bool,
     ) -> Result<std::result::Result<Done, Vec<ValidationError>>> {
         if *action == ConfigAction::None {
             return Ok(Ok(Done::NOTHING));
@@ -167,8 +197,11 @@ impl Acting<'_> {
                 let (note, how) =
                     act::create(client, self.name, self.desired, initial_state.as_ref()).await?;
                 self.ctx.memory.mark_created(self.obj);
+                // Else written with this reconcile's status (one write less per create).
                 provenance::created(served, how, jiff::Timestamp::now());
-                record_served(self.ctx, self.obj, served).await?;
+                if record_created {
+                    record_served(self.ctx, self.obj, served).await?;
+                }
                 self.publish(note).await;
             }
             ConfigAction::Update {
@@ -254,7 +287,13 @@ impl Acting<'_> {
             OffsetsAction::Alter { .. } => Some(alter.cloned().unwrap_or_default()),
             _ => None,
         };
-        let done = act::change_offsets(client, self.name, id, alter.as_ref(), self.masks).await?;
+        self.write_ahead(served, in_flight::offsets(id)).await?;
+        let done =
+            match act::change_offsets(client, self.name, id, alter.as_ref(), self.masks).await {
+                Ok(done) => done,
+                Err(e) => return Err(self.no_answer(served, e).await),
+            };
+        served.request_in_flight = None;
         served.offsets = Some(offsets::served(id, done.result, done.message, done.current));
         record_served(self.ctx, self.obj, served).await?;
         self.publish(done.note).await;
@@ -288,8 +327,11 @@ impl Acting<'_> {
     /// serves it too (recorded in `lastRestartError`); a call that got no answer leaves it
     /// owed for the next reconcile.
     async fn restart_owed(&self, served: &mut Served) -> Result<Done> {
+        self.write_ahead(served, in_flight::OWED_RESTART.into())
+            .await?;
         let done = act::restart_after_fix(&self.handle.client, self.name).await;
-        let note = self.answered(done, served, "owed restart")?;
+        let note = self.answered(done, served, "owed restart").await?;
+        served.request_in_flight = None;
         served.restart_owed = None;
         record_served(self.ctx, self.obj, served).await?;
         self.publish(note).await;
@@ -298,14 +340,14 @@ impl Acting<'_> {
 
     /// A restart's answer: its Event, or Connect's answered failure recorded in
     /// `lastRestartError` (not sent again); no answer at all stays an error.
-    fn answered(&self, done: Result<Note>, served: &mut Served, what: &str) -> Result<Note> {
+    async fn answered(&self, done: Result<Note>, served: &mut Served, what: &str) -> Result<Note> {
         match done {
             Ok(note) => {
                 served.last_restart_error = None;
                 Ok(note)
             }
             Err(e) if e.is_answered_failure() => Ok(self.restart_failed(&e, served, what)),
-            Err(e) => Err(e),
+            Err(e) => Err(self.no_answer(served, e).await),
         }
     }
 
@@ -338,22 +380,26 @@ impl Acting<'_> {
                     include_tasks: *include_tasks,
                     only_failed: *only_failed,
                 };
+                self.write_ahead(served, in_flight::restart(id)).await?;
                 let done = act::restart_connector(client, self.name, id, opts).await;
-                self.answered(done, served, &format!("restart {id}"))?
+                self.answered(done, served, &format!("restart {id}"))
+                    .await?
             }
             RestartAction::Task { id, task_id } => {
                 let what = format!("restart {id} of task {task_id}");
+                self.write_ahead(served, in_flight::restart(id)).await?;
                 match act::restart_task(client, self.name, id, *task_id).await {
                     Ok(Err(no_such_task)) => no_such_task,
                     Ok(Ok(())) => {
                         served.last_restart_error = None;
                         act::task_restarted(client, self.name, id, *task_id).await
                     }
-                    Err(e) => self.answered(Err(e), served, &what)?,
+                    Err(e) => self.answered(Err(e), served, &what).await?,
                 }
             }
         };
         // Served only now that Connect answered (a call without an answer returned above).
+        served.request_in_flight = None;
         served.last_restart_id = Some(action.id().to_string());
         record_served(self.ctx, self.obj, served).await?;
         self.publish(note).await;
@@ -368,12 +414,20 @@ impl Acting<'_> {
         if !plan.restart_now {
             return Ok(Done::NOTHING);
         }
-        let note = act::auto_restart(&self.handle.client, self.name, count).await?;
+        // Counted before it is sent: a status that cannot be written stops the restarts
+        // instead of repeating one on every reconcile.
         served.auto_restart = Some(AutoRestartStatus {
             count,
             last_restart_time: Some(Time(jiff::Timestamp::now())),
         });
+        self.write_ahead(served, in_flight::AUTO_RESTART.into())
+            .await?;
+        let note = match act::auto_restart(&self.handle.client, self.name, count).await {
+            Ok(note) => note,
+            Err(e) => return Err(self.no_answer(served, e).await),
+        };
         metrics::METRICS.auto_restarts.inc();
+        served.request_in_flight = None;
         record_served(self.ctx, self.obj, served).await?;
         self.publish(note).await;
         Ok(Done::WROTE)

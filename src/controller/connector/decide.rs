@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::auto_restart::{AutoRestartPlan, auto_restart_plan};
 use super::desired::drift;
+use super::in_flight;
 use super::live::Live;
 use super::offsets::{self, OffsetsAction};
 use super::provenance;
@@ -95,6 +96,10 @@ pub struct Plan {
     /// served, so `restart` and `offsets` are `None`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt: bool,
+    /// A `status.requestInFlight` marker to settle as served (`in_flight::settle`); the
+    /// request it names is not planned again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<String>,
 }
 
 pub struct DecideInput<'a> {
@@ -120,12 +125,16 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
             auto_restart: AutoRestartPlan::default(),
             owed_restart: false,
             adopt: false,
+            unconfirmed: None,
         };
     }
     let mut config = config_action(input);
     let creating = matches!(config, ConfigAction::Create { .. });
     let adopt = provenance::adopting(input.status, input.live);
-    let offsets = offsets::action(input.spec, input.status).filter(|_| !adopt);
+    let unconfirmed = input.status.request_in_flight.clone();
+    let sent = |marker: String| unconfirmed.as_deref() == Some(marker.as_str());
+    let offsets = offsets::action(input.spec, input.status)
+        .filter(|a| !adopt && !sent(in_flight::offsets(a.id())));
     let stopping = offsets.is_some();
     if let (ConfigAction::Create { initial_state }, true) = (&mut config, stopping) {
         // Offsets of a new connector: created STOPPED (where the worker takes it), reset or
@@ -145,8 +154,10 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         (_, None) => None,
         (_, Some(current)) => state_action(input.spec.state, current),
     };
-    let restart = restart_action(input, creating).filter(|_| !adopt);
+    let restart =
+        restart_action(input, creating).filter(|r| !adopt && !sent(in_flight::restart(r.id())));
     let owed_restart = input.status.restart_owed.is_some()
+        && !sent(in_flight::OWED_RESTART.into())
         && config == ConfigAction::None
         && restart.is_none()
         && input.spec.state == DesiredState::Running
@@ -183,6 +194,7 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         auto_restart,
         owed_restart,
         adopt,
+        unconfirmed,
     }
 }
 

@@ -15,6 +15,7 @@ pub mod decide;
 mod desired;
 mod failures;
 mod fetch;
+mod in_flight;
 pub mod live;
 mod observe;
 mod offsets;

@@ -63,7 +63,10 @@ pub fn may_delete(status: Option<&KafkaConnectorStatus>) -> bool {
 }
 
 fn at(how: ProvenanceHow, now: Timestamp) -> Provenance {
-    Provenance { how, time: Time(now) }
+    Provenance {
+        how,
+        time: Time(now),
+    }
 }
 
 #[cfg(test)]
@@ -80,7 +83,9 @@ mod tests {
 
     #[test]
     fn adopting_takes_the_specs_ids_as_served_and_keeps_served_ones() {
-        let spec = spec(serde_json::json!({"restart": {"id": "r2"}, "offsets": {"id": "o1", "reset": true}}));
+        let spec = spec(
+            serde_json::json!({"restart": {"id": "r2"}, "offsets": {"id": "o1", "reset": true}}),
+        );
         let mut served = Served::default();
         let taken = adopt(&mut served, &spec, Timestamp::UNIX_EPOCH);
         assert_eq!(taken, ["restart r2", "offsets o1"]);
@@ -88,7 +93,10 @@ mod tests {
         let offsets = served.offsets.as_ref().unwrap();
         assert_eq!(offsets.last_request_id.as_deref(), Some("o1"));
         assert_eq!(offsets.result, Some(OffsetsResult::TakenAsServed));
-        assert_eq!(served.provenance.as_ref().unwrap().how, ProvenanceHow::Adopted);
+        assert_eq!(
+            served.provenance.as_ref().unwrap().how,
+            ProvenanceHow::Adopted
+        );
 
         // Already served (status kept its ids, only the provenance is new: an upgrade).
         let mut kept = served.clone();

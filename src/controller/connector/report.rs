@@ -41,6 +41,7 @@ pub struct Served {
     pub auto_restart: Option<AutoRestartStatus>,
     pub offsets: Option<OffsetsStatus>,
     pub provenance: Option<Provenance>,
+    pub request_in_flight: Option<String>,
 }
 
 impl Served {
@@ -52,6 +53,7 @@ impl Served {
             auto_restart: status.auto_restart.clone(),
             offsets: status.offsets.clone(),
             provenance: status.provenance.clone(),
+            request_in_flight: status.request_in_flight.clone(),
         }
     }
 
@@ -62,6 +64,7 @@ impl Served {
         status.auto_restart = self.auto_restart.clone();
         status.offsets = self.offsets.clone();
         status.provenance = self.provenance.clone();
+        status.request_in_flight = self.request_in_flight.clone();
     }
 }
 
