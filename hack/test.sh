@@ -26,7 +26,7 @@ trap cleanup EXIT
 step "stack up" hack/stack.sh up || exit 1
 # shellcheck disable=SC1091
 source "${KCO_STACK_DIR:-target/stack}/env"
-# Every tests/*.rs binary, one after another: the fault suite (tests/faults_real.rs,
-# tests/faults_emulator.rs) among them, which kills workers and the apiserver of this stack and
-# rewrites docs/RELIABILITY.md with its figures.
-step "integration tests" cargo test --tests --no-fail-fast -- --test-threads="${KCO_TEST_THREADS:-4}"
+# Every tests/*.rs binary: the fault suites (tests/faults_real.rs, tests/faults_emulator.rs),
+# which kill workers and the apiserver of this stack and rewrite docs/RELIABILITY.md with their
+# figures, alone; the others two at a time (hack/integration-tests.sh).
+step "integration tests" hack/integration-tests.sh

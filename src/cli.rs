@@ -77,6 +77,11 @@ pub struct RunArgs {
     /// How long a Lease stays valid without renewal: the worst-case takeover time.
     #[arg(long, env = "KCO_LEASE_DURATION", default_value_t = defaults::LEASE_DURATION.into())]
     pub lease_duration: Human,
+    /// URL prefixes a KafkaConnectCluster's spec.url must start with (comma-separated, e.g.
+    /// `https://connect.kafka.svc:8083/`); any other URL gets Ready=False UrlNotAllowed and no
+    /// request. Empty: any URL.
+    #[arg(long, env = "KCO_ALLOWED_URLS", value_delimiter = ',')]
+    pub allowed_urls: Vec<String>,
     /// Fault injection for tests: while this file exists, every reconcile hangs.
     #[arg(long, hide = true)]
     pub fault_stall_file: Option<std::path::PathBuf>,
@@ -97,6 +102,7 @@ impl RunArgs {
             concurrency: self.concurrency,
             cluster_concurrency: self.cluster_concurrency,
             fault_stall_file: self.fault_stall_file.clone(),
+            allowed_urls: self.allowed_urls.clone(),
             ..OperatorConfig::default()
         }
     }

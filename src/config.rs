@@ -131,6 +131,8 @@ pub struct OperatorConfig {
     pub timeouts: Timeouts,
     /// Fault injection for tests: while this file exists, reconciles hang (see /healthz).
     pub fault_stall_file: Option<PathBuf>,
+    /// URL prefixes a KafkaConnectCluster's `spec.url` must start with; any URL when empty.
+    pub allowed_urls: Vec<String>,
 }
 
 impl Default for OperatorConfig {
@@ -146,6 +148,7 @@ impl Default for OperatorConfig {
             cluster_concurrency: defaults::CLUSTER_CONCURRENCY,
             timeouts: TIMEOUTS,
             fault_stall_file: None,
+            allowed_urls: Vec::new(),
         }
     }
 }

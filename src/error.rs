@@ -44,6 +44,9 @@ pub enum Error {
     SecretNotShared(String),
     #[error("invalid TLS material: {0}")]
     InvalidTls(String),
+    /// `spec.url` is not among the operator's allowed URLs (`--allowed-urls`).
+    #[error("{0}")]
+    UrlNotAllowed(String),
     #[error("Kubernetes API error: {0}")]
     Kube(#[from] kube::Error),
     #[error("serialisation error: {0}")]
@@ -72,6 +75,7 @@ impl Error {
             Error::MissingReference(_) => Reason::MissingReference,
             Error::InvalidTls(_) => Reason::InvalidTls,
             Error::SecretNotShared(_) => Reason::SecretNotShared,
+            Error::UrlNotAllowed(_) => Reason::UrlNotAllowed,
             Error::Kube(_) => Reason::KubernetesError,
             Error::Serialization(_) => Reason::SerializationError,
             Error::Finalizer(_) => Reason::FinalizerError,
@@ -132,6 +136,7 @@ impl Error {
                 | Error::MissingReference(_)
                 | Error::InvalidTls(_)
                 | Error::SecretNotShared(_)
+                | Error::UrlNotAllowed(_)
         )
     }
 }

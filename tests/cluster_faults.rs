@@ -1,7 +1,7 @@
 //! A KafkaConnectCluster that is not there or does not answer, on the real stack: a missing
 //! cluster is reported and recovers once it exists; an unreachable one makes connectors and
 //! the cluster not Ready but deletes nothing; a hanging one does not delay connectors on
-//! another cluster.
+//! another cluster; one outside the operator's allowed URLs is never called.
 
 mod common;
 
@@ -194,3 +194,33 @@ const BAD_PER_CLUSTER: usize = 50;
 /// this one, it took 6.4 s once.
 const NOT_HELD: Duration = Duration::from_secs(HANG_TIMEOUT_SECS / 3);
 const HANG_TIMEOUT_SECS: u64 = 60;
+
+/// An operator allowed only the stack's Connect (`--allowed-urls`): a cluster object pointing
+/// anywhere else (here a listener that counts connections) is `UrlNotAllowed`, with its
+/// connectors, and that URL sees no connection at all; pointed back, it serves.
+#[tokio::test]
+async fn a_url_outside_the_allowed_list_is_never_called() {
+    let allowed = common::env("CONNECT_URL");
+    let s = Scenario::new("e2e-allowed", &["--allowed-urls", &allowed]).await;
+    let name = s.unique("fenced");
+    s.apply("fenced", healthy_mock(&name)).await;
+    s.wait_ready("fenced").await;
+    let (port, accepted, hold) = hanging_server().await;
+    s.apply_cluster(json!({"url": format!("http://127.0.0.1:{port}")}))
+        .await;
+    s.wait_cluster_ready("False", Some("UrlNotAllowed")).await;
+    s.poke("fenced", "after-url-change").await;
+    let obj = s
+        .wait("fenced", "UrlNotAllowed", |o| {
+            condition_reason(o, "Ready") == Some("UrlNotAllowed")
+        })
+        .await;
+    let message = &common::condition(&obj, "Ready").unwrap().message;
+    assert!(message.contains(&allowed), "{message}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 0, "no request to that URL");
+    assert!(s.connect.status(&name).await.is_some(), "nothing deleted");
+    s.apply_cluster(json!({"url": allowed})).await;
+    s.wait_ready("fenced").await;
+    assert_eq!(accepted.load(Ordering::SeqCst), 0);
+    hold.abort();
+}

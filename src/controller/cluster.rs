@@ -129,7 +129,7 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         observed_generation: obj.metadata.generation,
         ..Default::default()
     };
-    let ready = match resolve_settings(&ctx.client, obj)
+    let ready = match resolve_settings(&ctx.client, obj, &ctx.config.allowed_urls)
         .await
         .and_then(|s| ctx.clusters.ensure(key.clone(), &s))
     {

@@ -15,14 +15,22 @@ use crate::connect::ClientSettings;
 use crate::error::{Error, Result};
 
 /// Reads the Secrets and ConfigMaps that `cluster` names and returns resolved settings.
-/// A missing object or key is `Error::MissingReference` naming it (never its content).
+/// A missing object or key is `Error::MissingReference` naming it (never its content). A URL
+/// outside `allowed` is `Error::UrlNotAllowed`, before anything is read.
 pub async fn resolve_settings(
     client: &Client,
     cluster: &KafkaConnectCluster,
+    allowed: &[String],
 ) -> Result<ClientSettings> {
     let ns = cluster.metadata.namespace.clone().unwrap_or_default();
     let url = Url::parse(&cluster.spec.url)
         .map_err(|e| Error::MissingReference(format!("spec.url is not a URL: {e}")))?;
+    if !url_allowed(&url, allowed) {
+        return Err(Error::UrlNotAllowed(format!(
+            "spec.url {url} does not start with any URL this operator may call (--allowed-urls: {}): no request is sent",
+            allowed.join(", ")
+        )));
+    }
     let mut settings = ClientSettings::plain(url);
     if let Some(t) = cluster.spec.request_timeout_seconds {
         settings.timeout = Duration::from_secs(t.into());
@@ -47,6 +55,15 @@ pub async fn resolve_settings(
         }
     }
     Ok(settings)
+}
+
+/// Whether `url` starts with one of the `allowed` prefixes (any URL when there are none).
+/// A prefix that parses as a URL is compared as `url` serialises (scheme and host lower
+/// case, default port dropped, a bare host ending in `/`), so `http://connect:8083` allows
+/// neither `http://connect:8084/` nor `http://connect:8083@evil.example/`.
+pub fn url_allowed(url: &Url, allowed: &[String]) -> bool {
+    let normal = |p: &String| Url::parse(p).map_or_else(|_| p.to_lowercase(), String::from);
+    allowed.is_empty() || allowed.iter().any(|p| url.as_str().starts_with(&normal(p)))
 }
 
 /// The `Authorization` header value for basic or bearer auth.
@@ -90,5 +107,27 @@ async fn ca_bundle(refs: &References, ca: &CaSource) -> Result<Vec<u8>> {
         (Some(s), _) => key(&refs.secret(s, None).await?, s, k),
         (None, Some(cm)) => refs.config_map_text(cm, k).await.map(String::into_bytes),
         (None, None) => Err(Error::MissingReference("tls.ca names no source".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_urls_under_an_allowed_prefix_are_called() {
+        let allowed = vec![
+            "http://Connect:8083".to_string(),
+            "https://connect.kafka.svc/api/".to_string(),
+        ];
+        let ok = |u: &str| url_allowed(&Url::parse(u).unwrap(), &allowed);
+        assert!(ok("http://connect:8083"));
+        assert!(ok("http://connect:8083/"));
+        assert!(ok("https://connect.kafka.svc:443/api/v1"));
+        assert!(!ok("http://connect:8084/"), "another port");
+        assert!(!ok("http://connect:8083@evil.example/"), "another host");
+        assert!(!ok("https://connect.kafka.svc/other/"), "another path");
+        assert!(!ok("http://127.0.0.1:8083/"));
+        assert!(url_allowed(&Url::parse("http://anything/").unwrap(), &[]));
     }
 }

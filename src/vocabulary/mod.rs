@@ -101,6 +101,8 @@ words! {
         InvalidTls,
         /// A Secret the cluster's auth names does not name the cluster: not read.
         SecretNotShared,
+        /// `spec.url` is not among the operator's allowed URLs: no request is sent to it.
+        UrlNotAllowed,
         /// Credentials are sent over plain http://.
         PlainHttp,
         /// KafkaConnectCluster being deleted, kept while KafkaConnectors still use it.

@@ -27,6 +27,6 @@ pub async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<C
     {
         return Ok(h);
     }
-    let settings = resolve_settings(&ctx.client, &cluster).await?;
+    let settings = resolve_settings(&ctx.client, &cluster, &ctx.config.allowed_urls).await?;
     ctx.clusters.ensure(key, &settings)
 }
