@@ -1,9 +1,13 @@
 //! `unmanagedConnectors: Delete`, and what must never be taken for "unmanaged": a connector
 //! some KafkaConnector names anywhere (any namespace, any KafkaConnectCluster: two cluster
 //! objects may reach one Connect cluster under different URLs), and a connector a
-//! KafkaConnector left behind on purpose (`deletionPolicy: Orphan`).
+//! KafkaConnector left behind on purpose (`deletionPolicy: Orphan`). A connector is deleted
+//! only on evidence: seen unclaimed in two looks at least one poll interval apart, each time
+//! with the claims read after Connect's list (a KafkaConnector applied in between would
+//! otherwise look unclaimed for a moment).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
@@ -35,6 +39,7 @@ pub async fn delete_unmanaged(
     if !ctx.connectors_synced() {
         return Ok(Ok(()));
     }
+    let listed: BTreeSet<String> = handle.client.list().await?.into_iter().collect();
     let kept = match kept_names(ctx).await {
         Ok(k) => k,
         Err(e) => {
@@ -47,10 +52,12 @@ pub async fn delete_unmanaged(
             ))));
         }
     };
-    for name in handle.client.list().await? {
-        if kept.contains(&name) {
-            continue;
-        }
+    let due = {
+        let mut evidence = handle.unclaimed.lock().expect("unclaimed lock");
+        let unclaimed = listed.difference(&kept).cloned().collect();
+        evidence.due(unclaimed, Instant::now(), ctx.config.poll_interval)
+    };
+    for name in due {
         match handle.client.delete(&name).await {
             Ok(()) | Err(Error::NotFound(_)) => {}
             Err(e) => return Err(e),
@@ -62,6 +69,27 @@ pub async fn delete_unmanaged(
         publish(&ctx.recorder, obj, note).await;
     }
     Ok(Ok(()))
+}
+
+/// Since when each connector has been seen unclaimed, for one Connect cluster. Kept in memory
+/// only: lost, the count starts again, which only delays a delete.
+#[derive(Default)]
+pub struct Evidence(BTreeMap<String, Instant>);
+
+impl Evidence {
+    /// Takes this look's unclaimed names; returns those also unclaimed in a look at least
+    /// `gap` before. A name claimed again (or gone) starts from nothing.
+    pub fn due(&mut self, unclaimed: BTreeSet<String>, now: Instant, gap: Duration) -> Vec<String> {
+        self.0.retain(|name, _| unclaimed.contains(name));
+        let mut due = Vec::new();
+        for name in unclaimed {
+            let first = *self.0.entry(name.clone()).or_insert(now);
+            if now.duration_since(first) >= gap {
+                due.push(name);
+            }
+        }
+        due
+    }
 }
 
 /// Every connector name a KafkaConnector names (being deleted or not) or a cluster object
@@ -113,4 +141,26 @@ pub async fn record_orphan(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(n: &[&str]) -> BTreeSet<String> {
+        n.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_connector_is_due_only_when_unclaimed_in_two_looks_a_poll_apart() {
+        let gap = Duration::from_secs(10);
+        let t0 = Instant::now();
+        let mut e = Evidence::default();
+        assert!(e.due(names(&["a", "b"]), t0, gap).is_empty(), "one look proves nothing");
+        assert!(e.due(names(&["a", "b"]), t0 + gap / 2, gap).is_empty(), "too soon");
+        // b was claimed in between: its count starts again.
+        assert_eq!(e.due(names(&["a"]), t0 + gap, gap), ["a"]);
+        assert!(e.due(names(&["a", "b"]), t0 + gap * 2, gap) == ["a"]);
+        assert_eq!(e.due(names(&["b"]), t0 + gap * 3, gap), ["b"]);
+    }
 }

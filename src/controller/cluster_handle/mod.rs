@@ -29,6 +29,8 @@ pub struct ClusterHandle {
     pub view: LiveView,
     pub info: WorkerInfo,
     pub pacing: Pacing,
+    /// Connectors seen unclaimed, since when (`unmanaged::Evidence`).
+    pub unclaimed: Mutex<super::unmanaged::Evidence>,
     poller: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
@@ -47,6 +49,7 @@ impl ClusterHandle {
             fingerprint,
             info: WorkerInfo::default(),
             pacing: Pacing::default(),
+            unclaimed: Mutex::default(),
             poller: Mutex::new(None),
         }
     }
