@@ -1,6 +1,7 @@
 //! The controls users of other operators ask for, on the real stack: `kubectl scale` through
-//! the scale subresource (tasksMax), the pause-reconciliation annotation, and the cluster's
-//! connector counts (`kubectl get kcc` CONNECTORS) following within a poll.
+//! the scale subresource (tasksMax), the pause-reconciliation annotation, the cluster's
+//! connector counts (`kubectl get kcc` CONNECTORS) following within a poll, and a fight with
+//! another writer that ends in `Contested` instead of reverting forever.
 
 mod common;
 
@@ -140,4 +141,61 @@ async fn the_clusters_connector_counts_follow_within_a_poll() {
         (counts.managed == 2).then_some(())
     })
     .await;
+}
+
+/// A script keeps changing a managed connector's config. The operator reverts the first
+/// changes, then holds (`Contested`, naming the key, with a Warning Event): the script's last
+/// change stands instead of the two writers taking turns forever.
+#[tokio::test]
+async fn a_fight_with_another_writer_ends_in_contested() {
+    let s = Scenario::new("e2e-fight", &[]).await;
+    let name = s.unique("fought");
+    s.apply("fought", healthy_mock(&name)).await;
+    s.wait_ready("fought").await;
+    let desired = s.connect.config(&name).await["mock.marker"].clone();
+    let mut reverted = 0;
+    let mut contested = None;
+    for i in 0..20 {
+        let mut config = s.connect.config(&name).await;
+        let theirs = format!("script-{i}");
+        config["mock.marker"] = json!(theirs);
+        let path = format!("/connectors/{name}/config");
+        let (code, _) = s
+            .connect
+            .call(reqwest::Method::PUT, &path, Some(config))
+            .await;
+        assert_eq!(code, 200);
+        // Either the operator reverts this change, or it holds and says so.
+        let held = eventually(
+            "reverted, or Contested",
+            Duration::from_secs(60),
+            || async {
+                let obj = s.connectors.get("fought").await.ok()?;
+                if condition_reason(&obj, "Ready") == Some("Contested") {
+                    return Some(true);
+                }
+                let now = s.connect.config(&name).await["mock.marker"].clone();
+                (now == desired).then_some(false)
+            },
+        )
+        .await;
+        if held {
+            contested = Some(theirs);
+            break;
+        }
+        reverted += 1;
+    }
+    println!("reverted {reverted} outside changes before holding");
+    let theirs = contested.expect("Contested within 20 outside changes");
+    assert!(reverted > 5, "the first reverts go out at once: {reverted}");
+    assert_eq!(
+        s.connect.config(&name).await["mock.marker"],
+        json!(theirs),
+        "the outside change stands while held"
+    );
+    let obj = s.connectors.get("fought").await.unwrap();
+    let message = &common::condition(&obj, "Ready").unwrap().message;
+    assert!(message.contains("keys mock.marker"), "{message}");
+    let reasons = s.event_reasons().await;
+    assert!(reasons.iter().any(|r| r == "Contested"), "{reasons:?}");
 }

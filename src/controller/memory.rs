@@ -6,7 +6,8 @@
 //! - when the connector's topics are due to be read again;
 //! - pause, resume or stop requests Connect accepted that no worker carried out yet;
 //! - failed reconciles in a row (the error policy's backoff);
-//! - when this process last created the object's connector (`CREATE_SETTLE`).
+//! - when this process last created the object's connector (`CREATE_SETTLE`);
+//! - reverts of outside changes to its connector (`fight.rs`).
 //!
 //! All of it is an optimisation or a courtesy to Connect: after a restart, status (written
 //! to the object) is the record, topics are read at once, a pending state request is sent
@@ -16,6 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::fight::Fight;
 use crate::api::KafkaConnector;
 use crate::api::connector::KafkaConnectorStatus;
 use crate::config::STATE_RESEND;
@@ -44,6 +46,7 @@ pub struct ConnectorMemory {
     state_requests: Mutex<HashMap<String, (StateAction, Instant)>>,
     failures: Mutex<HashMap<String, u32>>,
     created: Mutex<HashMap<String, Instant>>,
+    fights: Mutex<HashMap<String, Fight>>,
 }
 
 fn uid(obj: &KafkaConnector) -> String {
@@ -59,6 +62,7 @@ impl ConnectorMemory {
             state_requests: Mutex::default(),
             failures: Mutex::default(),
             created: Mutex::default(),
+            fights: Mutex::default(),
         }
     }
 
@@ -195,7 +199,19 @@ impl ConnectorMemory {
             live,
             &mut dropped,
         );
+        sweep(
+            &mut self.fights.lock().expect("fights lock"),
+            live,
+            &mut dropped,
+        );
         dropped.len()
+    }
+
+    /// An outside change to the connector's config was seen: `None` to revert it now, or
+    /// how long reverts are still held (`fight.rs`).
+    pub fn outside_change(&self, obj: &KafkaConnector, now: Instant) -> Option<Duration> {
+        let mut fights = self.fights.lock().expect("fights lock");
+        fights.entry(uid(obj)).or_default().revert(now)
     }
 
     /// Drops everything remembered about an object that is going away.
@@ -206,6 +222,7 @@ impl ConnectorMemory {
         self.state_requests.lock().expect("state lock").remove(&key);
         self.failures.lock().expect("failures lock").remove(&key);
         self.created.lock().expect("created lock").remove(&key);
+        self.fights.lock().expect("fights lock").remove(&key);
     }
 }
 

@@ -20,6 +20,7 @@ pub mod connector;
 pub mod context;
 pub mod credentials;
 pub mod events;
+pub mod fight;
 pub mod memory;
 pub mod ownership;
 pub mod references;

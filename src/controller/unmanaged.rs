@@ -156,8 +156,14 @@ mod tests {
         let gap = Duration::from_secs(10);
         let t0 = Instant::now();
         let mut e = Evidence::default();
-        assert!(e.due(names(&["a", "b"]), t0, gap).is_empty(), "one look proves nothing");
-        assert!(e.due(names(&["a", "b"]), t0 + gap / 2, gap).is_empty(), "too soon");
+        assert!(
+            e.due(names(&["a", "b"]), t0, gap).is_empty(),
+            "one look proves nothing"
+        );
+        assert!(
+            e.due(names(&["a", "b"]), t0 + gap / 2, gap).is_empty(),
+            "too soon"
+        );
         // b was claimed in between: its count starts again.
         assert_eq!(e.due(names(&["a"]), t0 + gap, gap), ["a"]);
         assert!(e.due(names(&["a", "b"]), t0 + gap * 2, gap) == ["a"]);

@@ -103,6 +103,8 @@ words! {
         SecretNotShared,
         /// `spec.url` is not among the operator's allowed URLs: no request is sent to it.
         UrlNotAllowed,
+        /// Another writer keeps changing the connector: reverts are held for a while.
+        Contested,
         /// Credentials are sent over plain http://.
         PlainHttp,
         /// KafkaConnectCluster being deleted, kept while KafkaConnectors still use it.

@@ -32,7 +32,7 @@ use kube::runtime::finalizer::{Event, finalizer};
 use kube::{Api, ResourceExt};
 
 use acting::{Acting, Outcome};
-use decide::{DecideInput, Plan};
+use decide::{ConfigAction, DecideInput, Plan};
 use failures::{apiserver_fault, report_failure, stale_cache};
 use fetch::{Seen, Snapshot};
 use observe::Observed;
@@ -43,10 +43,13 @@ pub use failures::error_policy;
 
 use super::context::Context;
 use crate::api::KafkaConnector;
+use crate::api::connector::KafkaConnectorStatus;
+use crate::controller::events::{Note, publish};
 use crate::error::{Error, Result};
 use crate::mask::Masks;
 use crate::telemetry::health::connector_key;
 use crate::telemetry::metrics;
+use crate::vocabulary::{EventAction, Reason};
 
 const KIND: &str = "KafkaConnector";
 
@@ -210,6 +213,28 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
             .await
             .map(Action::requeue);
     }
+    if let Some(finding) = contested(obj, ctx, &plan, &prev, &name) {
+        if let Finding::Contested {
+            keys, hold_secs, ..
+        } = &finding
+        {
+            let text = format!(
+                "connector {name} keeps being changed from outside (keys {}): not reverted for {hold_secs}s",
+                keys.join(", ")
+            );
+            let note = Note {
+                warning: true,
+                reason: Reason::Contested.as_str(),
+                action: EventAction::Update,
+                text,
+            };
+            publish(&ctx.recorder, obj, note).await;
+        }
+        return report
+            .found(live.as_ref(), finding)
+            .await
+            .map(Action::requeue);
+    }
     let acting = Acting {
         obj,
         ctx,
@@ -233,6 +258,29 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     let topics = observe::topics(ctx, obj, &handle, observed.live.as_ref(), &prev).await;
     let fault = handle.client.recent_fault(RECENT_FAULT);
     conclude(&report, &plan, outcome, observed, topics, fault).await
+}
+
+/// A config write that reverts an outside change (the spec did not change since the last
+/// status) while reverts are held: the `Contested` finding instead of the write.
+fn contested(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    plan: &Plan,
+    prev: &KafkaConnectorStatus,
+    name: &str,
+) -> Option<Finding> {
+    let ConfigAction::Update { changed, .. } = &plan.config else {
+        return None;
+    };
+    if obj.metadata.generation != prev.observed_generation || prev.provenance.is_none() {
+        return None;
+    }
+    let hold = ctx.memory.outside_change(obj, std::time::Instant::now())?;
+    Some(Finding::Contested {
+        connector: name.to_string(),
+        keys: changed.clone(),
+        hold_secs: hold.as_secs().max(1),
+    })
 }
 
 /// How soon a reconcile that read back a config other than the desired one looks again.

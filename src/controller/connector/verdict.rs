@@ -58,6 +58,13 @@ pub enum Finding {
     ReconciliationPaused,
     /// The spec asks for what this worker's version cannot do; nothing was written.
     Unsupported { message: String },
+    /// Another writer keeps changing the connector's config: its last change stands until
+    /// the hold ends (`fight.rs`).
+    Contested {
+        connector: String,
+        keys: Vec<String>,
+        hold_secs: u64,
+    },
     /// `autoRestart.maxRestarts` is reached while the connector is FAILED.
     AutoRestartExhausted { connector: String },
     /// What acting left in flight: a state change not confirmed yet, a state change no
@@ -217,6 +224,19 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
         Finding::Unsupported { message } => {
             not_ready(Reason::Unsupported, message.clone(), true, idle)
         }
+        Finding::Contested {
+            connector,
+            keys,
+            hold_secs,
+        } => not_ready(
+            Reason::Contested,
+            format!(
+                "connector {connector} keeps being changed from outside (keys {}): the change stands for {hold_secs}s before it is reverted; run one operator install per Connect cluster and no other writer to its connectors",
+                keys.join(", ")
+            ),
+            false,
+            Duration::from_secs(*hold_secs),
+        ),
         Finding::AutoRestartExhausted { connector } => not_ready(
             Reason::AutoRestartExhausted,
             format!(
