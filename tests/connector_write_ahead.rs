@@ -140,9 +140,12 @@ impl RefuseStatus {
 
 fn api(s: &Scenario, kind: &str) -> kube::Api<DynamicObject> {
     let gvk = kube::core::GroupVersionKind::gvk("admissionregistration.k8s.io", "v1", kind);
-    let plural = format!("{}s", kind.to_lowercase());
+    let plural = match kind {
+        "ValidatingAdmissionPolicy" => "validatingadmissionpolicies",
+        _ => "validatingadmissionpolicybindings",
+    };
     kube::Api::all_with(
         s.client.clone(),
-        &ApiResource::from_gvk_with_plural(&gvk, &plural),
+        &ApiResource::from_gvk_with_plural(&gvk, plural),
     )
 }
