@@ -48,34 +48,6 @@ async fn the_crd_refuses_malformed_objects_naming_the_field_and_the_fix() {
     eprintln!("the CRD refused {refused} malformed objects with the expected messages");
 }
 
-/// Applies the shipped ValidatingAdmissionPolicy and a copy of its shipped binding limited to
-/// `ns` (the stack is shared: a cluster-wide binding would judge other tests' objects).
-/// Returns the binding's name.
-async fn bind_policy_to(client: &Client, ns: &str) -> String {
-    let path = repo_root().join("crds/kafkaconnect.dev-admission.yaml");
-    let docs: Vec<Value> =
-        serde_saphyr::from_multiple(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let of_kind = |k: &str| docs.iter().find(|d| d["kind"] == k).cloned().expect(k);
-    let policy = of_kind("ValidatingAdmissionPolicy");
-    let mut binding = of_kind("ValidatingAdmissionPolicyBinding");
-    assert_eq!(binding["spec"]["policyName"], policy["metadata"]["name"]);
-    assert!(
-        binding["spec"].get("matchResources").is_none(),
-        "shipped for every namespace"
-    );
-    let name = format!("{}-{ns}", binding["metadata"]["name"].as_str().unwrap());
-    binding["metadata"]["name"] = json!(name);
-    binding["spec"]["matchResources"] =
-        json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}});
-    apply(client, None, &policy)
-        .await
-        .expect("apply the policy");
-    apply(client, None, &binding)
-        .await
-        .expect("apply the binding");
-    name
-}
-
 #[tokio::test]
 async fn the_admission_policy_refuses_what_the_crd_cannot_see() {
     let client = kube().await;

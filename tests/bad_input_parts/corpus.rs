@@ -181,3 +181,31 @@ pub(crate) async fn wait_for_status(s: &Scenario, c: &Case) -> String {
         .await;
     condition(&obj, "Ready").unwrap().message.clone()
 }
+
+/// Applies the shipped ValidatingAdmissionPolicy and a copy of its shipped binding limited to
+/// `ns` (the stack is shared: a cluster-wide binding would judge other tests' objects).
+/// Returns the binding's name.
+pub(crate) async fn bind_policy_to(client: &Client, ns: &str) -> String {
+    let path = repo_root().join("crds/kafkaconnect.dev-admission.yaml");
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let of_kind = |k: &str| docs.iter().find(|d| d["kind"] == k).cloned().expect(k);
+    let policy = of_kind("ValidatingAdmissionPolicy");
+    let mut binding = of_kind("ValidatingAdmissionPolicyBinding");
+    assert_eq!(binding["spec"]["policyName"], policy["metadata"]["name"]);
+    assert!(
+        binding["spec"].get("matchResources").is_none(),
+        "shipped for every namespace"
+    );
+    let name = format!("{}-{ns}", binding["metadata"]["name"].as_str().unwrap());
+    binding["metadata"]["name"] = json!(name);
+    binding["spec"]["matchResources"] =
+        json!({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}});
+    apply(client, None, &policy)
+        .await
+        .expect("apply the policy");
+    apply(client, None, &binding)
+        .await
+        .expect("apply the binding");
+    name
+}

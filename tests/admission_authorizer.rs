@@ -1,0 +1,106 @@
+//! No confused deputy at apply time, on the real stack: the admission policy shipped beside the
+//! CRDs refuses a KafkaConnector whose `configFrom` names a Secret (or ConfigMap) its author may
+//! not read, naming it; the operator would otherwise read it with its own rights and send the
+//! value to Connect. Tried as a user who may write KafkaConnectors but read no Secret.
+
+mod common;
+#[allow(dead_code)]
+#[path = "bad_input_parts/corpus.rs"]
+mod corpus;
+
+use std::time::Duration;
+
+use common::{Scenario, condition, eventually, install_operator_crds, kube, namespace, repo_root};
+use corpus::{apply, apply_with, bind_policy_to};
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn an_author_who_may_not_read_a_secret_cannot_make_the_operator_read_it() {
+    let admin = kube().await;
+    install_operator_crds(&admin).await;
+    let ns = namespace(&admin, "authz").await;
+    let binding = bind_policy_to(&admin, &ns).await;
+    grant_alice(&admin, &ns).await;
+    let alice = as_user("alice").await;
+
+    let reads = |kind: &str, name: &str| {
+        let source = match kind {
+            "Secret" => json!({"secretKeyRef": {"name": name, "key": "password"}}),
+            _ => json!({"configMapKeyRef": {"name": name, "key": "url"}}),
+        };
+        json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+            "metadata": {"name": format!("reads-{}", name)},
+            "spec": {"clusterRef": {"name": "local"}, "class": "X",
+                "configFrom": [{"key": "connection.password", "valueFrom": source}]}})
+    };
+    let secret = reads("Secret", "db-password");
+    let refused = eventually(
+        "the policy refuses alice",
+        Duration::from_secs(30),
+        || async {
+            let dry = PatchParams::apply("kco-tests").force().dry_run();
+            apply_with(&alice, Some(&ns), &secret, dry).await.err()
+        },
+    )
+    .await;
+    let message = refused.to_string();
+    println!("refused: {message}");
+    assert!(message.contains("Secret db-password"), "{message}");
+    assert!(message.contains("may not read"), "{message}");
+    let e = apply(&alice, Some(&ns), &reads("ConfigMap", "private"))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("ConfigMap private"), "{e}");
+
+    // What alice may read she may use; and whoever may read the Secret may name it.
+    apply(&alice, Some(&ns), &reads("ConfigMap", "open"))
+        .await
+        .expect("a ConfigMap alice may read");
+    apply(&admin, Some(&ns), &secret)
+        .await
+        .expect("the admin may read the Secret");
+
+    let bindings: Api<DynamicObject> = Api::all_with(
+        admin.clone(),
+        &admission("ValidatingAdmissionPolicyBinding"),
+    );
+    let _ = bindings.delete(&binding, &Default::default()).await;
+}
+
+/// alice may write KafkaConnectors in `ns` and read the ConfigMap `open`, nothing else.
+async fn grant_alice(admin: &Client, ns: &str) {
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "connector-author", "namespace": ns},
+        "rules": [
+            {"apiGroups": ["kafkaconnect.dev"], "resources": ["kafkaconnectors"],
+             "verbs": ["get", "list", "create", "update", "patch"]},
+            {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["open"],
+             "verbs": ["get"]}]});
+    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "connector-author", "namespace": ns},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "connector-author"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]});
+    for (kind, obj) in [("Role", role), ("RoleBinding", binding)] {
+        let gvk = GroupVersionKind::gvk("rbac.authorization.k8s.io", "v1", kind);
+        let plural = format!("{}s", kind.to_lowercase());
+        let ar = ApiResource::from_gvk_with_plural(&gvk, &plural);
+        let api: Api<DynamicObject> = Api::namespaced_with(admin.clone(), ns, &ar);
+        let obj: DynamicObject = serde_json::from_value(obj).unwrap();
+        api.create(&PostParams::default(), &obj).await.unwrap();
+    }
+}
+
+/// A client of the test's kubeconfig impersonating `user` (what `kubectl --as` does).
+async fn as_user(user: &str) -> Client {
+    let mut config = kube::Config::infer().await.expect("KUBECONFIG");
+    config.auth_info.impersonate = Some(user.into());
+    Client::try_from(config).unwrap()
+}
+
+fn admission(kind: &str) -> ApiResource {
+    let gvk = GroupVersionKind::gvk("admissionregistration.k8s.io", "v1", kind);
+    ApiResource::from_gvk_with_plural(&gvk, "validatingadmissionpolicybindings")
+}
