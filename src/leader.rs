@@ -146,7 +146,10 @@ fn spawn_renewal(
                     if fenced && last_ok.elapsed() >= safe {
                         break;
                     }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    // Fenced, every moment counts toward the deadline; unfenced (a lone
+                    // replica whose Lease namespace may even be gone) it only costs log lines.
+                    let pause = if fenced { 500 } else { 5_000 };
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
                 }
                 Err(_) if !fenced => {}
                 // `changed()` returns only on a flip, so look at the Lease itself: still
