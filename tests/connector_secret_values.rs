@@ -15,8 +15,11 @@ use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
+/// A Secret every KafkaConnector of the namespace may read: no admission policy is bound here,
+/// so `configFrom` Secrets must opt in (`a_config_from_secret_must_opt_in`).
 async fn apply_secret(s: &Scenario, name: &str, data: Value) {
-    let obj = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": data});
+    let obj = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name,
+        "annotations": {"kafkaconnect.dev/connectors": "*"}}, "stringData": data});
     s.secrets()
         .patch(
             name,
@@ -230,5 +233,43 @@ async fn a_key_in_both_config_and_config_from_is_reported() {
     assert!(
         err.contains("exactly one of secretKeyRef or configMapKeyRef"),
         "{err}"
+    );
+}
+
+/// Without the admission policy (none is bound in the test namespaces), nobody checked that
+/// the author may read a `configFrom` Secret: the operator reads it only once the Secret names
+/// the KafkaConnector, and says which Secret does not.
+#[tokio::test]
+async fn a_config_from_secret_must_opt_in() {
+    let s = Scenario::new("e2e-optin", &[]).await;
+    let obj = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "private"},
+        "stringData": {"user": "someone-else"}});
+    let params = PatchParams::apply("kco-tests").force();
+    s.secrets()
+        .patch("private", &params, &Patch::Apply(&obj))
+        .await
+        .unwrap();
+    let name = s.unique("optin");
+    let mut spec = healthy_mock(&name);
+    spec["configFrom"] = json!([{"key": "connection.user",
+        "valueFrom": {"secretKeyRef": {"name": "private", "key": "user"}}}]);
+    s.apply("optin", spec).await;
+    let obj = s
+        .wait("optin", "SecretNotShared", |o| {
+            condition_reason(o, "Ready") == Some("SecretNotShared")
+        })
+        .await;
+    let message = &condition(&obj, "Ready").unwrap().message;
+    assert!(message.contains("Secret private"), "{message}");
+    assert!(s.connect.status(&name).await.is_none(), "nothing written");
+    let shared = json!({"metadata": {"annotations": {"kafkaconnect.dev/connectors": "optin"}}});
+    s.secrets()
+        .patch("private", &PatchParams::default(), &Patch::Merge(&shared))
+        .await
+        .unwrap();
+    s.wait_ready("optin").await;
+    assert_eq!(
+        s.connect.config(&name).await["connection.user"],
+        "someone-else"
     );
 }

@@ -24,6 +24,8 @@ pub struct Context {
     pub health: Arc<Health>,
     /// The one owner of per-KafkaConnector process memory.
     pub memory: ConnectorMemory,
+    /// Whether the shipped admission policy guards `configFrom` Secrets.
+    pub admission: Arc<super::admission::AdmissionGuard>,
 }
 
 impl Context {
@@ -45,6 +47,7 @@ impl Context {
             recorder,
             health,
             memory,
+            admission: Arc::default(),
         }
     }
 

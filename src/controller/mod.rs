@@ -13,6 +13,7 @@
 //! - `context.rs`: what every reconcile shares. `caches.rs`: the watches behind the caches;
 //!   `watches.rs`: the Secrets and ConfigMaps objects name.
 
+pub mod admission;
 pub mod caches;
 pub mod cluster;
 pub mod cluster_handle;
@@ -104,6 +105,7 @@ pub async fn run(
         health,
     ));
     spawn_readiness(&ctx);
+    ctx.admission.spawn_watch(client.clone());
     spawn_sweeper(&ctx);
 
     let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);

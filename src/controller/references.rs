@@ -15,6 +15,11 @@ use crate::error::{Error, Result};
 /// KafkaConnectCluster could have any Secret of the namespace sent to a URL of their choice.
 pub const SHARED_WITH: &str = "kafkaconnect.dev/clusters";
 
+/// The annotation by which a Secret names the KafkaConnectors (comma-separated, same
+/// namespace; `*` for all) whose `configFrom` may read it, where the admission policy that
+/// checks the author may read it is not installed (`admission.rs`).
+pub const READ_BY: &str = "kafkaconnect.dev/connectors";
+
 /// Reads Secrets and ConfigMaps of one namespace.
 pub struct References {
     secrets: Api<Secret>,
@@ -61,8 +66,29 @@ impl References {
         Ok(data)
     }
 
-    /// One key of a Secret, as UTF-8 text.
-    pub async fn secret_text(&self, name: &str, key: &str) -> Result<String> {
+    /// One key of a Secret, as UTF-8 text. `for_connector`: the Secret must name that
+    /// KafkaConnector (or `*`) in `READ_BY`, else `SecretNotShared` and nothing is read.
+    pub async fn secret_text(
+        &self,
+        name: &str,
+        key: &str,
+        for_connector: Option<&str>,
+    ) -> Result<String> {
+        if let Some(connector) = for_connector {
+            let secret = self.secrets.get_metadata_opt(name).await?;
+            let names = secret
+                .as_ref()
+                .and_then(|s| s.metadata.annotations.as_ref()?.get(READ_BY).cloned());
+            let shared = names.is_some_and(|v| {
+                v.split(',')
+                    .any(|c| matches!(c.trim(), "*") || c.trim() == connector)
+            });
+            if secret.is_some() && !shared {
+                return Err(Error::SecretNotShared(format!(
+                    "Secret {name} does not name KafkaConnector {connector} in its annotation {READ_BY}, so it is not read: add {READ_BY}: \"{connector}\" (or \"*\") to the Secret, or install the admission policy that checks the author may read it"
+                )));
+            }
+        }
         let bytes = secret_key(&self.secret(name, None).await?, name, key)?;
         String::from_utf8(bytes)
             .map_err(|_| Error::MissingReference(format!("Secret {name}: key {key} is not UTF-8")))

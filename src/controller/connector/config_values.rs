@@ -21,14 +21,20 @@ pub struct ConfigValues {
     pub secret: Vec<String>,
 }
 
-pub async fn resolve(client: &Client, ns: &str, from: &[ConfigValueFrom]) -> Result<ConfigValues> {
+/// `opt_in`: the KafkaConnector's name when its Secrets must opt in (`references::READ_BY`).
+pub async fn resolve(
+    client: &Client,
+    ns: &str,
+    from: &[ConfigValueFrom],
+    opt_in: Option<&str>,
+) -> Result<ConfigValues> {
     let mut out = ConfigValues::default();
     let refs = References::new(client, ns);
     for item in from {
         let source = &item.value_from;
         let value = match (&source.secret_key_ref, &source.config_map_key_ref) {
             (Some(r), _) => {
-                let v = refs.secret_text(&r.name, &r.key).await?;
+                let v = refs.secret_text(&r.name, &r.key, opt_in).await?;
                 out.secret.push(v.clone());
                 v
             }

@@ -133,7 +133,10 @@ async fn inputs(
     }
     let ns = obj.namespace().unwrap_or_default();
     let read = async {
-        let values = config_values::resolve(&ctx.client, &ns, &obj.spec.config_from).await?;
+        let name = obj.name_any();
+        let opt_in = (!ctx.admission.installed()).then_some(name.as_str());
+        let values =
+            config_values::resolve(&ctx.client, &ns, &obj.spec.config_from, opt_in).await?;
         let offsets = match offsets::pending(&obj.spec, prev) {
             Some(r) if !r.reset => Some(config_values::alter_offsets(&ctx.client, &ns, r).await?),
             _ => None,
