@@ -6,8 +6,8 @@
 //! with the claims read after Connect's list (a KafkaConnector applied in between would
 //! otherwise look unclaimed for a moment).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::collections::BTreeSet;
+use std::time::Instant;
 
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
@@ -71,27 +71,6 @@ pub async fn delete_unmanaged(
     Ok(Ok(()))
 }
 
-/// Since when each connector has been seen unclaimed, for one Connect cluster. Kept in memory
-/// only: lost, the count starts again, which only delays a delete.
-#[derive(Default)]
-pub struct Evidence(BTreeMap<String, Instant>);
-
-impl Evidence {
-    /// Takes this look's unclaimed names; returns those also unclaimed in a look at least
-    /// `gap` before. A name claimed again (or gone) starts from nothing.
-    pub fn due(&mut self, unclaimed: BTreeSet<String>, now: Instant, gap: Duration) -> Vec<String> {
-        self.0.retain(|name, _| unclaimed.contains(name));
-        let mut due = Vec::new();
-        for name in unclaimed {
-            let first = *self.0.entry(name.clone()).or_insert(now);
-            if now.duration_since(first) >= gap {
-                due.push(name);
-            }
-        }
-        due
-    }
-}
-
 /// Every connector name a KafkaConnector names (being deleted or not) or a cluster object
 /// records as orphaned, from fresh cluster-wide lists, never the cache alone: a cache of
 /// one namespace, or one behind, would make a claimed connector look unmanaged.
@@ -141,32 +120,4 @@ pub async fn record_orphan(
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn names(n: &[&str]) -> BTreeSet<String> {
-        n.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn a_connector_is_due_only_when_unclaimed_in_two_looks_a_poll_apart() {
-        let gap = Duration::from_secs(10);
-        let t0 = Instant::now();
-        let mut e = Evidence::default();
-        assert!(
-            e.due(names(&["a", "b"]), t0, gap).is_empty(),
-            "one look proves nothing"
-        );
-        assert!(
-            e.due(names(&["a", "b"]), t0 + gap / 2, gap).is_empty(),
-            "too soon"
-        );
-        // b was claimed in between: its count starts again.
-        assert_eq!(e.due(names(&["a"]), t0 + gap, gap), ["a"]);
-        assert!(e.due(names(&["a", "b"]), t0 + gap * 2, gap) == ["a"]);
-        assert_eq!(e.due(names(&["b"]), t0 + gap * 3, gap), ["b"]);
-    }
 }

@@ -7,6 +7,7 @@
 
 mod info;
 mod pacing;
+pub mod unclaimed;
 mod view;
 
 use std::sync::Mutex;
@@ -30,7 +31,7 @@ pub struct ClusterHandle {
     pub info: WorkerInfo,
     pub pacing: Pacing,
     /// Connectors seen unclaimed, since when (`unmanaged::Evidence`).
-    pub unclaimed: Mutex<super::unmanaged::Evidence>,
+    pub unclaimed: Mutex<unclaimed::Evidence>,
     poller: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
