@@ -48,12 +48,16 @@ async fn an_author_who_may_not_read_a_secret_cannot_make_the_operator_read_it() 
     .await;
     let message = refused.to_string();
     println!("refused: {message}");
-    assert!(message.contains("Secret db-password"), "{message}");
-    assert!(message.contains("may not read"), "{message}");
+    assert!(message.contains("a Secret you may not read"), "{message}");
+    assert!(message.contains("among: db-password."), "{message}");
     let e = apply(&alice, Some(&ns), &reads("ConfigMap", "private"))
         .await
         .unwrap_err();
-    assert!(e.to_string().contains("ConfigMap private"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("ConfigMap you may not read (get), among: private."),
+        "{e}"
+    );
 
     // What alice may read she may use; and whoever may read the Secret may name it.
     apply(&alice, Some(&ns), &reads("ConfigMap", "open"))

@@ -89,10 +89,14 @@ async fn the_pause_reconciliation_annotation_keeps_hands_off_until_removed() {
         .await;
     assert_eq!(code, 200);
     // A worker answers from its own copy of the config topic, which can lag the PUT.
-    eventually("Connect shows the edit", Duration::from_secs(30), || async {
-        let config = s.connect.config(&name).await;
-        (config["added.out.of.band"] == "1").then_some(())
-    })
+    eventually(
+        "Connect shows the edit",
+        Duration::from_secs(30),
+        || async {
+            let config = s.connect.config(&name).await;
+            (config["added.out.of.band"] == "1").then_some(())
+        },
+    )
     .await;
     let obj = s
         .wait("off", "ReconciliationPaused at the new generation", |o| {
