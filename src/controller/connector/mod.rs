@@ -21,6 +21,7 @@ mod observe;
 mod offsets;
 mod provenance;
 mod report;
+mod restarting;
 mod status;
 pub mod verdict;
 
