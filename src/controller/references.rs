@@ -41,29 +41,15 @@ impl References {
         name: &str,
         for_cluster: Option<&str>,
     ) -> Result<BTreeMap<String, ByteString>> {
-        let secret = self
-            .secrets
-            .get_opt(name)
-            .await?
-            .ok_or_else(|| Error::MissingReference(format!("Secret {name} not found")))?;
-        if let Some(cluster) = for_cluster {
-            let shared = secret
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(SHARED_WITH))
-                .is_some_and(|v| v.split(',').any(|c| c.trim() == cluster));
-            if !shared {
-                return Err(Error::SecretNotShared(format!(
-                    "Secret {name} does not name KafkaConnectCluster {cluster} in its annotation {SHARED_WITH}, so it is not read: add {SHARED_WITH}: \"{cluster}\" to the Secret (credentials are sent only to clusters their Secret names)"
-                )));
-            }
+        let secret = self.get_secret(name).await?;
+        if let Some(cluster) = for_cluster
+            && !names(&secret, SHARED_WITH, cluster, false)
+        {
+            return Err(Error::SecretNotShared(format!(
+                "Secret {name} does not name KafkaConnectCluster {cluster} in its annotation {SHARED_WITH}, so it is not read: add {SHARED_WITH}: \"{cluster}\" to the Secret (credentials are sent only to clusters their Secret names)"
+            )));
         }
-        let mut data = secret.data.unwrap_or_default();
-        for (k, v) in secret.string_data.unwrap_or_default() {
-            data.insert(k, ByteString(v.into_bytes()));
-        }
-        Ok(data)
+        Ok(secret_data(secret))
     }
 
     /// One key of a Secret, as UTF-8 text. `for_connector`: the Secret must name that
@@ -74,24 +60,25 @@ impl References {
         key: &str,
         for_connector: Option<&str>,
     ) -> Result<String> {
-        if let Some(connector) = for_connector {
-            let secret = self.secrets.get_metadata_opt(name).await?;
-            let names = secret
-                .as_ref()
-                .and_then(|s| s.metadata.annotations.as_ref()?.get(READ_BY).cloned());
-            let shared = names.is_some_and(|v| {
-                v.split(',')
-                    .any(|c| matches!(c.trim(), "*") || c.trim() == connector)
-            });
-            if secret.is_some() && !shared {
-                return Err(Error::SecretNotShared(format!(
-                    "Secret {name} does not name KafkaConnector {connector} in its annotation {READ_BY}, so it is not read: add {READ_BY}: \"{connector}\" (or \"*\") to the Secret, or install the admission policy that checks the author may read it"
-                )));
-            }
+        let secret = self.get_secret(name).await?;
+        if let Some(connector) = for_connector
+            && !names(&secret, READ_BY, connector, true)
+        {
+            return Err(Error::SecretNotShared(format!(
+                "Secret {name} does not name KafkaConnector {connector} in its annotation {READ_BY}, so it is not read: add {READ_BY}: \"{connector}\" (or \"*\") to the Secret, or install the admission policy that checks the author may read it"
+            )));
         }
-        let bytes = secret_key(&self.secret(name, None).await?, name, key)?;
+        let bytes = secret_key(&secret_data(secret), name, key)?;
         String::from_utf8(bytes)
             .map_err(|_| Error::MissingReference(format!("Secret {name}: key {key} is not UTF-8")))
+    }
+
+    /// The Secret, read once; `MissingReference` when there is none.
+    async fn get_secret(&self, name: &str) -> Result<Secret> {
+        self.secrets
+            .get_opt(name)
+            .await?
+            .ok_or_else(|| Error::MissingReference(format!("Secret {name} not found")))
     }
 
     /// One key of a ConfigMap's `data`.
@@ -112,4 +99,27 @@ pub fn secret_key(data: &BTreeMap<String, ByteString>, secret: &str, key: &str) 
     data.get(key)
         .map(|b| b.0.clone())
         .ok_or_else(|| Error::MissingReference(format!("Secret {secret} has no key {key}")))
+}
+
+/// Whether `secret` names `who` in its comma-separated `annotation` (`*` counts when `any`).
+fn names(secret: &Secret, annotation: &str, who: &str, any: bool) -> bool {
+    let listed = secret
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(annotation));
+    listed.is_some_and(|v| {
+        v.split(',')
+            .map(str::trim)
+            .any(|c| c == who || (any && c == "*"))
+    })
+}
+
+/// A Secret's data (`stringData` over `data`).
+fn secret_data(secret: Secret) -> BTreeMap<String, ByteString> {
+    let mut data = secret.data.unwrap_or_default();
+    for (k, v) in secret.string_data.unwrap_or_default() {
+        data.insert(k, ByteString(v.into_bytes()));
+    }
+    data
 }
