@@ -82,6 +82,13 @@ pub struct RunArgs {
     /// request. Empty: any URL.
     #[arg(long, env = "KCO_ALLOWED_URLS", value_delimiter = ',')]
     pub allowed_urls: Vec<String>,
+    /// Manage only the KafkaConnectCluster objects whose labels match this selector (e.g.
+    /// `kafkaconnect.dev/shard=b`, or `!kafkaconnect.dev/shard` for the unlabelled ones),
+    /// and the KafkaConnectors that name them: one operator process per shard, as Flux's
+    /// `--watch-label-selector`. Each selector holds its own Lease (its name gets a suffix
+    /// derived from the selector). Empty: every cluster object.
+    #[arg(long, env = "KCO_WATCH_LABEL_SELECTOR")]
+    pub watch_label_selector: Option<String>,
     /// Fault injection for tests: while this file exists, every reconcile hangs.
     #[arg(long, hide = true)]
     pub fault_stall_file: Option<std::path::PathBuf>,
@@ -103,13 +110,31 @@ impl RunArgs {
             cluster_concurrency: self.cluster_concurrency,
             fault_stall_file: self.fault_stall_file.clone(),
             allowed_urls: self.allowed_urls.clone(),
+            cluster_selector: self.watch_label_selector.clone().filter(|s| !s.is_empty()),
+            own_namespace: self.lease_settings().namespace,
             ..OperatorConfig::default()
         }
     }
 
     pub fn lease_settings(&self) -> LeaseSettings {
+        // Shards elect their leaders apart: one Lease per selector.
+        let name = match self
+            .watch_label_selector
+            .as_deref()
+            .filter(|s| !s.is_empty())
+        {
+            Some(selector) => {
+                let digest = ring::digest::digest(&ring::digest::SHA256, selector.as_bytes());
+                let hex: String = digest.as_ref()[..5]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("{}-{hex}", self.lease_name)
+            }
+            None => self.lease_name.clone(),
+        };
         LeaseSettings {
-            name: self.lease_name.clone(),
+            name,
             namespace: (self.lease_namespace.clone())
                 .or_else(|| self.namespace.clone())
                 .unwrap_or_else(|| defaults::LEASE_NAMESPACE.into()),
@@ -150,5 +175,25 @@ mod tests {
         assert_eq!(lease_ns(&["--namespace", "team-a"]), "team-a");
         let both = ["--namespace", "team-a", "--lease-namespace", "ops"];
         assert_eq!(lease_ns(&both), "ops");
+    }
+
+    #[test]
+    fn each_shard_holds_its_own_lease() {
+        let lease = |extra: &[&str]| {
+            let argv = ["kafka-connect-operator", "run"].iter().chain(extra);
+            let Command::Run(args) = Cli::parse_from(argv).command else {
+                panic!("run parses")
+            };
+            args.lease_settings().name
+        };
+        let a = lease(&["--watch-label-selector", "kafkaconnect.dev/shard=a"]);
+        let b = lease(&["--watch-label-selector", "kafkaconnect.dev/shard=b"]);
+        assert_eq!(lease(&[]), defaults::LEASE_NAME);
+        assert_eq!(lease(&["--watch-label-selector", ""]), defaults::LEASE_NAME);
+        assert!(a.starts_with(defaults::LEASE_NAME) && a != b, "{a} {b}");
+        // The chart's kco.heldLeaseName (the Lease its Role names) derives the same suffix:
+        // `helm template --set watchLabelSelector=kafkaconnect.dev/shard=a` renders it.
+        assert!(a.ends_with("-2f0c972700"), "{a}");
+        assert!(a.len() <= 63, "a valid name: {a}");
     }
 }

@@ -133,6 +133,12 @@ pub struct OperatorConfig {
     pub fault_stall_file: Option<PathBuf>,
     /// URL prefixes a KafkaConnectCluster's `spec.url` must start with; any URL when empty.
     pub allowed_urls: Vec<String>,
+    /// Label selector of the KafkaConnectCluster objects this process manages (a shard);
+    /// every one when `None`. KafkaConnectors follow their cluster object.
+    pub cluster_selector: Option<String>,
+    /// The operator's own namespace (its Lease's): where it keeps the records that must
+    /// outlive the objects they are about (`unmanaged::ORPHANS`).
+    pub own_namespace: String,
 }
 
 impl Default for OperatorConfig {
@@ -149,6 +155,8 @@ impl Default for OperatorConfig {
             timeouts: TIMEOUTS,
             fault_stall_file: None,
             allowed_urls: Vec::new(),
+            cluster_selector: None,
+            own_namespace: defaults::LEASE_NAMESPACE.into(),
         }
     }
 }

@@ -47,6 +47,9 @@ pub enum Error {
     /// `spec.url` is not among the operator's allowed URLs (`--allowed-urls`).
     #[error("{0}")]
     UrlNotAllowed(String),
+    /// The KafkaConnectCluster a KafkaConnector names does not allow its namespace.
+    #[error("{0}")]
+    NamespaceNotAllowed(String),
     #[error("Kubernetes API error: {0}")]
     Kube(#[from] kube::Error),
     #[error("serialisation error: {0}")]
@@ -76,6 +79,7 @@ impl Error {
             Error::InvalidTls(_) => Reason::InvalidTls,
             Error::SecretNotShared(_) => Reason::SecretNotShared,
             Error::UrlNotAllowed(_) => Reason::UrlNotAllowed,
+            Error::NamespaceNotAllowed(_) => Reason::NamespaceNotAllowed,
             Error::Kube(_) => Reason::KubernetesError,
             Error::Serialization(_) => Reason::SerializationError,
             Error::Finalizer(_) => Reason::FinalizerError,
@@ -137,6 +141,7 @@ impl Error {
                 | Error::InvalidTls(_)
                 | Error::SecretNotShared(_)
                 | Error::UrlNotAllowed(_)
+                | Error::NamespaceNotAllowed(_)
         )
     }
 }

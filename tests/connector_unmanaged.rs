@@ -1,5 +1,6 @@
 //! `unmanagedConnectors`: Ignore (the default) never touches a connector no KafkaConnector
-//! claims; Delete removes it and keeps the claimed ones. Its own test binary: Delete acts on
+//! claims; Delete removes it and keeps the claimed ones, and the connectors left by
+//! `deletionPolicy: Orphan`, even after the cluster object is deleted and re-created. Its own test binary: Delete acts on
 //! every unclaimed connector of the shared Connect cluster, so nothing else may run beside it.
 
 mod common;
@@ -87,5 +88,62 @@ async fn orphan_is_never_undone(s: &Scenario) {
         s.connect.status(&kept).await.is_some(),
         "unmanagedConnectors: Delete undid deletionPolicy: Orphan"
     );
+    survives_the_cluster_object(s, &kept).await;
     s.connect.delete(&kept).await;
+}
+
+/// The cluster object deleted and applied again (a restore, a GitOps replace): its
+/// annotations are gone, and the Orphan record is not. Before the record was kept outside
+/// the cluster object, the re-created object's Delete removed the orphan.
+async fn survives_the_cluster_object(s: &Scenario, kept: &str) {
+    // The cluster object waits for its last KafkaConnector.
+    s.delete_and_wait("managed").await;
+    s.clusters
+        .delete("local", &kube::api::DeleteParams::default())
+        .await
+        .unwrap();
+    eventually(
+        "the cluster object is gone",
+        Duration::from_secs(60),
+        || async {
+            s.clusters
+                .get_opt("local")
+                .await
+                .unwrap()
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+    s.apply_cluster(json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete"}))
+        .await;
+    let fresh = s.clusters.get("local").await.unwrap();
+    assert!(
+        !fresh
+            .metadata
+            .annotations
+            .unwrap_or_default()
+            .keys()
+            .any(|k| k.starts_with("orphaned.kafkaconnect.dev/")),
+        "a new object: no record on it"
+    );
+    let bait = s.unique("bait-again");
+    s.connect.create_mock(&bait, HEALTHY_MS).await;
+    s.connect
+        .wait_deleted(
+            &bait,
+            "the re-created cluster object deletes unclaimed connectors",
+        )
+        .await;
+    assert!(
+        s.connect.status(kept).await.is_some(),
+        "the re-created cluster object undid deletionPolicy: Orphan"
+    );
+    let records: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(s.client.clone(), &s.ns);
+    let cm = records.get("kafka-connect-operator-orphans").await.unwrap();
+    assert!(
+        cm.data.unwrap_or_default().values().any(|v| v == kept),
+        "the record is in the operator's namespace"
+    );
 }

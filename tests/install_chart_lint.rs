@@ -40,6 +40,24 @@ async fn helm_lint_and_server_side_dry_runs_of_the_chart_and_the_manifests_pass(
         out.contains("demo-secret-values") && out.contains("demo-lines"),
         "{out}"
     );
+    // examples/many-teams/ names its own namespaces: applied for real (a dry run cannot
+    // create the namespaces its objects need; applying again changes nothing). No operator
+    // of the tests manages them: theirs watch one namespace or select labelled clusters.
+    let out = run(
+        &kubectl,
+        &["apply", "--server-side", "-f", "examples/many-teams/"],
+        None,
+    );
+    assert_eq!(
+        out.matches("kafkaconnector.kafkaconnect.dev/events")
+            .count(),
+        3,
+        "{out}"
+    );
+    assert!(
+        out.contains("kafkaconnectcluster.kafkaconnect.dev/shared"),
+        "{out}"
+    );
 }
 
 /// The chart rendered with defaults, and with replicas and a PodDisruptionBudget, in `ns`:

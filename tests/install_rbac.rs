@@ -257,31 +257,41 @@ fn the_charts_rbac_has_no_wildcards_no_secret_writes_and_a_reason_per_rule() {
             );
         }
         let resources = rule["resources"].as_array().unwrap();
-        if resources
+        let verbs = rule["verbs"].as_array().unwrap();
+        let reads = verbs
             .iter()
-            .any(|r| r == "secrets" || r == "configmaps")
-        {
+            .all(|v| ["get", "list", "watch"].contains(&v.as_str().unwrap()));
+        if resources.iter().any(|r| r == "secrets") {
             // Read by name, or watched by metadata for configFrom rotations; never written.
-            let verbs = rule["verbs"].as_array().unwrap();
+            assert!(reads, "Secrets are only read: {rule}");
+        }
+        if resources.iter().any(|r| r == "configmaps") && !reads {
+            // Written only in the operator's own namespace (the Lease's Role): the Orphan
+            // records' ConfigMap, by name once it exists.
             assert!(
-                verbs
-                    .iter()
-                    .all(|v| ["get", "list", "watch"].contains(&v.as_str().unwrap())),
-                "Secrets and ConfigMaps are only read: {rule}"
+                rule["resourceNames"] == json!(["kafka-connect-operator-orphans"])
+                    || verbs == &[json!("create")],
+                "ConfigMaps are written only as the Orphan records: {rule}"
             );
         }
     }
     // Every rule in the rendered YAML is preceded by a comment saying why it exists.
     assert_every_rule_is_explained("the chart", &rendered);
-    // Cluster-wide install: the same rules in a ClusterRole.
+    // Cluster-wide install: the same rules in a ClusterRole, plus the one only it needs
+    // (namespace labels, for allowedNamespaces; proven needed below).
     let cluster_docs = rbac_docs(&helm_template("minimal", false));
     let mut a: Vec<String> = rules.iter().map(|r| r.to_string()).collect();
-    let mut b: Vec<String> = cluster_docs
+    let (namespaces, mut b): (Vec<String>, Vec<String>) = cluster_docs
         .iter()
         .filter_map(|d| d["rules"].as_array())
         .flatten()
         .map(|r| r.to_string())
-        .collect();
+        .partition(|r| r.contains(r#""namespaces""#));
+    assert_eq!(
+        namespaces,
+        [r#"{"apiGroups":[""],"resources":["namespaces"],"verbs":["list","watch"]}"#],
+        "only a cluster-wide install reads namespaces, and only their list and watch"
+    );
     a.sort();
     b.sort();
     assert_eq!(
@@ -312,6 +322,27 @@ async fn every_rule_of_the_chart_is_needed() {
         let name = s.unique("drop");
         s.apply("drop", mock(&name, HEALTHY_MS, json!({"state": "running"})))
             .await;
+        // An Orphan delete: its record is written in the operator's namespace.
+        let kept = s.unique("kept");
+        let orphan = json!({"deletionPolicy": "Orphan"});
+        s.apply("kept", mock(&kept, HEALTHY_MS, orphan)).await;
+        // Deleted once it holds the finalizer, which a dropped rule may prevent: then this
+        // case's 403 comes from elsewhere, and the task gives up quietly.
+        let api = s.connectors.clone();
+        let orphaning = tokio::spawn(async move {
+            for _ in 0..120 {
+                let fin = api
+                    .get("kept")
+                    .await
+                    .ok()
+                    .and_then(|o| o.metadata.finalizers);
+                if fin.is_some_and(|f| !f.is_empty()) {
+                    let _ = api.delete("kept", &Default::default()).await;
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
         let singular = resource.trim_end_matches('s').to_string();
         let seen = tokio::time::timeout(Duration::from_secs(60), async {
             loop {
@@ -331,11 +362,48 @@ async fn every_rule_of_the_chart_is_needed() {
             "without the rule {rule} the operator never hit a 403 on {resource}:\n{}",
             s.operator_log_tail()
         );
+        orphaning.abort();
         // Created on the TLS worker (its own Connect group): deleted there, not left behind.
         let _ = common::Connect::tls().delete(&name).await;
+        let _ = common::Connect::tls().delete(&kept).await;
         println!("rule {rule}: needed (403 on {resource} without it)");
     });
     futures::future::join_all(runs).await;
+}
+
+/// The rule only a cluster-wide install has (namespace labels, for `allowedNamespaces`) is
+/// needed: without it, the operator's watch of namespaces is refused.
+#[tokio::test]
+async fn a_cluster_wide_install_needs_its_namespaces_rule() {
+    let client = common::kube().await;
+    common::install_operator_crds(&client).await;
+    let ns = common::namespace(&client, "rbac-all").await;
+    let mut docs = rbac_docs(&helm_template(&ns, false));
+    let mut dropped = 0;
+    for rules in docs.iter_mut().filter_map(|d| d["rules"].as_array_mut()) {
+        let before = rules.len();
+        rules.retain(|r| r["resources"][0] != "namespaces");
+        dropped += before - rules.len();
+    }
+    assert_eq!(
+        dropped, 1,
+        "the cluster-wide ClusterRole has the namespaces rule"
+    );
+    kubectl_apply(&docs);
+    let kubeconfig = service_account_kubeconfig(&client, &ns).await;
+    let operator = common::Operator::start_cluster_wide_with_env(
+        &ns,
+        &[],
+        &[("KUBECONFIG", &kubeconfig.to_string_lossy())],
+    )
+    .await;
+    common::eventually("a 403 on namespaces", Duration::from_secs(60), || async {
+        let logs = operator.logs();
+        logs.lines()
+            .any(|l| l.contains("forbidden") && l.contains("namespaces"))
+            .then_some(())
+    })
+    .await;
 }
 
 /// `deploy/` grants Lease access as the chart does: only in the operator's namespace, and

@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "camelCase")]
 /// Where a Kafka Connect REST API is (any Connect cluster, however it was deployed) and how
-/// to reach it: URL, credentials, TLS. KafkaConnectors in this namespace name it in
-/// `clusterRef`.
+/// to reach it: URL, credentials, TLS. KafkaConnectors in this namespace (and in the
+/// namespaces `allowedNamespaces` names) name it in `clusterRef`.
 pub struct KafkaConnectClusterSpec {
     /// Base URL of the Connect REST API, e.g. `http://connect:8083`.
     #[x_kube(validation = Rule::new("self.startsWith('http://') || self.startsWith('https://')").message("url must start with http:// or https://"))]
@@ -49,6 +49,35 @@ pub struct KafkaConnectClusterSpec {
     /// `Ignore` (default) never touches them; `Delete` removes them.
     #[serde(default)]
     pub unmanaged_connectors: UnmanagedPolicy,
+    /// Which namespaces' KafkaConnectors may name this cluster in `clusterRef` (default:
+    /// `from: Same`, this namespace only). A KafkaConnector elsewhere gets
+    /// `Ready=False NamespaceNotAllowed` and the operator writes nothing for it.
+    #[serde(default)]
+    pub allowed_namespaces: AllowedNamespaces,
+}
+
+/// The namespaces whose KafkaConnectors may attach, as Gateway API's `allowedRoutes`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("(self.from == 'Selector') == has(self.selector)").message("allowedNamespaces.selector is required with from: Selector, and only then"))]
+pub struct AllowedNamespaces {
+    /// `Same` (this namespace), `All`, or `Selector` (namespaces whose labels match
+    /// `selector`; this namespace only if its labels match too).
+    #[serde(default)]
+    pub from: NamespacesFrom,
+    /// A label selector on Namespaces, with `from: Selector`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+}
+
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum NamespacesFrom {
+    #[default]
+    Same,
+    All,
+    Selector,
 }
 
 #[derive(
@@ -153,6 +182,11 @@ pub struct KafkaConnectClusterStatus {
     /// Connectors the REST API lists, from the last poll.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connectors: Option<ConnectorCounts>,
+    /// The workers (their advertised host:port) that the last polls showed running this
+    /// group's connectors and tasks: what proves two cluster objects of one namespace are
+    /// one Connect group, kept here so that it survives an operator restart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<String>,
 }
 
 /// One connector plugin.
@@ -209,6 +243,46 @@ impl KafkaConnectClusterSpec {
     }
 }
 
+impl KafkaConnectCluster {
+    /// Whether KafkaConnectors in namespace `ns` may attach to this cluster object. `labels`
+    /// are that namespace's labels, when they could be read (`from: Selector` needs them).
+    /// `Err` says why not, in words for a condition.
+    pub fn admits(
+        &self,
+        ns: &str,
+        labels: Option<&std::collections::BTreeMap<String, String>>,
+    ) -> Result<(), String> {
+        use kube::core::{Selector, SelectorExt};
+        let own = self.metadata.namespace.as_deref().unwrap_or_default();
+        let name = self.metadata.name.as_deref().unwrap_or_default();
+        let allowed = &self.spec.allowed_namespaces;
+        let refused = |why: &str| {
+            Err(format!(
+                "KafkaConnectCluster {own}/{name} does not allow KafkaConnectors of namespace {ns} ({why}); nothing is written to Connect for this object until it does"
+            ))
+        };
+        match allowed.from {
+            NamespacesFrom::All => Ok(()),
+            NamespacesFrom::Same if ns == own => Ok(()),
+            NamespacesFrom::Same => refused("allowedNamespaces.from is Same"),
+            NamespacesFrom::Selector => {
+                let Some(labels) = labels else {
+                    return refused(
+                        "allowedNamespaces.from is Selector, and the operator cannot read this namespace's labels: it must run cluster-wide, allowed to list and watch namespaces",
+                    );
+                };
+                let selector: Result<Selector, _> =
+                    allowed.selector.clone().unwrap_or_default().try_into();
+                match selector {
+                    Ok(s) if s.matches(labels) => Ok(()),
+                    Ok(_) => refused("its labels do not match allowedNamespaces.selector"),
+                    Err(e) => refused(&format!("allowedNamespaces.selector is invalid: {e}")),
+                }
+            }
+        }
+    }
+}
+
 impl crate::api::conditions::Conditioned for KafkaConnectClusterStatus {
     fn conditions(&self) -> &[Condition] {
         &self.conditions
@@ -233,5 +307,53 @@ mod tests {
         .unwrap();
         assert_eq!(spec.secret_names(), vec!["token", "client"]);
         assert_eq!(spec.config_map_names(), vec!["ca"]);
+    }
+
+    fn cluster(allowed: serde_json::Value) -> KafkaConnectCluster {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
+            "metadata": {"name": "shared", "namespace": "platform"},
+            "spec": {"url": "http://c:8083", "allowedNamespaces": allowed},
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn which_namespaces_a_cluster_admits() {
+        let labels = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let same = cluster(serde_json::json!({}));
+        assert!(same.admits("platform", None).is_ok());
+        let err = same.admits("team-a", None).unwrap_err();
+        assert!(
+            err.contains("does not allow KafkaConnectors of namespace team-a"),
+            "{err}"
+        );
+        assert!(err.contains("from is Same"), "{err}");
+        assert!(
+            cluster(serde_json::json!({"from": "All"}))
+                .admits("x", None)
+                .is_ok()
+        );
+        let sel = cluster(serde_json::json!({"from": "Selector", "selector": {
+            "matchLabels": {"connect": "shared"},
+            "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["dev"]}]}}));
+        assert!(
+            sel.admits("a", Some(&labels(&[("connect", "shared")])))
+                .is_ok()
+        );
+        let dev = labels(&[("connect", "shared"), ("tier", "dev")]);
+        assert!(
+            sel.admits("a", Some(&dev))
+                .unwrap_err()
+                .contains("do not match")
+        );
+        // Its own namespace is no exception to a selector.
+        assert!(sel.admits("platform", Some(&labels(&[]))).is_err());
+        assert!(sel.admits("a", None).unwrap_err().contains("cannot read"));
     }
 }

@@ -48,7 +48,8 @@ pub const PAUSE_RECONCILIATION: &str = "kafkaconnect.dev/pause-reconciliation";
 /// operator creates it in Connect, keeps Connect's copy equal to this spec (reverting
 /// out-of-band edits), and reports what Connect shows in status.
 pub struct KafkaConnectorSpec {
-    /// The KafkaConnectCluster (same namespace) that runs this connector.
+    /// The KafkaConnectCluster that runs this connector: in this namespace, or in another
+    /// one whose cluster object allows this namespace (`allowedNamespaces`).
     #[x_kube(validation = Rule::new("self == oldSelf").message("clusterRef is immutable: create a new KafkaConnector to move a connector"))]
     pub cluster_ref: ClusterRef,
     /// Name of the connector in Connect (default: metadata.name).
@@ -170,12 +171,17 @@ fn config_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     })
 }
 
-/// A KafkaConnectCluster in the same namespace.
+/// A KafkaConnectCluster: in this namespace, or in `namespace` when that cluster object
+/// allows this namespace (its `allowedNamespaces`).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
 pub struct ClusterRef {
     /// Name of the KafkaConnectCluster.
     #[schemars(length(min = 1))]
     pub name: String,
+    /// Namespace of the KafkaConnectCluster (default: this KafkaConnector's namespace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 63))]
+    pub namespace: Option<String>,
 }
 
 /// One config value from a Secret or ConfigMap key.
@@ -293,6 +299,27 @@ pub struct RestartRequest {
 }
 
 impl KafkaConnector {
+    /// (namespace, name) of the KafkaConnectCluster `clusterRef` names.
+    pub fn cluster_key(&self) -> (String, String) {
+        let ns = match &self.spec.cluster_ref.namespace {
+            Some(ns) => ns.clone(),
+            None => self.metadata.namespace.clone().unwrap_or_default(),
+        };
+        (ns, self.spec.cluster_ref.name.clone())
+    }
+
+    /// Whether `clusterRef` names the KafkaConnectCluster `key` (namespace, name).
+    pub fn attached_to(&self, key: &(String, String)) -> bool {
+        self.spec.cluster_ref.name == key.1
+            && self
+                .spec
+                .cluster_ref
+                .namespace
+                .as_ref()
+                .or(self.metadata.namespace.as_ref())
+                .is_some_and(|ns| *ns == key.0)
+    }
+
     /// The `kafkaconnect.dev/pause-reconciliation: "true"` annotation is set.
     pub fn reconciliation_paused(&self) -> bool {
         self.metadata

@@ -80,10 +80,8 @@ fn users(ctx: &Context, key: &ClusterKey) -> Vec<String> {
         .connectors
         .state()
         .iter()
-        .filter(|c| {
-            c.namespace().as_deref() == Some(key.0.as_str()) && c.spec.cluster_ref.name == key.1
-        })
-        .map(|c| format!("{}/{}", key.0, c.name_any()))
+        .filter(|c| c.attached_to(key))
+        .map(|c| format!("{}/{}", c.namespace().unwrap_or_default(), c.name_any()))
         .collect();
     users.sort();
     users
@@ -129,6 +127,11 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         observed_generation: obj.metadata.generation,
         ..Default::default()
     };
+    // New to this process, or its spec changed (allowedNamespaces among it): its
+    // KafkaConnectors decide again whether they may attach, now rather than at their resync.
+    if ctx.clusters.get(&key).is_none() || prev.observed_generation != obj.metadata.generation {
+        ctx.clusters.wake_connectors(&key, None);
+    }
     let ready = match resolve_settings(&ctx.client, obj, &ctx.config.allowed_urls)
         .await
         .and_then(|s| ctx.clusters.ensure(key.clone(), &s))
@@ -259,9 +262,7 @@ fn counts(ctx: &Context, view: &ClusterView, key: &ClusterKey) -> ConnectorCount
         .connectors
         .state()
         .iter()
-        .filter(|c| {
-            c.namespace().as_deref() == Some(key.0.as_str()) && c.spec.cluster_ref.name == key.1
-        })
+        .filter(|c| c.attached_to(key))
         .map(|c| c.connector_name())
         .collect();
     let failed = map

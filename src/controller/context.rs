@@ -26,6 +26,9 @@ pub struct Context {
     pub memory: ConnectorMemory,
     /// Whether the shipped admission policy guards `configFrom` Secrets.
     pub admission: Arc<super::admission::AdmissionGuard>,
+    /// Namespace labels (`allowedNamespaces.from: Selector`); `None` when watching one
+    /// namespace.
+    pub namespaces: Option<super::namespaces::NamespaceStore>,
 }
 
 impl Context {
@@ -48,6 +51,7 @@ impl Context {
             health,
             memory,
             admission: Arc::default(),
+            namespaces: None,
         }
     }
 
@@ -65,6 +69,23 @@ impl Context {
     /// Whether the KafkaConnectCluster cache holds a complete list.
     pub fn clusters_synced(&self) -> bool {
         store_synced(&self.cluster_store)
+    }
+
+    /// Whether this process manages the KafkaConnectors of cluster object `key`: always,
+    /// unless it is one shard (`--watch-label-selector`) and `key` is not among the cluster
+    /// objects it selects. A sharded process cannot tell another shard's cluster object from
+    /// a missing one, so it writes nothing for either (no ClusterNotFound status).
+    pub fn manages(&self, key: &(String, String)) -> bool {
+        self.config.cluster_selector.is_none()
+            || self
+                .cluster_store
+                .get(&kube::runtime::reflector::ObjectRef::new(&key.1).within(&key.0))
+                .is_some()
+    }
+
+    /// Whether the namespace labels are known (or not needed: one namespace watched).
+    pub fn namespaces_synced(&self) -> bool {
+        self.namespaces.as_ref().is_none_or(store_synced)
     }
 
     pub fn connectors_synced(&self) -> bool {

@@ -23,6 +23,7 @@ pub mod credentials;
 pub mod events;
 pub mod fight;
 pub mod memory;
+pub mod namespaces;
 pub mod ownership;
 pub mod references;
 pub mod registry;
@@ -75,9 +76,13 @@ pub async fn run(
     // cache holds): the relist after a 410 Expired must start past the window of a watch cache
     // that an apiserver restart has just rebuilt. How the watches come back after an outage
     // is in `caches` (`paced_watcher`, `NoSharedBackoff`).
+    let cluster_watch = match &config.cluster_selector {
+        Some(selector) => watcher::Config::default().labels(selector),
+        None => watcher::Config::default(),
+    };
     let cluster_ctrl = caches::trimmed_controller(
         api::<KafkaConnectCluster>(&client, &config.namespace),
-        watcher::Config::default(),
+        cluster_watch,
     );
     let connector_ctrl = caches::spec_controller(
         api::<KafkaConnector>(&client, &config.namespace),
@@ -96,14 +101,22 @@ pub async fn run(
     let recorder = events::Recorder::new(client.clone(), MANAGER, std::env::var("POD_NAME").ok());
     let stores = (connector_ctrl.store(), cluster_ctrl.store());
     clusters.attach(stores.0.clone(), stores.1.clone());
-    let ctx = Arc::new(Context::new(
+    // Namespace labels for `allowedNamespaces.from: Selector`: only an operator that watches
+    // every namespace can attach KafkaConnectors across them.
+    let namespace_watch = config
+        .namespace
+        .is_none()
+        .then(|| namespaces::watch(&client, stores.0.clone()));
+    let mut ctx = Context::new(
         client.clone(),
         config.clone(),
         clusters.clone(),
         stores,
         recorder,
         health,
-    ));
+    );
+    ctx.namespaces = namespace_watch.as_ref().map(|w| w.0.clone());
+    let ctx = Arc::new(ctx);
     spawn_readiness(&ctx);
     ctx.admission.spawn_watch(client.clone());
     spawn_sweeper(&ctx);
@@ -135,11 +148,15 @@ pub async fn run(
     );
     let config_maps =
         watches::referencing::<ConfigMap, _>(&client, ns, connector_store, names_in_config_from);
-    let connectors_fut = connector_ctrl
+    let mut connector_ctrl = connector_ctrl
         .with_config(ctrl_config)
         .reconcile_on(connector_rx)
         .watches_stream(secrets.0, secrets.1)
-        .watches_stream(config_maps.0, config_maps.1)
+        .watches_stream(config_maps.0, config_maps.1);
+    if let Some((_, stream, mapper)) = namespace_watch {
+        connector_ctrl = connector_ctrl.watches_stream(stream, mapper);
+    }
+    let connectors_fut = connector_ctrl
         .graceful_shutdown_on(shutdown)
         .run(connector::reconcile, connector::error_policy, ctx.clone())
         .for_each(|r| connector_result(r, ctx.health.clone()));
@@ -153,7 +170,7 @@ pub async fn run(
 fn spawn_readiness(ctx: &Arc<Context>) {
     let ctx = ctx.clone();
     tokio::spawn(async move {
-        while !(ctx.connectors_synced() && ctx.clusters_synced()) {
+        while !(ctx.connectors_synced() && ctx.clusters_synced() && ctx.namespaces_synced()) {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         tracing::info!("caches synced: ready");

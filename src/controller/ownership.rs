@@ -65,10 +65,13 @@ impl Caches<'_> {
 
     /// The identity of the Connect cluster behind the KafkaConnectCluster `c` names.
     fn url_of(&self, c: &KafkaConnector) -> Option<String> {
-        let ns = c.namespace();
+        let (ns, name) = c.cluster_key();
         self.clusters
             .iter()
-            .find(|k| k.namespace() == ns && k.name_any() == c.spec.cluster_ref.name)
+            .find(|k| {
+                k.metadata.namespace.as_ref() == Some(&ns)
+                    && k.metadata.name.as_ref() == Some(&name)
+            })
             .map(|k| self.identity(&normalise_url(&k.spec.url)))
     }
 

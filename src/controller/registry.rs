@@ -1,6 +1,7 @@
-//! The registry of `ClusterHandle`s, one per KafkaConnectCluster, and each handle's poll
-//! loop. A handle is built (client and loop) on first use and rebuilt when the resolved
-//! settings change. Each loop refreshes its handle's view with ONE
+//! The registry of `ClusterHandle`s and each handle's poll loop. Every KafkaConnectCluster
+//! gets a handle on first use, rebuilt when its resolved settings change; cluster objects
+//! with the same settings (URL, credentials, TLS: one Connect, however many namespaces name
+//! it) share one handle, so one Connect has one poller and one view. Each loop refreshes its handle's view with ONE
 //! `GET /connectors?expand=status&expand=info` per interval and wakes only the
 //! KafkaConnectors whose entry changed, so REST load stays flat in the number of connectors
 //! while nothing changes.
@@ -105,6 +106,20 @@ impl ClusterRegistry {
             {
                 return Ok(h.clone());
             }
+            // Its settings changed: the old handle serves whoever else still uses it (its
+            // poller ends with its last user), and calls in flight on it finish.
+            if let Some(old) = handles.remove(&key) {
+                old.remove_user(&key);
+            }
+            let same = handles
+                .values()
+                .find(|h| h.fingerprint == fingerprint)
+                .cloned();
+            if let Some(shared) = same {
+                shared.add_user(key.clone());
+                handles.insert(key.clone(), shared.clone());
+                return Ok(shared);
+            }
             let handle = Arc::new(ClusterHandle::new(
                 key.clone(),
                 normalise_url(settings.url.as_str()),
@@ -123,11 +138,16 @@ impl ClusterRegistry {
         Ok(handle)
     }
 
-    /// The KafkaConnectCluster is gone: its handle, poller and metric series go too.
+    /// The KafkaConnectCluster is gone: its handle, poller and metric series go too (the
+    /// handle stays while another cluster object shares it).
     pub fn remove(&self, key: &ClusterKey) {
-        self.handles.lock().expect("handles lock").remove(key);
+        let removed = self.handles.lock().expect("handles lock").remove(key);
+        if let Some(h) = removed
+            && !h.remove_user(key)
+        {
+            super::cluster_handle::forget_state_counts(&h.key);
+        }
         self.slots.remove(key);
-        super::cluster_handle::forget_state_counts(key);
     }
 
     /// The client of cluster `key` can no longer be built from what it names (a Secret gone
@@ -135,10 +155,8 @@ impl ClusterRegistry {
     /// credentials. The next reconcile that can resolve the settings builds a new one.
     pub fn drop_handle(&self, key: &ClusterKey) {
         let dropped = self.handles.lock().expect("handles lock").remove(key);
-        // Reconciles and the poller may still hold the handle (a call being retried): its
-        // client refuses to send from now on.
         if let Some(handle) = dropped {
-            handle.client.retire();
+            release(&handle, key);
         }
     }
 
@@ -154,10 +172,7 @@ impl ClusterRegistry {
         };
         for c in connectors.state() {
             let ns = c.metadata.namespace.clone().unwrap_or_default();
-            if ns == key.0
-                && c.spec.cluster_ref.name == key.1
-                && names.is_none_or(|n| n.contains(c.connector_name_ref()))
-            {
+            if c.attached_to(key) && names.is_none_or(|n| n.contains(c.connector_name_ref())) {
                 let name = c.metadata.name.clone().unwrap_or_default();
                 self.health.wanted(&connector_key(&ns, &name));
                 let _ = self
@@ -185,20 +200,49 @@ impl ClusterRegistry {
     }
 }
 
-/// Ends by itself once the handle or the registry is dropped, or the cluster object is gone.
+/// `key` no longer uses `handle`. When no cluster object does, its client refuses to send
+/// from now on: reconciles and the poller may still hold the handle (a call being retried),
+/// and no request may carry settings that were taken back.
+fn release(handle: &ClusterHandle, key: &ClusterKey) {
+    if !handle.remove_user(key) {
+        handle.client.retire();
+    }
+}
+
+/// Counts the running poll loops (`kco_connect_pollers`) for as long as it lives.
+struct Polling;
+
+impl Polling {
+    fn start() -> Self {
+        crate::telemetry::metrics::METRICS.pollers.inc();
+        Polling
+    }
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        crate::telemetry::metrics::METRICS.pollers.dec();
+    }
+}
+
+/// Ends by itself once the handle or the registry is dropped, or no cluster object using
+/// the handle is left.
 async fn poll_loop(
     registry: Weak<ClusterRegistry>,
     handle: Weak<ClusterHandle>,
     interval: Duration,
 ) {
+    let _counted = Polling::start();
     let mut failed_in_row = 0u32;
     loop {
         let (Some(reg), Some(h)) = (registry.upgrade(), handle.upgrade()) else {
             return;
         };
-        if !reg.cluster_exists(&h.key) {
-            tracing::info!(namespace = %h.key.0, cluster = %h.key.1, "KafkaConnectCluster gone: stopping its poller");
-            reg.remove(&h.key);
+        for gone in h.users().into_iter().filter(|k| !reg.cluster_exists(k)) {
+            tracing::info!(namespace = %gone.0, cluster = %gone.1, "KafkaConnectCluster gone: it no longer uses its poller");
+            reg.remove(&gone);
+        }
+        if h.users().is_empty() {
             return;
         }
         let sent = Instant::now();
@@ -211,15 +255,17 @@ async fn poll_loop(
         let (changed, flipped) = h.view.apply_poll(result, sent);
         let recount = h.view.counts_changed();
         h.view.export_state_counts();
-        if flipped {
-            // Reachability changed: every connector's status and the cluster's Ready change.
-            reg.wake_connectors(&h.key, None);
-            reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
-        } else if !changed.is_empty() || recount {
-            tracing::debug!(namespace = %h.key.0, cluster = %h.key.1, changed = changed.len(), "live view changed");
-            reg.wake_connectors(&h.key, Some(&changed));
-            // Counts in the cluster's status (and unmanaged connectors) may have changed.
-            reg.wake_cluster(ObjectRef::new(&h.key.1).within(&h.key.0));
+        for key in h.users() {
+            if flipped {
+                // Reachability changed: every connector's status and the cluster's Ready change.
+                reg.wake_connectors(&key, None);
+                reg.wake_cluster(ObjectRef::new(&key.1).within(&key.0));
+            } else if !changed.is_empty() || recount {
+                tracing::debug!(namespace = %key.0, cluster = %key.1, changed = changed.len(), "live view changed");
+                reg.wake_connectors(&key, Some(&changed));
+                // Counts in the cluster's status (and unmanaged connectors) may have changed.
+                reg.wake_cluster(ObjectRef::new(&key.1).within(&key.0));
+            }
         }
         let wait = poll_wait(interval, failed_in_row);
         drop((reg, h));

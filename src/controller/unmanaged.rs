@@ -1,7 +1,10 @@
 //! `unmanagedConnectors: Delete`, and what must never be taken for "unmanaged": a connector
 //! some KafkaConnector names anywhere (any namespace, any KafkaConnectCluster: two cluster
 //! objects may reach one Connect cluster under different URLs), and a connector a
-//! KafkaConnector left behind on purpose (`deletionPolicy: Orphan`). A connector is deleted
+//! KafkaConnector left behind on purpose (`deletionPolicy: Orphan`), recorded twice: on the
+//! cluster object (where its owner sees it) and in the ConfigMap `ORPHANS` of the operator's
+//! own namespace, which outlives the cluster object (deleted and re-created, restored from a
+//! backup, replaced by a GitOps tool). A connector is deleted
 //! only on evidence: seen unclaimed in two looks at least one poll interval apart, each time
 //! with the claims read after Connect's list (a KafkaConnector applied in between would
 //! otherwise look unclaimed for a moment).
@@ -9,7 +12,8 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use kube::api::{ListParams, Patch, PatchParams};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, ResourceExt};
 
 use super::cluster_handle::ClusterHandle;
@@ -25,6 +29,12 @@ use crate::vocabulary::{EventAction, EventReason};
 /// holds a digest, as connector names are not valid annotation keys). Remove one to let
 /// `unmanagedConnectors: Delete` remove that connector.
 pub const ORPHANED_PREFIX: &str = "orphaned.kafkaconnect.dev/";
+
+/// The ConfigMap, in the operator's own namespace, holding every Orphan record of every
+/// cluster object: key `<digest of the connector name>`, value the connector's name. Remove a
+/// key (and the cluster object's annotation) to let `unmanagedConnectors: Delete` remove
+/// that connector.
+pub const ORPHANS: &str = "kafka-connect-operator-orphans";
 
 /// Why `unmanagedConnectors: Delete` did nothing this time, for the cluster's condition.
 pub struct Refused(pub String);
@@ -75,6 +85,8 @@ pub async fn delete_unmanaged(
 /// records as orphaned, from fresh cluster-wide lists, never the cache alone: a cache of
 /// one namespace, or one behind, would make a claimed connector look unmanaged.
 async fn kept_names(ctx: &Context) -> Result<BTreeSet<String>> {
+    let records: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &ctx.config.own_namespace);
+    let durable = records.get_opt(ORPHANS).await?;
     let connectors: Api<KafkaConnector> = Api::all(ctx.client.clone());
     let clusters: Api<KafkaConnectCluster> = Api::all(ctx.client.clone());
     let mut kept: BTreeSet<String> = connectors
@@ -84,6 +96,12 @@ async fn kept_names(ctx: &Context) -> Result<BTreeSet<String>> {
         .iter()
         .map(KafkaConnector::connector_name)
         .collect();
+    kept.extend(
+        durable
+            .and_then(|cm| cm.data)
+            .unwrap_or_default()
+            .into_values(),
+    );
     for c in clusters.list(&ListParams::default()).await?.items {
         kept.extend(
             c.annotations()
@@ -95,7 +113,8 @@ async fn kept_names(ctx: &Context) -> Result<BTreeSet<String>> {
     Ok(kept)
 }
 
-/// Records on the KafkaConnectCluster that `connector` was left in Connect on purpose.
+/// Records that `connector` was left in Connect on purpose: first in the operator's own
+/// ConfigMap (which survives the cluster object), then on the KafkaConnectCluster.
 pub async fn record_orphan(
     ctx: &Context,
     namespace: &str,
@@ -103,17 +122,53 @@ pub async fn record_orphan(
     connector: &str,
 ) -> Result<()> {
     let digest = ring::digest::digest(&ring::digest::SHA256, connector.as_bytes());
-    let key = format!("{ORPHANED_PREFIX}{}", hex(&digest.as_ref()[..8]));
-    let api: Api<KafkaConnectCluster> = Api::namespaced(ctx.client.clone(), namespace);
-    let patch = serde_json::json!({"metadata": {"annotations": {key: connector}}});
+    let digest = hex(&digest.as_ref()[..8]);
     let params = PatchParams {
         field_manager: Some(MANAGER.into()),
         ..Default::default()
     };
+    record_durably(ctx, &digest, connector, &params).await?;
+    let key = format!("{ORPHANED_PREFIX}{digest}");
+    let api: Api<KafkaConnectCluster> = Api::namespaced(ctx.client.clone(), namespace);
+    let patch = serde_json::json!({"metadata": {"annotations": {key: connector}}});
     match api.patch(cluster, &params, &Patch::Merge(patch)).await {
         Ok(_) => Ok(()),
         // The cluster object is gone: nothing can delete the connector as unmanaged through it.
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Adds `key: connector` to the `ORPHANS` ConfigMap, creating it on first use. A merge patch
+/// adds one key and leaves the others (another replica's, another shard's) as they are.
+async fn record_durably(
+    ctx: &Context,
+    key: &str,
+    connector: &str,
+    params: &PatchParams,
+) -> Result<()> {
+    let api: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &ctx.config.own_namespace);
+    let patch = serde_json::json!({"data": {key: connector}});
+    match api.patch(ORPHANS, params, &Patch::Merge(&patch)).await {
+        Ok(_) => return Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 404 => {}
+        Err(e) => return Err(e.into()),
+    }
+    let cm: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": ORPHANS},
+        "data": {key: connector},
+    }))?;
+    let post = PostParams {
+        field_manager: Some(MANAGER.into()),
+        ..Default::default()
+    };
+    match api.create(&post, &cm).await {
+        Ok(_) => Ok(()),
+        // Created meanwhile by another replica: add the key to it.
+        Err(kube::Error::Api(e)) if e.code == 409 => {
+            api.patch(ORPHANS, params, &Patch::Merge(&patch)).await?;
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
 }

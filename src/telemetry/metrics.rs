@@ -51,6 +51,7 @@ pub struct Metrics {
     pub auto_restarts: Counter,
     pub left_behind: Family<ErrorLabels, Counter>,
     pub leader: Gauge,
+    pub pollers: Gauge,
 }
 
 fn latency_buckets() -> Histogram {
@@ -72,6 +73,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         auto_restarts: Counter::default(),
         left_behind: Family::default(),
         leader: Gauge::default(),
+        pollers: Gauge::default(),
     };
     registry.register(
         "connect_requests",
@@ -117,6 +119,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "leader",
         "1 while this replica holds the leader Lease (or runs without election)",
         m.leader.clone(),
+    );
+    registry.register(
+        "connect_pollers",
+        "Poll loops running: one per Connect (same URL and settings), however many cluster objects name it",
+        m.pollers.clone(),
     );
     Metrics { registry, ..m }
 });

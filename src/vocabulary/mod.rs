@@ -103,6 +103,9 @@ words! {
         SecretNotShared,
         /// `spec.url` is not among the operator's allowed URLs: no request is sent to it.
         UrlNotAllowed,
+        /// The KafkaConnectCluster does not allow this KafkaConnector's namespace
+        /// (`allowedNamespaces`): nothing is written.
+        NamespaceNotAllowed,
         /// Another writer keeps changing the connector: reverts are held for a while.
         Contested,
         /// Credentials are sent over plain http://.

@@ -20,7 +20,13 @@ impl OperatorProc {
         let mut args = vec!["--poll-interval", poll, "--log-level", "info"];
         args.extend(more.split_whitespace());
         let log = bench_dir().join(format!("operator-{ns}.log"));
-        OperatorProc(Operator::spawn(Path::new(&bin), ns, &args, &[], |_| log))
+        OperatorProc(Operator::spawn(
+            Path::new(&bin),
+            Some(ns),
+            &args,
+            &[],
+            |_| log,
+        ))
     }
 
     /// Waits until /metrics answers, then 2 s more: the operator is up and has seen the

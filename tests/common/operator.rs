@@ -26,19 +26,48 @@ impl Operator {
         let logs = repo_root().join("target/test-logs");
         Self::spawn(
             Path::new(env!("CARGO_BIN_EXE_kafka-connect-operator")),
-            namespace,
+            Some(namespace),
             &args,
             envs,
             |port| logs.join(format!("operator-{namespace}-{port}.log")),
         )
     }
 
-    /// `bin run --namespace NAMESPACE --http-addr 127.0.0.1:<a free port> ARGS...` with
+    /// Watching every namespace, but managing only the KafkaConnectCluster objects labelled
+    /// `kco-test=ID` (and the KafkaConnectors naming them), as one shard would: other tests'
+    /// objects, in their own namespaces, stay theirs. Its Lease is in namespace `ID`.
+    pub async fn start_cluster_wide(id: &str, extra: &[&str]) -> Self {
+        Self::start_cluster_wide_with_env(id, extra, &[]).await
+    }
+
+    pub async fn start_cluster_wide_with_env(
+        id: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
+        let selector = format!("kco-test={id}");
+        let mut args = vec!["--log-level", "debug", "--poll-interval", "2s"];
+        args.extend(["--watch-label-selector", &selector, "--lease-namespace", id]);
+        args.extend(extra);
+        let logs = repo_root().join("target/test-logs");
+        let identity = format!("operator-{id}");
+        let mut envs = envs.to_vec();
+        envs.push(("POD_NAME", &identity));
+        Self::spawn(
+            Path::new(env!("CARGO_BIN_EXE_kafka-connect-operator")),
+            None,
+            &args,
+            &envs,
+            |port| logs.join(format!("operator-{id}-all-{port}.log")),
+        )
+    }
+
+    /// `bin run [--namespace NAMESPACE] --http-addr 127.0.0.1:<a free port> ARGS...` with
     /// `envs`, its stdout and stderr in the file `log(port)` names. Every test starts the
     /// operator through here.
     pub fn spawn(
         bin: &Path,
-        namespace: &str,
+        namespace: Option<&str>,
         args: &[&str],
         envs: &[(&str, &str)],
         log: impl FnOnce(u16) -> PathBuf,
@@ -50,9 +79,12 @@ impl Operator {
         let http_addr = format!("127.0.0.1:{port}");
         // One identity per namespace, as a Pod's name: a restarted operator (a container
         // restart) takes its own Lease back at once instead of waiting for it to expire.
-        let identity = format!("operator-{namespace}");
+        let identity = format!("operator-{}", namespace.unwrap_or("all"));
+        let scope = namespace.map(|ns| ["--namespace", ns]);
         let child = tokio::process::Command::new(bin)
-            .args(["run", "--namespace", namespace, "--http-addr", &http_addr])
+            .arg("run")
+            .args(scope.iter().flatten())
+            .args(["--http-addr", &http_addr])
             .args(args)
             .env("POD_NAME", identity)
             .envs(envs.iter().copied())

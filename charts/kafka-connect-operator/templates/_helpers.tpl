@@ -63,6 +63,16 @@ app.kubernetes.io/part-of: kafka-connect-operator
 {{- default (include "kco.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
 
+{{/* The Lease the operator holds: with watchLabelSelector (one shard), KCO_LEASE_NAME plus
+the first 10 hex digits of the selector's SHA-256, as the operator derives it. */}}
+{{- define "kco.heldLeaseName" -}}
+{{- if .Values.watchLabelSelector }}
+{{- printf "%s-%s" (include "kco.leaseName" .) (sha256sum .Values.watchLabelSelector | trunc 10) }}
+{{- else }}
+{{- include "kco.leaseName" . }}
+{{- end }}
+{{- end }}
+
 {{/* The one watched namespace, or "" for all of them. */}}
 {{- define "kco.watchNamespace" -}}
 {{- if eq (len .Values.watchNamespaces) 1 }}{{ first .Values.watchNamespaces }}{{ end }}

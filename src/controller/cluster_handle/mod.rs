@@ -10,6 +10,7 @@ mod pacing;
 pub mod unclaimed;
 mod view;
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 pub use info::WorkerInfo;
@@ -23,7 +24,11 @@ use crate::connect::types::ExpandedConnector;
 pub type ClusterKey = (String, String);
 
 pub struct ClusterHandle {
+    /// The cluster object that first used this handle: its logs and metric series.
     pub key: ClusterKey,
+    /// Every cluster object using this handle: those with the same URL and the same
+    /// resolved settings share one client, one poller and one view.
+    users: Mutex<BTreeSet<ClusterKey>>,
     pub url: String,
     pub client: ConnectClient,
     pub(super) fingerprint: u64,
@@ -44,6 +49,7 @@ impl ClusterHandle {
     ) -> Self {
         Self {
             view: LiveView::new(key.clone()),
+            users: Mutex::new(BTreeSet::from([key.clone()])),
             key,
             url,
             client,
@@ -53,6 +59,22 @@ impl ClusterHandle {
             unclaimed: Mutex::default(),
             poller: Mutex::new(None),
         }
+    }
+
+    /// The cluster objects using this handle.
+    pub fn users(&self) -> BTreeSet<ClusterKey> {
+        self.users.lock().expect("users lock").clone()
+    }
+
+    pub(super) fn add_user(&self, key: ClusterKey) {
+        self.users.lock().expect("users lock").insert(key);
+    }
+
+    /// Removes `key`; whether any user is left.
+    pub(super) fn remove_user(&self, key: &ClusterKey) -> bool {
+        let mut users = self.users.lock().expect("users lock");
+        users.remove(key);
+        !users.is_empty()
     }
 
     /// Keeps the poll loop's task, so that dropping the handle ends it.

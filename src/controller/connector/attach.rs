@@ -1,5 +1,6 @@
 //! Which Connect cluster a KafkaConnector reaches: the handle of the KafkaConnectCluster its
-//! `clusterRef` names, built (credentials read) on first use. Fetch and cleanup both attach.
+//! `clusterRef` names, built (credentials read) on first use, once that object allows the
+//! KafkaConnector's namespace. Fetch and cleanup both attach.
 
 use std::sync::Arc;
 
@@ -10,18 +11,24 @@ use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::credentials::resolve_settings;
+use crate::controller::namespaces;
 use crate::controller::ownership::normalise_url;
 use crate::error::{Error, Result};
 
 /// The handle of the KafkaConnectCluster `obj` names; `ClusterNotFound` when the cache has
-/// no such object.
+/// no such object, `NamespaceNotAllowed` when that object does not allow `obj`'s namespace
+/// (checked before anything is read or sent).
 pub async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<ClusterHandle>> {
-    let ns = obj.namespace().unwrap_or_default();
-    let key = (ns.clone(), obj.spec.cluster_ref.name.clone());
+    let key = obj.cluster_key();
     let cluster = ctx
         .cluster_store
-        .get(&ObjectRef::<KafkaConnectCluster>::new(&key.1).within(&ns))
-        .ok_or_else(|| Error::ClusterNotFound(format!("{ns}/{}", key.1)))?;
+        .get(&ObjectRef::<KafkaConnectCluster>::new(&key.1).within(&key.0))
+        .ok_or_else(|| Error::ClusterNotFound(format!("{}/{}", key.0, key.1)))?;
+    let ns = obj.namespace().unwrap_or_default();
+    let labels = namespaces::labels(ctx.namespaces.as_ref(), &ns);
+    cluster
+        .admits(&ns, labels.as_ref())
+        .map_err(Error::NamespaceNotAllowed)?;
     if let Some(h) = ctx.clusters.get(&key)
         && h.url == normalise_url(&cluster.spec.url)
     {

@@ -35,9 +35,8 @@ pub async fn cleanup(obj: &KafkaConnector, ctx: &Context) -> Result<Action> {
 
 /// A cluster object being deleted waits for its last KafkaConnector: tell it one went.
 fn wake_cluster(obj: &KafkaConnector, ctx: &Context) {
-    let ns = obj.namespace().unwrap_or_default();
-    let cluster = ObjectRef::new(&obj.spec.cluster_ref.name).within(&ns);
-    ctx.clusters.wake_cluster(cluster);
+    let (ns, name) = obj.cluster_key();
+    ctx.clusters.wake_cluster(ObjectRef::new(&name).within(&ns));
 }
 
 /// Does what deleting `obj` means for its connector; `None` when it means nothing.
@@ -49,8 +48,8 @@ async fn release(
 ) -> Result<Option<Note>> {
     if obj.spec.deletion_policy == DeletionPolicy::Orphan {
         // So that `unmanagedConnectors: Delete` never undoes the Orphan.
-        let ns = obj.namespace().unwrap_or_default();
-        record_orphan(ctx, &ns, &obj.spec.cluster_ref.name, name).await?;
+        let (ns, cluster) = obj.cluster_key();
+        record_orphan(ctx, &ns, &cluster, name).await?;
         let text = format!("left connector {name} in Connect (deletionPolicy Orphan)");
         return Ok(Some(Note::normal(
             EventReason::Orphaned,
@@ -78,6 +77,14 @@ async fn release(
                 "KafkaConnectCluster {c} is gone: connector {name} could not be deleted from Connect"
             );
             let note = Note::warning(EventReason::ClusterGone, EventAction::Delete, text);
+            publish(&ctx.recorder, obj, note).await;
+            return Ok(None);
+        }
+        Err(Error::NamespaceNotAllowed(why)) => {
+            // Management stopped when the namespace left the allow-list: deleting the object
+            // must not reach Connect either.
+            let text = format!("left connector {name} in Connect: {why}");
+            let note = Note::warning(EventReason::LeftBehind, EventAction::Delete, text);
             publish(&ctx.recorder, obj, note).await;
             return Ok(None);
         }
@@ -121,8 +128,8 @@ async fn release(
 /// Whether the KafkaConnectCluster `obj` names is being deleted too (a namespace deletion,
 /// a prune of both): then nobody will fix its settings, and waiting would hold both forever.
 fn cluster_deleting(obj: &KafkaConnector, ctx: &Context) -> bool {
-    let ns = obj.namespace().unwrap_or_default();
-    let cluster = ObjectRef::<KafkaConnectCluster>::new(&obj.spec.cluster_ref.name).within(&ns);
+    let (ns, name) = obj.cluster_key();
+    let cluster = ObjectRef::<KafkaConnectCluster>::new(&name).within(&ns);
     ctx.cluster_store
         .get(&cluster)
         .is_some_and(|c| c.metadata.deletion_timestamp.is_some())
@@ -145,8 +152,9 @@ async fn left_behind(obj: &KafkaConnector, ctx: &Context, name: &str, why: &Erro
         .get_or_create(&labels)
         .inc();
     let text = format!(
-        "connector {name} was left in Connect: KafkaConnectCluster {} is being deleted and its settings can no longer be read ({error})",
-        obj.spec.cluster_ref.name
+        "connector {name} was left in Connect: KafkaConnectCluster {}/{} is being deleted and its settings can no longer be read ({error})",
+        obj.cluster_key().0,
+        obj.cluster_key().1
     );
     let note = Note::warning(EventReason::LeftBehind, EventAction::Delete, text);
     publish(&ctx.recorder, obj, note).await;

@@ -58,7 +58,7 @@ const KIND: &str = "KafkaConnector";
 pub const FINALIZER: &str = "kafkaconnect.dev/connector";
 
 #[tracing::instrument(skip_all, fields(namespace = %obj.namespace().unwrap_or_default(), kafkaconnector = %obj.name_any(),
-    connector = %obj.connector_name(), cluster = %obj.spec.cluster_ref.name))]
+    connector = %obj.connector_name(), cluster = %obj.spec.cluster_ref.name, cluster_namespace = ?obj.spec.cluster_ref.namespace))]
 pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Action> {
     let start = Instant::now();
     let key = connector_key(&obj.namespace().unwrap_or_default(), &obj.name_any());
@@ -71,14 +71,18 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     }
     // Ownership and cleanup read the KafkaConnectCluster cache: with a partial cache another
     // CR's claim would be invisible, and a missing cluster would release the finalizer.
-    if !ctx.clusters_synced() {
+    // A namespace's labels decide whether it may attach (`allowedNamespaces`): unknown
+    // labels would read as "not allowed" for a moment after every start.
+    if !(ctx.clusters_synced() && ctx.namespaces_synced()) {
         ctx.health.finished(&key);
         return Ok(Action::requeue(Duration::from_secs(2)));
     }
-    let cluster = (
-        obj.namespace().unwrap_or_default(),
-        obj.spec.cluster_ref.name.clone(),
-    );
+    let cluster = obj.cluster_key();
+    if !ctx.manages(&cluster) {
+        // Another shard's cluster object: that process reconciles this KafkaConnector.
+        ctx.health.finished(&key);
+        return Ok(Action::await_change());
+    }
     let Some(_slot) = ctx.clusters.slot(
         &cluster,
         &kube::runtime::reflector::ObjectRef::from_obj(obj.as_ref()),
