@@ -10,56 +10,18 @@ mod common;
 
 use std::time::Duration;
 
+use common::teams::{apply_cluster_in, apply_in, label_namespace, wait_in};
 use common::{
-    HEALTHY_MS, Operator, cluster_object, condition, condition_reason, connector_object,
-    eventually, install_operator_crds, is_ready, kube, mock, namespace,
+    HEALTHY_MS, Operator, condition, condition_reason, eventually, install_operator_crds, is_ready,
+    kube, mock, namespace,
 };
-use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::events::v1::Event;
-use kco::api::{KafkaConnectCluster, KafkaConnector};
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
-use kube::{Api, Client};
-use serde_json::{Value, json};
+use kco::api::KafkaConnector;
+use kube::Api;
+use kube::api::{DeleteParams, ListParams};
+use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(90);
-
-fn pp() -> PatchParams {
-    PatchParams::apply("kco-tests").force()
-}
-
-async fn label_namespace(client: &Client, ns: &str, labels: Value) {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let patch = json!({"metadata": {"labels": labels}});
-    api.patch(ns, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap();
-}
-
-async fn apply_cluster(client: &Client, ns: &str, name: &str, id: &str, spec: Value) {
-    let mut obj = cluster_object(name, spec);
-    obj["metadata"]["labels"] = json!({"kco-test": id});
-    let api: Api<KafkaConnectCluster> = Api::namespaced(client.clone(), ns);
-    api.patch(name, &pp(), &Patch::Apply(&obj)).await.unwrap();
-}
-
-async fn apply(api: &Api<KafkaConnector>, name: &str, spec: Value) {
-    api.patch(name, &pp(), &Patch::Apply(connector_object(name, spec)))
-        .await
-        .unwrap();
-}
-
-async fn wait_for(
-    api: &Api<KafkaConnector>,
-    name: &str,
-    what: &str,
-    check: impl Fn(&KafkaConnector) -> bool,
-) -> KafkaConnector {
-    eventually(what, WAIT, || async {
-        let o = api.get(name).await.ok()?;
-        check(&o).then_some(o)
-    })
-    .await
-}
 
 #[tokio::test]
 async fn teams_attach_to_a_shared_cluster_only_where_it_allows_them() {
@@ -78,12 +40,12 @@ async fn teams_attach_to_a_shared_cluster_only_where_it_allows_them() {
     let operator = Operator::start_cluster_wide(&platform, &[]).await;
 
     let url = common::env("CONNECT_URL");
-    apply_cluster(&client, &platform, "shared", &platform, json!({"url": url,
+    apply_cluster_in(&client, &platform, "shared", &platform, json!({"url": url,
         "allowedNamespaces": {"from": "Selector", "selector": {"matchLabels": {"kco-attach": platform}}}}))
     .await;
     // Team b also keeps a cluster object of its own for the same Connect (the way teams
     // worked before they could attach): the same URL and settings, one poller.
-    apply_cluster(&client, &team_b, "own", &platform, json!({"url": url})).await;
+    apply_cluster_in(&client, &team_b, "own", &platform, json!({"url": url})).await;
 
     let shared = json!({"clusterRef": {"name": "shared", "namespace": platform}});
     let (a, b, c) = (
@@ -98,9 +60,9 @@ async fn teams_attach_to_a_shared_cluster_only_where_it_allows_them() {
         format!("xns-own-{suffix}"),
         format!("xns-c-{suffix}"),
     ];
-    apply(&a, "a", mock(&names[0], HEALTHY_MS, shared.clone())).await;
-    apply(&b, "b", mock(&names[1], HEALTHY_MS, shared.clone())).await;
-    apply(
+    apply_in(&a, "a", mock(&names[0], HEALTHY_MS, shared.clone())).await;
+    apply_in(&b, "b", mock(&names[1], HEALTHY_MS, shared.clone())).await;
+    apply_in(
         &b,
         "own",
         mock(
@@ -110,12 +72,12 @@ async fn teams_attach_to_a_shared_cluster_only_where_it_allows_them() {
         ),
     )
     .await;
-    apply(&c, "c", mock(&names[3], HEALTHY_MS, shared.clone())).await;
+    apply_in(&c, "c", mock(&names[3], HEALTHY_MS, shared.clone())).await;
 
-    wait_for(&a, "a", "team a's connector Ready", is_ready).await;
-    wait_for(&b, "b", "team b's connector Ready", is_ready).await;
-    wait_for(&b, "own", "team b's own cluster object works too", is_ready).await;
-    let refused = wait_for(&c, "c", "team c refused", |o| {
+    wait_in(&a, "a", "team a's connector Ready", is_ready).await;
+    wait_in(&b, "b", "team b's connector Ready", is_ready).await;
+    wait_in(&b, "own", "team b's own cluster object works too", is_ready).await;
+    let refused = wait_in(&c, "c", "team c refused", |o| {
         condition_reason(o, "Ready") == Some("NamespaceNotAllowed")
     })
     .await;
@@ -139,7 +101,7 @@ async fn teams_attach_to_a_shared_cluster_only_where_it_allows_them() {
     // Team a leaves the allow-list: management stops (a condition), the connector stays,
     // and deleting its KafkaConnector leaves the connector in Connect.
     label_namespace(&client, &team_a, json!({"kco-attach": null})).await;
-    wait_for(&a, "a", "team a refused once unlabelled", |o| {
+    wait_in(&a, "a", "team a refused once unlabelled", |o| {
         condition_reason(o, "Ready") == Some("NamespaceNotAllowed")
     })
     .await;
@@ -172,7 +134,7 @@ async fn teams_attach_to_a_shared_cluster_only_where_it_allows_them() {
     );
 
     // Team b is still managed, through both cluster objects.
-    apply(&b, "b", mock(&names[1], 7_200_000, shared)).await;
+    apply_in(&b, "b", mock(&names[1], 7_200_000, shared)).await;
     eventually("team b's change reaches Connect", WAIT, || async {
         (connect.config(&names[1]).await["delay_ms"] == "7200000").then_some(())
     })

@@ -239,11 +239,25 @@ async fn observe(
     }
     status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
     status.connectors = Some(counts(ctx, &handle.view.view(), key));
+    status.workers = recorded_workers(handle.view.workers(), &prev.workers);
     if obj.spec.unmanaged_connectors == UnmanagedPolicy::Delete {
         return Ok(delete_unmanaged(obj, ctx, handle).await?.err());
     }
     Ok(None)
 }
+
+/// The workers to record: what the polls show now, or (none running a connector at the
+/// moment) what was recorded before; at most `MAX_WORKERS`, in order. They are the evidence,
+/// across operator restarts, that two cluster objects of one namespace reach one Connect
+/// group (`ClusterRegistry::identities`).
+fn recorded_workers(now: std::collections::BTreeSet<String>, before: &[String]) -> Vec<String> {
+    if now.is_empty() {
+        return before.to_vec();
+    }
+    now.into_iter().take(MAX_WORKERS).collect()
+}
+
+const MAX_WORKERS: usize = 64;
 
 /// A blip should not erase the plugin list: keep what the last answer said.
 fn keep_what_we_learnt(status: &mut KafkaConnectClusterStatus, prev: &KafkaConnectClusterStatus) {
@@ -252,6 +266,7 @@ fn keep_what_we_learnt(status: &mut KafkaConnectClusterStatus, prev: &KafkaConne
     status.kafka_cluster_id = prev.kafka_cluster_id.clone();
     status.plugins = prev.plugins.clone();
     status.connectors = prev.connectors.clone();
+    status.workers = prev.workers.clone();
 }
 
 fn counts(ctx: &Context, view: &ClusterView, key: &ClusterKey) -> ConnectorCounts {

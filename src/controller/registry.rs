@@ -68,19 +68,43 @@ impl ClusterRegistry {
     }
 
     /// Which Connect cluster each known URL reaches: URL → the identity it shares with
-    /// every URL of the same Connect group (the smallest such URL). Two URLs are one
-    /// group once their polls have shown a common worker id: Connect reports, for each
-    /// connector and task, the worker running it (its advertised host:port), and a worker
-    /// belongs to exactly one group. Learnt pairs are kept for the life of the process, so a
-    /// rebalance that moves every connector off the common worker does not split them.
+    /// every URL of the same Connect group (the smallest such URL).
+    ///
+    /// Two URLs are one group once cluster objects of ONE namespace that name them have shown
+    /// a common worker id: Connect reports, for each connector and task, the worker running
+    /// it (its advertised host:port), and a worker belongs to exactly one group. The evidence
+    /// is what this process's polls show and what the cluster objects' `status.workers`
+    /// recorded (so it holds from the first reconcile after a restart, before any poll).
+    /// Learnt pairs are kept for the life of the process, so a rebalance that moves every
+    /// connector off the common worker does not split them.
+    ///
+    /// Worker ids are only what a server says: one that reports another group's ids (a fake,
+    /// or a proxy that rewrites answers) must not join that group's ownership space, where
+    /// its KafkaConnectors could hold names against the group's own or block their deletes.
+    /// Hence one namespace: a namespace's users vouch only for their own cluster objects, and
+    /// across namespaces only the very same URL is one Connect.
     pub fn identities(&self) -> HashMap<String, String> {
-        let seen: Vec<(String, BTreeSet<String>)> = {
-            let handles = self.handles.lock().expect("handles lock");
-            handles
-                .values()
-                .map(|h| (h.url.clone(), h.view.workers()))
-                .collect()
-        };
+        let mut seen: Vec<Sighting> = vec![];
+        for h in self.handles.lock().expect("handles lock").values() {
+            let workers = h.view.workers();
+            for (namespace, _) in h.users() {
+                seen.push(Sighting {
+                    namespace,
+                    url: h.url.clone(),
+                    workers: workers.clone(),
+                });
+            }
+        }
+        if let Some((_, clusters)) = self.stores.get() {
+            for c in clusters.state() {
+                let recorded = c.status.as_ref().map(|s| &s.workers);
+                seen.push(Sighting {
+                    namespace: c.metadata.namespace.clone().unwrap_or_default(),
+                    url: normalise_url(&c.spec.url),
+                    workers: recorded.into_iter().flatten().cloned().collect(),
+                });
+            }
+        }
         let mut learnt = self.aliases.lock().expect("aliases lock");
         group_urls(&seen, &mut learnt)
     }
@@ -252,8 +276,10 @@ async fn poll_loop(
             tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, %error, "bulk poll of Connect failed");
         }
         failed_in_row = if result.is_ok() { 0 } else { failed_in_row + 1 };
+        let workers_before = h.view.workers();
         let (changed, flipped) = h.view.apply_poll(result, sent);
-        let recount = h.view.counts_changed();
+        // New workers are new evidence of the group: the cluster's status records them.
+        let recount = h.view.counts_changed() || h.view.workers() != workers_before;
         h.view.export_state_counts();
         for key in h.users() {
             if flipped {
@@ -296,21 +322,34 @@ fn poll_wait(interval: Duration, failed_in_row: u32) -> Duration {
     backoff.min(interval.max(Duration::from_secs(30)))
 }
 
+/// What one cluster object (namespace, URL) showed of its workers.
+struct Sighting {
+    namespace: String,
+    url: String,
+    workers: BTreeSet<String>,
+}
+
 /// URL → identity (the smallest URL of its group), adding to `learnt` every pair of URLs
-/// whose worker sets meet.
+/// whose worker sets meet in one namespace.
 fn group_urls(
-    seen: &[(String, BTreeSet<String>)],
+    seen: &[Sighting],
     learnt: &mut BTreeSet<(String, String)>,
 ) -> HashMap<String, String> {
-    for (i, (a, wa)) in seen.iter().enumerate() {
-        for (b, wb) in &seen[i + 1..] {
-            if a != b && !wa.is_disjoint(wb) {
-                learnt.insert((a.min(b).clone(), a.max(b).clone()));
+    for (i, a) in seen.iter().enumerate() {
+        for b in &seen[i + 1..] {
+            if a.url != b.url && a.namespace == b.namespace && !a.workers.is_disjoint(&b.workers) {
+                let (lo, hi) = (
+                    a.url.clone().min(b.url.clone()),
+                    a.url.clone().max(b.url.clone()),
+                );
+                learnt.insert((lo, hi));
             }
         }
     }
+    let urls = seen.iter().map(|s| &s.url);
+    let pairs = learnt.iter().flat_map(|(a, b)| [a, b]);
     let mut identity: HashMap<String, String> =
-        seen.iter().map(|(u, _)| (u.clone(), u.clone())).collect();
+        urls.chain(pairs).map(|u| (u.clone(), u.clone())).collect();
     // Merge until stable: a handful of URLs, and identities only ever decrease.
     let mut changed = true;
     while changed {
@@ -334,8 +373,16 @@ fn group_urls(
 mod tests {
     use super::*;
 
-    fn seen(url: &str, workers: &[&str]) -> (String, BTreeSet<String>) {
-        (url.into(), workers.iter().map(|w| w.to_string()).collect())
+    fn seen(url: &str, workers: &[&str]) -> Sighting {
+        seen_in("team", url, workers)
+    }
+
+    fn seen_in(namespace: &str, url: &str, workers: &[&str]) -> Sighting {
+        Sighting {
+            namespace: namespace.into(),
+            url: url.into(),
+            workers: workers.iter().map(|w| w.to_string()).collect(),
+        }
     }
 
     #[test]
@@ -362,6 +409,42 @@ mod tests {
         assert_eq!(ids["http://b:8084"], "http://a:8083");
         assert_eq!(ids["https://c:8443"], "http://a:8083");
         assert_eq!(ids["http://other:8083"], "http://other:8083");
+    }
+
+    /// A server in another namespace that reports this group's worker ids is not this group:
+    /// only cluster objects of one namespace vouch for each other.
+    #[test]
+    fn worker_ids_shown_in_another_namespace_prove_nothing() {
+        let mut learnt = BTreeSet::new();
+        let ids = group_urls(
+            &[
+                seen_in("platform", "http://connect:8083", &["10.0.0.1:8083"]),
+                seen_in("evil", "http://fake:80", &["10.0.0.1:8083"]),
+            ],
+            &mut learnt,
+        );
+        assert_eq!(ids["http://fake:80"], "http://fake:80");
+        assert!(learnt.is_empty());
+        // The same URL named in both namespaces is one Connect without any evidence: the
+        // identity is the URL itself.
+        let ids = group_urls(
+            &[
+                seen_in("platform", "http://connect:8083", &[]),
+                seen_in("team", "http://connect:8083", &[]),
+            ],
+            &mut learnt,
+        );
+        assert_eq!(ids.len(), 1);
+    }
+
+    /// After a restart, the evidence recorded in status (sightings with workers but no poll
+    /// yet) merges two URLs at once, even when only one of them has a handle.
+    #[test]
+    fn a_learnt_pair_names_both_urls() {
+        let mut learnt = BTreeSet::from([("http://a:1".to_string(), "http://z:2".to_string())]);
+        let ids = group_urls(&[seen("http://z:2", &[])], &mut learnt);
+        assert_eq!(ids["http://z:2"], "http://a:1");
+        assert_eq!(ids["http://a:1"], "http://a:1");
     }
 
     #[test]

@@ -3,17 +3,22 @@
 //! the Connect REST client in `connect`, the operator process in `operator`, KafkaConnector
 //! specs and status reads in `spec`, a namespace with CRDs, cluster and operator in `scenario`,
 //! the stack's PostgreSQL and the Debezium specs in `postgres`, the Prometheus text of a
-//! `/metrics` page in `metrics`, the stack's controls (`hack/stack.sh`) in `stack`.
+//! `/metrics` page in `metrics`, the stack's controls (`hack/stack.sh`) in `stack`, a Connect-like server that records
+//! what it is sent in `fake_connect`, a TCP proxy a test can cut in `proxy`, objects across namespaces for an operator watching
+//! them all in `teams`.
 #![allow(dead_code)]
 
 mod connect;
 mod emulator;
+mod fake_connect;
 pub mod metrics;
 mod operator;
 mod postgres;
+mod proxy;
 mod scenario;
 mod spec;
 mod stack;
+pub mod teams;
 
 // Each test binary uses some of these: the rest are unused there.
 #[allow(unused_imports)]
@@ -21,9 +26,13 @@ pub use connect::Connect;
 #[allow(unused_imports)]
 pub use emulator::{Emulator, emulator_binary};
 #[allow(unused_imports)]
+pub use fake_connect::fake_connect;
+#[allow(unused_imports)]
 pub use operator::{Operator, free_port};
 #[allow(unused_imports)]
 pub use postgres::{DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES, Pg, PgObjects};
+#[allow(unused_imports)]
+pub use proxy::Proxy;
 #[allow(unused_imports)]
 pub use scenario::{Scenario, delete_all};
 #[allow(unused_imports)]
