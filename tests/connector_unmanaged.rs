@@ -38,8 +38,13 @@ async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
         "Ignore never deletes"
     );
 
-    s.apply_cluster(json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete"}))
-        .await;
+    sweeps_only_for_the_namespaces_it_allows(&s, &stray).await;
+
+    s.apply_cluster(
+        json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete",
+        "allowedNamespaces": {"from": "All"}}),
+    )
+    .await;
     s.connect
         .wait_deleted(&stray, "the stray connector is deleted")
         .await;
@@ -53,6 +58,45 @@ async fn unmanaged_connectors_are_ignored_unless_the_cluster_says_delete() {
         "{reasons:?}"
     );
     orphan_is_never_undone(&s).await;
+}
+
+/// Delete on a cluster object that allows only its own namespace, while a cluster object in
+/// another namespace names the same Connect: that team may have connectors there made
+/// outside Kubernetes, which are not this object's to sweep. Refused, naming it; nothing is
+/// deleted. (Other tests' namespaces name the stack's Connect too: the one made here is
+/// certain to be there.)
+async fn sweeps_only_for_the_namespaces_it_allows(s: &Scenario, stray: &str) {
+    // Named to sort first: the condition names the first five.
+    let other = common::namespace(&s.client, "0-unmanaged-other").await;
+    let theirs = common::cluster_object("theirs", json!({"url": common::env("CONNECT_URL")}));
+    let api: kube::Api<kco::api::KafkaConnectCluster> =
+        kube::Api::namespaced(s.client.clone(), &other);
+    let pp = kube::api::PatchParams::apply("kco-tests");
+    api.patch("theirs", &pp, &kube::api::Patch::Apply(&theirs))
+        .await
+        .unwrap();
+    s.apply_cluster(json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete"}))
+        .await;
+    let why = eventually(
+        "Delete refused for the other namespace",
+        Duration::from_secs(60),
+        || async {
+            let status = s.clusters.get("local").await.ok()?.status?;
+            let cond = status
+                .conditions
+                .into_iter()
+                .find(|c| c.type_ == "UnmanagedConnectors")?;
+            (cond.reason == "UnmanagedDeleteRefused" && cond.message.contains(&other))
+                .then_some(cond.message)
+        },
+    )
+    .await;
+    println!("{why}");
+    assert!(why.contains(&format!("{other}/theirs")), "{why}");
+    assert!(
+        s.connect.status(stray).await.is_some(),
+        "a refused Delete deletes nothing"
+    );
 }
 
 /// `deletionPolicy: Orphan` leaves the connector in Connect, and Delete must not take it
@@ -115,8 +159,11 @@ async fn survives_the_cluster_object(s: &Scenario, kept: &str) {
         },
     )
     .await;
-    s.apply_cluster(json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete"}))
-        .await;
+    s.apply_cluster(
+        json!({"url": common::env("CONNECT_URL"), "unmanagedConnectors": "Delete",
+        "allowedNamespaces": {"from": "All"}}),
+    )
+    .await;
     let fresh = s.clusters.get("local").await.unwrap();
     assert!(
         !fresh

@@ -19,6 +19,8 @@ use kube::{Api, ResourceExt};
 use super::cluster_handle::ClusterHandle;
 use super::context::Context;
 use super::events::{Note, publish};
+use super::namespaces;
+use super::ownership::normalise_url;
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::config::MANAGER;
 use crate::error::{Error, Result};
@@ -50,7 +52,7 @@ pub async fn delete_unmanaged(
         return Ok(Ok(()));
     }
     let listed: BTreeSet<String> = handle.client.list().await?.into_iter().collect();
-    let kept = match kept_names(ctx).await {
+    let (kept, clusters) = match read_claims(ctx).await {
         Ok(k) => k,
         Err(e) => {
             let e = match &e {
@@ -62,6 +64,11 @@ pub async fn delete_unmanaged(
             ))));
         }
     };
+    if let Some(why) = outsiders(obj, ctx, &clusters) {
+        // Start the evidence afresh once allowed: what was unclaimed then proves nothing now.
+        handle.unclaimed.lock().expect("unclaimed lock").clear();
+        return Ok(Err(Refused(why)));
+    }
     let due = {
         let mut evidence = handle.unclaimed.lock().expect("unclaimed lock");
         let unclaimed = listed.difference(&kept).cloned().collect();
@@ -81,10 +88,54 @@ pub async fn delete_unmanaged(
     Ok(Ok(()))
 }
 
+/// A cluster object sweeps its Connect only for the namespaces it allows: when cluster
+/// objects in other namespaces name the same Connect (the same URL, or one of its group's),
+/// their teams may have connectors there outside Kubernetes (made through REST, a UI, an
+/// Orphan of an older install) that this object has no say over. `Some(why)` names them.
+fn outsiders(
+    obj: &KafkaConnectCluster,
+    ctx: &Context,
+    clusters: &[KafkaConnectCluster],
+) -> Option<String> {
+    let ids = ctx.clusters.identities();
+    let identity = |url: &str| {
+        let url = normalise_url(url);
+        ids.get(&url).cloned().unwrap_or(url)
+    };
+    let own = identity(&obj.spec.url);
+    let mut others: Vec<String> = clusters
+        .iter()
+        .filter(|c| identity(&c.spec.url) == own)
+        .filter_map(|c| {
+            let ns = c.metadata.namespace.clone().unwrap_or_default();
+            let labels = namespaces::labels(ctx.namespaces.as_ref(), &ns);
+            obj.admits(&ns, labels.as_ref())
+                .is_err()
+                .then(|| format!("{ns}/{}", c.name_any()))
+        })
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    others.sort();
+    let more = others.len().saturating_sub(5);
+    others.truncate(5);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "unmanagedConnectors: Delete sweeps a Connect only for the namespaces this object allows, and cluster objects in namespaces it does not allow name the same Connect: {}{more}. Nothing was deleted; allow those namespaces (allowedNamespaces) and have them attach here, or set unmanagedConnectors: Ignore",
+        others.join(", ")
+    ))
+}
+
 /// Every connector name a KafkaConnector names (being deleted or not) or a cluster object
 /// records as orphaned, from fresh cluster-wide lists, never the cache alone: a cache of
-/// one namespace, or one behind, would make a claimed connector look unmanaged.
-async fn kept_names(ctx: &Context) -> Result<BTreeSet<String>> {
+/// one namespace, or one behind, would make a claimed connector look unmanaged. With them,
+/// every cluster object (for `outsiders`).
+async fn read_claims(ctx: &Context) -> Result<(BTreeSet<String>, Vec<KafkaConnectCluster>)> {
     let records: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), &ctx.config.own_namespace);
     let durable = records.get_opt(ORPHANS).await?;
     let connectors: Api<KafkaConnector> = Api::all(ctx.client.clone());
@@ -102,7 +153,8 @@ async fn kept_names(ctx: &Context) -> Result<BTreeSet<String>> {
             .unwrap_or_default()
             .into_values(),
     );
-    for c in clusters.list(&ListParams::default()).await?.items {
+    let clusters = clusters.list(&ListParams::default()).await?.items;
+    for c in &clusters {
         kept.extend(
             c.annotations()
                 .iter()
@@ -110,7 +162,7 @@ async fn kept_names(ctx: &Context) -> Result<BTreeSet<String>> {
                 .map(|(_, v)| v.clone()),
         );
     }
-    Ok(kept)
+    Ok((kept, clusters))
 }
 
 /// Records that `connector` was left in Connect on purpose: first in the operator's own

@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 pub struct Evidence(BTreeMap<String, Instant>);
 
 impl Evidence {
+    /// Forgets every sighting: the next look starts the evidence again.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
     /// Takes this look's unclaimed names; returns those also unclaimed in a look at least
     /// `gap` before. A name claimed again (or gone) starts from nothing.
     pub fn due(&mut self, unclaimed: BTreeSet<String>, now: Instant, gap: Duration) -> Vec<String> {
