@@ -3,8 +3,9 @@
 # the local stack up if it is down, runs the #[ignore]d tests/bench.rs, and prints its report
 # (a markdown table, then the last line `BENCH {json}`), also kept in target/bench/report.md.
 # Sizes: KCO_BENCH_SIZES (100,1000,2000), KCO_BENCH_IDLE_SECONDS (120), KCO_BENCH_CLUSTERS_LARGEST (5),
-# KCO_BENCH_CONCURRENCY (16), KCO_BENCH_POLL_INTERVAL (10s), KCO_BENCH_REAL_N (50; 0 skips),
-# KCO_BENCH_TIMEOUT_SECONDS (600).
+# KCO_BENCH_CONCURRENCY (16), KCO_BENCH_POLL_INTERVAL (10s), KCO_BENCH_REAL_N (50; a list such as 50,100 runs each; 0 skips),
+# KCO_BENCH_TIMEOUT_SECONDS (600), KCO_BENCH_SHARD_CLUSTERS (10; 0 skips) x KCO_BENCH_SHARD_PER_CLUSTER (1000)
+# for the sharded runs (one process, then two shards, then a handover).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -15,6 +15,7 @@ pub mod error;
 mod fixtures;
 pub mod leader;
 pub mod mask;
+pub mod shard;
 pub mod telemetry;
 pub mod vocabulary;
 
@@ -23,6 +24,10 @@ pub use error::{Error, Result};
 /// Runs the operator until SIGTERM or Ctrl-C (or, with leader election, until the Lease is lost).
 pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     telemetry::logging::init(args.log_format, &args.log_level);
+    // Before any metric is touched: every series of a shard carries its selector.
+    if let Some(selector) = &args.operator_config().cluster_selector {
+        let _ = telemetry::metrics::SHARD.set(selector.clone());
+    }
     // One TLS provider for the whole process: kube's client and the Connect clients.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = kube::Client::try_default().await?;
@@ -41,6 +46,9 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     tokio::spawn(telemetry::server::serve(listener, health.clone()));
 
     crds_established(&client).await?;
+    if let Some(selector) = &config.cluster_selector {
+        shard_selector_valid(&client, selector).await?;
+    }
     if args.leader_election {
         // Followers run no controllers and hold no caches: they are ready to take over as
         // soon as the CRDs are there. A leader stays ready from then on.
@@ -141,4 +149,19 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {},
     }
     tracing::info!("shutdown requested");
+}
+
+/// A selector the apiserver refuses would fail every watch, quietly and forever: ask once,
+/// and stop with the apiserver's words.
+async fn shard_selector_valid(client: &kube::Client, selector: &str) -> anyhow::Result<()> {
+    let api: kube::Api<api::KafkaConnectCluster> = kube::Api::all(client.clone());
+    let probe = kube::api::ListParams::default().labels(selector).limit(1);
+    match api.list_metadata(&probe).await {
+        Err(kube::Error::Api(e)) if e.code == 400 => Err(anyhow::anyhow!(
+            "invalid --watch-label-selector {selector:?}: {}",
+            e.message
+        )),
+        // Anything else (RBAC of a namespaced install, a blip) is for the watches to meet.
+        _ => Ok(()),
+    }
 }

@@ -4,8 +4,10 @@
 //!
 //! Sizes come from the environment: `KCO_BENCH_SIZES` (100,1000,2000), `KCO_BENCH_IDLE_SECONDS` (120),
 //! `KCO_BENCH_CLUSTERS_LARGEST` (5 KafkaConnectClusters, one emulator each, for the largest N),
-//! `KCO_BENCH_CONCURRENCY` (16), `KCO_BENCH_POLL_INTERVAL` (10s), `KCO_BENCH_REAL_N` (50, 0: skip),
-//! `KCO_BENCH_TIMEOUT_SECONDS` (600). It writes the markdown table and the last line
+//! `KCO_BENCH_CONCURRENCY` (16), `KCO_BENCH_POLL_INTERVAL` (10s), `KCO_BENCH_REAL_N` (50; a
+//! comma-separated list runs each size, 0: skip),
+//! `KCO_BENCH_TIMEOUT_SECONDS` (600), `KCO_BENCH_SHARD_CLUSTERS` (10, 0: skip) ×
+//! `KCO_BENCH_SHARD_PER_CLUSTER` (1000) for the sharded runs. It writes the markdown table and the last line
 //! `BENCH {json}` to `target/bench/report.md` (and stdout).
 mod common;
 #[path = "bench_parts/floor.rs"]
@@ -16,6 +18,8 @@ mod measure;
 mod report;
 #[path = "bench_parts/scenarios.rs"]
 mod scenarios;
+#[path = "bench_parts/sharded.rs"]
+mod sharded;
 #[path = "bench_parts/workload.rs"]
 mod workload;
 
@@ -37,6 +41,7 @@ use floor::*;
 use measure::*;
 use report::*;
 use scenarios::*;
+use sharded::*;
 use workload::*;
 
 pub(crate) fn var<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -81,12 +86,19 @@ async fn bench() {
         let idle_here = if n == middle { idle } else { 0 };
         results.push(scenario(&client, n, clusters, idle_here).await);
     }
-    let real_n: usize = var("KCO_BENCH_REAL_N", 50);
-    let real = if real_n > 0 {
-        real_workers(&client, real_n).await
-    } else {
-        Value::Null
-    };
+    // Comma-separated sizes on the real workers (e.g. 50,100); 0 skips.
+    let real_sizes = std::env::var("KCO_BENCH_REAL_N").unwrap_or_else(|_| "50".into());
+    let mut real = vec![];
+    for n in real_sizes
+        .split(',')
+        .filter_map(|s| s.trim().parse::<usize>().ok())
+    {
+        if n > 0 {
+            real.push(real_workers(&client, n).await);
+        }
+    }
+    let real = Value::Array(real);
+    let shards = sharded(&client).await;
     let sh = |c: &str| {
         std::process::Command::new("sh")
             .args(["-c", c])
@@ -101,10 +113,12 @@ async fn bench() {
         "poll_interval": std::env::var("KCO_BENCH_POLL_INTERVAL").unwrap_or_else(|_| "10s".into()),
         "concurrency": var("KCO_BENCH_CONCURRENCY", 16usize),
     });
+    let figures = figures(&results, &real, &shards);
     let report = format!(
-        "{}\nBENCH {}\n",
+        "{}{}\nBENCH {}\n",
         table(&results, &real, &machine),
-        json!({"machine": machine, "scenarios": results, "real_workers": real})
+        sharded_lines(&shards),
+        json!({"figures": figures, "machine": machine, "scenarios": results, "real_workers": real, "sharded": shards})
     );
     std::fs::write(bench_dir().join("report.md"), &report).unwrap();
     println!("{report}");

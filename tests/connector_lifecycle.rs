@@ -187,8 +187,11 @@ async fn a_running_connector_without_tasks_is_ready_and_left_alone() {
         "reconciles of an idle zero-task connector in 15 s: {}",
         after - before
     );
+    // A loop (a requeue every few seconds) makes 5 or more. Up to 2: the reconcile that
+    // wrote Ready may be counted inside the window (its count lands after the status is
+    // visible), and one more may follow from a poll that saw the connector change.
     assert!(
-        after - before <= 1.0,
+        after - before <= 2.0,
         "requeued in a loop: {before} -> {after}"
     );
 }

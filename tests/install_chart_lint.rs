@@ -60,8 +60,8 @@ async fn helm_lint_and_server_side_dry_runs_of_the_chart_and_the_manifests_pass(
     );
 }
 
-/// The chart rendered with defaults, and with replicas and a PodDisruptionBudget, in `ns`:
-/// the apiserver accepts it (server-side dry run).
+/// The chart rendered with defaults, with replicas and a PodDisruptionBudget, and with two
+/// shards, in `ns`: the apiserver accepts it (server-side dry run).
 fn chart_dry_runs(helm: &str, kubectl: &str, ns: &str) {
     for sets in [
         vec![],
@@ -71,6 +71,12 @@ fn chart_dry_runs(helm: &str, kubectl: &str, ns: &str) {
             "--set",
             "podDisruptionBudget.enabled=true",
         ],
+        vec![
+            "--set",
+            "sharding.shards={a,b}",
+            "--set",
+            "leaderElection.enabled=true",
+        ],
     ] {
         let mut args = vec![
             "template",
@@ -79,8 +85,12 @@ fn chart_dry_runs(helm: &str, kubectl: &str, ns: &str) {
             "--namespace",
             ns,
         ];
+        let sharded = sets.iter().any(|s| s.starts_with("sharding"));
         args.extend(sets);
         let rendered = run(helm, &args, None);
+        if sharded {
+            shards_as_flux_does(&rendered);
+        }
         run(
             kubectl,
             &["apply", "--dry-run=server", "-f", "-"],
@@ -108,4 +118,51 @@ fn deploy_dry_run(kubectl: &str) {
         ],
         None,
     );
+}
+
+/// Two shards: three Deployments (the default one for unlabelled cluster objects, one per
+/// shard), each with its own selector and pods, and the Lease Role names each one's Lease.
+fn shards_as_flux_does(rendered: &str) {
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(rendered).unwrap();
+    let mut selectors: Vec<(String, String)> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Deployment")
+        .map(|d| {
+            let env = d["spec"]["template"]["spec"]["containers"][0]["env"]
+                .as_array()
+                .unwrap();
+            let selector = env
+                .iter()
+                .find(|e| e["name"] == "KCO_WATCH_LABEL_SELECTOR")
+                .and_then(|e| e["value"].as_str())
+                .unwrap_or_default();
+            let name = d["metadata"]["name"].as_str().unwrap();
+            (name.to_string(), selector.to_string())
+        })
+        .collect();
+    selectors.sort();
+    assert_eq!(
+        selectors,
+        [
+            (
+                "kco-kafka-connect-operator".into(),
+                "!kafkaconnect.dev/shard".into()
+            ),
+            (
+                "kco-kafka-connect-operator-a".into(),
+                "kafkaconnect.dev/shard=a".into()
+            ),
+            (
+                "kco-kafka-connect-operator-b".into(),
+                "kafkaconnect.dev/shard=b".into()
+            ),
+        ]
+    );
+    let lease_names = docs
+        .iter()
+        .filter(|d| d["kind"] == "Role")
+        .flat_map(|d| d["rules"].as_array().cloned().unwrap_or_default())
+        .find(|r| r["resources"][0] == "leases" && r["resourceNames"].is_array())
+        .map(|r| r["resourceNames"].as_array().unwrap().len());
+    assert_eq!(lease_names, Some(3), "one Lease per shard");
 }

@@ -30,7 +30,13 @@ pub struct App {
     pub version: (u32, u32),
     /// Requests answered, by endpoint and status code (`error` for resets and hangs: 0).
     pub stats: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Writes answered 2xx, by connector, then by the writer's User-Agent, then endpoint:
+    /// which client (an operator's shard says so in its User-Agent) changed what.
+    pub writers: Mutex<Writers>,
 }
+
+/// connector → User-Agent → endpoint → count.
+pub type Writers = BTreeMap<String, BTreeMap<String, BTreeMap<&'static str, u64>>>;
 
 impl App {
     pub fn new(args: &Args, addr: SocketAddr) -> Result<Arc<Self>, String> {
@@ -66,6 +72,7 @@ impl App {
             server_info,
             version,
             stats: Mutex::new(BTreeMap::new()),
+            writers: Mutex::new(BTreeMap::new()),
         }))
     }
 
@@ -79,6 +86,16 @@ impl App {
 
     pub fn at_least(&self, major: u32, minor: u32) -> bool {
         self.version >= (major, minor)
+    }
+
+    pub(crate) fn count_write(&self, connector: &str, agent: &str, endpoint: &'static str) {
+        let mut writers = self.writers.lock().unwrap_or_else(|e| e.into_inner());
+        let by_agent = writers.entry(connector.to_string()).or_default();
+        *by_agent
+            .entry(agent.to_string())
+            .or_default()
+            .entry(endpoint)
+            .or_default() += 1;
     }
 
     pub(crate) fn count(&self, endpoint: &'static str, code: u16) {

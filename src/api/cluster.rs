@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
     printcolumn = r#"{"name":"VERSION","type":"string","jsonPath":".status.version"}"#,
     printcolumn = r#"{"name":"CONNECTORS","type":"integer","jsonPath":".status.connectors.total"}"#,
     printcolumn = r#"{"name":"READY","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
+    printcolumn = r#"{"name":"SHARD","type":"string","jsonPath":".status.shard","priority":1}"#,
     printcolumn = r#"{"name":"AGE","type":"date","jsonPath":".metadata.creationTimestamp"}"#
 )]
 #[x_kube(
@@ -187,6 +188,10 @@ pub struct KafkaConnectClusterStatus {
     /// one Connect group, kept here so that it survives an operator restart.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workers: Vec<String>,
+    /// The shard that manages this cluster object and its KafkaConnectors: the label
+    /// selector of the operator process (`--watch-label-selector`); absent when unsharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
 }
 
 /// One connector plugin.

@@ -62,10 +62,7 @@ impl ClientSettings {
             .timeout(self.timeout)
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(concat!(
-                "kafka-connect-operator/",
-                env!("CARGO_PKG_VERSION")
-            ));
+            .user_agent(user_agent());
         if self.url.scheme() == "https" {
             let tls = super::tls::client_config(
                 self.ca_pem.as_deref(),
@@ -88,5 +85,15 @@ impl ClientSettings {
             None => None,
         };
         Ok(ConnectClient::new(self.url.clone(), http, auth))
+    }
+}
+
+/// `kafka-connect-operator/<version>`, and the shard's selector when the process is one
+/// shard: Connect's access log (and the emulator's count of writers) tells the shards apart.
+fn user_agent() -> String {
+    let base = concat!("kafka-connect-operator/", env!("CARGO_PKG_VERSION"));
+    match crate::telemetry::metrics::SHARD.get() {
+        Some(shard) => format!("{base} (shard {shard})"),
+        None => base.to_string(),
     }
 }

@@ -125,6 +125,7 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
     let prev = obj.status.clone().unwrap_or_default();
     let mut status = KafkaConnectClusterStatus {
         observed_generation: obj.metadata.generation,
+        shard: ctx.config.cluster_selector.clone(),
         ..Default::default()
     };
     // New to this process, or its spec changed (allowedNamespaces among it): its

@@ -73,14 +73,25 @@ impl Context {
 
     /// Whether this process manages the KafkaConnectors of cluster object `key`: always,
     /// unless it is one shard (`--watch-label-selector`) and `key` is not among the cluster
-    /// objects it selects. A sharded process cannot tell another shard's cluster object from
-    /// a missing one, so it writes nothing for either (no ClusterNotFound status).
-    pub fn manages(&self, key: &(String, String)) -> bool {
-        self.config.cluster_selector.is_none()
-            || self
-                .cluster_store
-                .get(&kube::runtime::reflector::ObjectRef::new(&key.1).within(&key.0))
-                .is_some()
+    /// objects it selects. A KafkaConnector naming a cluster object that does not exist
+    /// belongs to the default shard (`shard::matches_unlabelled`), which reports it.
+    pub async fn manages(&self, key: &(String, String)) -> bool {
+        let Some(selector) = &self.config.cluster_selector else {
+            return true;
+        };
+        let cached = self
+            .cluster_store
+            .get(&kube::runtime::reflector::ObjectRef::new(&key.1).within(&key.0));
+        if cached.is_some() {
+            return true;
+        }
+        if !crate::shard::matches_unlabelled(selector) {
+            return false;
+        }
+        // Another shard's, or none at all: only the apiserver can tell (a 404 is "none").
+        let api: kube::Api<KafkaConnectCluster> =
+            kube::Api::namespaced(self.client.clone(), &key.0);
+        matches!(api.get_metadata_opt(&key.1).await, Ok(None))
     }
 
     /// Whether the namespace labels are known (or not needed: one namespace watched).

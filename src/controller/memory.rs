@@ -163,6 +163,13 @@ impl ConnectorMemory {
             .is_some_and(|at| at.elapsed() < CREATE_SETTLE)
     }
 
+    /// How long ago this process created `obj`'s connector, if it did within `CREATE_SETTLE`.
+    pub fn created_ago(&self, obj: &KafkaConnector) -> Option<Duration> {
+        let created = self.created.lock().expect("created lock");
+        let ago = created.get(&uid(obj))?.elapsed();
+        (ago < CREATE_SETTLE).then_some(ago)
+    }
+
     /// Failed reconciles of `obj` in a row.
     pub fn failures(&self, obj: &KafkaConnector) -> u32 {
         let failures = self.failures.lock().expect("failures lock");

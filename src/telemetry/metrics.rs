@@ -60,8 +60,23 @@ fn latency_buckets() -> Histogram {
     ])
 }
 
+/// The selector of this process's shard (`--watch-label-selector`), set before the first
+/// metric is touched: then every series carries it as the label `shard`. Unsharded: no
+/// such label, as before sharding existed.
+pub static SHARD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
-    let mut registry = Registry::with_prefix("kco");
+    let mut registry = match SHARD.get() {
+        Some(shard) => Registry::with_prefix_and_labels(
+            "kco",
+            [(
+                std::borrow::Cow::Borrowed("shard"),
+                std::borrow::Cow::Owned(shard.clone()),
+            )]
+            .into_iter(),
+        ),
+        None => Registry::with_prefix("kco"),
+    };
     let m = Metrics {
         registry: Registry::default(),
         rest_requests: Family::default(),

@@ -10,12 +10,7 @@ pub(crate) struct OperatorProc(pub(crate) Operator);
 
 impl OperatorProc {
     pub(crate) fn start(ns: &str, poll: &str) -> Self {
-        let bin = std::env::var("KCO_OPERATOR_BIN").unwrap_or_else(|_| {
-            common::repo_root()
-                .join("target/release/kafka-connect-operator")
-                .display()
-                .to_string()
-        });
+        let bin = operator_bin();
         let more = std::env::var("KCO_BENCH_OPERATOR_ARGS").unwrap_or_default();
         let mut args = vec!["--poll-interval", poll, "--log-level", "info"];
         args.extend(more.split_whitespace());
@@ -25,6 +20,25 @@ impl OperatorProc {
             Some(ns),
             &args,
             &[],
+            |_| log,
+        ))
+    }
+
+    /// One shard of a sharded run: every namespace watched, the cluster objects `selector`
+    /// matches managed, its Lease in `ns`, logs in `target/bench/operator-<ns>-<shard>.log`.
+    pub(crate) fn start_selecting(ns: &str, shard: &str, selector: &str, poll: &str) -> Self {
+        let bin = operator_bin();
+        let more = std::env::var("KCO_BENCH_OPERATOR_ARGS").unwrap_or_default();
+        let mut args = vec!["--poll-interval", poll, "--log-level", "info"];
+        args.extend(["--watch-label-selector", selector, "--lease-namespace", ns]);
+        args.extend(more.split_whitespace());
+        let log = bench_dir().join(format!("operator-{ns}-{shard}.log"));
+        let identity = format!("operator-{ns}-{shard}");
+        OperatorProc(Operator::spawn(
+            Path::new(&bin),
+            None,
+            &args,
+            &[("POD_NAME", &identity)],
             |_| log,
         ))
     }
@@ -84,6 +98,16 @@ impl OperatorProc {
     pub(crate) async fn stop(self) {
         self.0.stop().await;
     }
+}
+
+/// The release operator (`KCO_OPERATOR_BIN`, else target/release).
+fn operator_bin() -> String {
+    std::env::var("KCO_OPERATOR_BIN").unwrap_or_else(|_| {
+        common::repo_root()
+            .join("target/release/kafka-connect-operator")
+            .display()
+            .to_string()
+    })
 }
 
 pub(crate) fn clk_tck() -> f64 {

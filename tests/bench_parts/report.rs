@@ -36,8 +36,8 @@ pub(crate) fn table(scenarios: &[Value], real: &Value, machine: &Value) -> Strin
     );
     s += &scenario_rows(scenarios);
     s += &idle_lines(scenarios);
-    if real.is_object() {
-        s += &real_line(real);
+    for r in real.as_array().into_iter().flatten() {
+        s += &real_line(r);
     }
     s
 }
@@ -119,4 +119,92 @@ fn real_line(real: &Value) -> String {
         top_endpoints(&real["rest_by_endpoint"]),
         f(&real["peak_rss_mib"]),
     )
+}
+
+/// The lines of the sharded runs: one process, then two shards, then the handover.
+pub(crate) fn sharded_lines(sharded: &Value) -> String {
+    if !sharded.is_object() {
+        return String::new();
+    }
+    let mut s = String::new();
+    for run in ["one_process", "two_shards"] {
+        let r = &sharded[run];
+        let procs = r["processes_footprint"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(shard, p)| {
+                format!(
+                    "{shard}: peak RSS {} MiB, CPU {} s",
+                    f(&p["peak_rss_mib"]),
+                    f(&p["cpu_seconds"])
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        s += &format!(
+            "\nSharded scenario, {} clusters × {} connectors, {} process(es): all Ready {} s{}; {}; connectors written by more than one process: {}\n",
+            sharded["clusters"],
+            sharded["per_cluster"],
+            r["processes"],
+            f(&r["ready_seconds"]),
+            if r["all_ready"] == true {
+                ""
+            } else {
+                " (timed out)"
+            },
+            procs,
+            r["connectors_written_by_more_than_one"],
+        );
+    }
+    let h = &sharded["two_shards"]["handover"];
+    if h.is_object() {
+        s += &format!(
+            "\nHandover of one cluster between shards: taken over {} s after the relabel; {} restarts requested afterwards, {} served; {} creates for its {} connectors; writers: {}\n",
+            f(&h["relabel_to_taken_seconds"]),
+            h["restarts_requested"],
+            h["restarts_served"],
+            h["creates"],
+            h["connectors"],
+            h["writers"],
+        );
+    }
+    s
+}
+
+/// The figures compared from run to run, under names that do not change (issue 20).
+pub(crate) fn figures(scenarios: &[Value], real: &Value, sharded: &Value) -> Value {
+    let at = |n: f64| scenarios.iter().find(|r| r["n"].as_f64() == Some(n));
+    let s1000 = at(1000.0);
+    let writes = s1000.map(|r| {
+        let w = &r["k8s_writes"];
+        let sum = ["status_patches", "other_patches", "events"]
+            .iter()
+            .filter_map(|k| w[k].as_f64())
+            .sum::<f64>();
+        // + the finalizer patch counted in other_patches; per connector
+        sum / 1000.0
+    });
+    let idle = scenarios
+        .iter()
+        .find_map(|r| r.get("idle"))
+        .and_then(|i| i["connect_writes"].as_f64());
+    let real_ratio = |n: f64| {
+        real.as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["n"].as_f64() == Some(n))
+            .and_then(|r| r["ratio"].as_f64())
+    };
+    json!({
+        "ratio_to_floor_1000": s1000.and_then(|r| r["floor_ratio"].as_f64()),
+        "writes_per_connector_1000": writes,
+        "rss_mib_1000": s1000.and_then(|r| r["peak_rss_mib"].as_f64()),
+        "idle_writes": idle,
+        "shards_overlap": sharded["two_shards"]["connectors_written_by_more_than_one"].as_u64(),
+        "sharded_10000_ready_s": sharded["two_shards"]["ready_seconds"].as_f64(),
+        "unsharded_10000_ready_s": sharded["one_process"]["ready_seconds"].as_f64(),
+        "real_ratio_50": real_ratio(50.0),
+        "real_ratio_100": real_ratio(100.0),
+    })
 }

@@ -40,17 +40,41 @@ impl Operator {
         Self::start_cluster_wide_with_env(id, extra, &[]).await
     }
 
+    /// One shard of the test `id`: the cluster objects labelled `kco-test=ID` and
+    /// `kafkaconnect.dev/shard=SHARD`.
+    pub async fn start_shard(id: &str, shard: &str) -> Self {
+        let selector = format!("kco-test={id},kafkaconnect.dev/shard={shard}");
+        Self::start_selecting(&format!("{id}-{shard}"), id, &selector, &[], &[])
+    }
+
     pub async fn start_cluster_wide_with_env(
         id: &str,
         extra: &[&str],
         envs: &[(&str, &str)],
     ) -> Self {
         let selector = format!("kco-test={id}");
+        Self::start_selecting(id, id, &selector, extra, envs)
+    }
+
+    /// Every namespace watched, the cluster objects `selector` matches managed, the Lease in
+    /// namespace `lease_ns`, the identity `operator-NAME`.
+    fn start_selecting(
+        name: &str,
+        lease_ns: &str,
+        selector: &str,
+        extra: &[&str],
+        envs: &[(&str, &str)],
+    ) -> Self {
         let mut args = vec!["--log-level", "debug", "--poll-interval", "2s"];
-        args.extend(["--watch-label-selector", &selector, "--lease-namespace", id]);
+        args.extend([
+            "--watch-label-selector",
+            selector,
+            "--lease-namespace",
+            lease_ns,
+        ]);
         args.extend(extra);
         let logs = repo_root().join("target/test-logs");
-        let identity = format!("operator-{id}");
+        let identity = format!("operator-{name}");
         let mut envs = envs.to_vec();
         envs.push(("POD_NAME", &identity));
         Self::spawn(
@@ -58,7 +82,7 @@ impl Operator {
             None,
             &args,
             &envs,
-            |port| logs.join(format!("operator-{id}-all-{port}.log")),
+            |port| logs.join(format!("operator-{name}-all-{port}.log")),
         )
     }
 

@@ -63,14 +63,39 @@ app.kubernetes.io/part-of: kafka-connect-operator
 {{- default (include "kco.fullname" .) .Values.leaderElection.leaseName }}
 {{- end }}
 
-{{/* The Lease the operator holds: with watchLabelSelector (one shard), KCO_LEASE_NAME plus
-the first 10 hex digits of the selector's SHA-256, as the operator derives it. */}}
-{{- define "kco.heldLeaseName" -}}
-{{- if .Values.watchLabelSelector }}
-{{- printf "%s-%s" (include "kco.leaseName" .) (sha256sum .Values.watchLabelSelector | trunc 10) }}
-{{- else }}
-{{- include "kco.leaseName" . }}
+{{/* The operator processes this release runs, as JSON: [{name, selector}]. One, with
+watchLabelSelector as its selector (empty: every cluster object), unless sharding.shards lists
+shards: then a default shard for the cluster objects without the shard label, and one per shard
+for those labelled <sharding.label>=<shard>, as Flux shards its controllers. */}}
+{{- define "kco.shards" -}}
+{{- $shards := list (dict "name" "" "selector" (.Values.watchLabelSelector | default "")) }}
+{{- if .Values.sharding.shards }}
+{{- $shards = list (dict "name" "" "selector" (printf "!%s" .Values.sharding.label)) }}
+{{- range .Values.sharding.shards }}
+{{- $shards = append $shards (dict "name" . "selector" (printf "%s=%s" $.Values.sharding.label .)) }}
 {{- end }}
+{{- end }}
+{{- toJson $shards }}
+{{- end }}
+
+{{/* The Lease a process with selector .selector holds: KCO_LEASE_NAME, plus (with a selector)
+the first 10 hex digits of the selector's SHA-256, as the operator derives it.
+Usage: include "kco.leaseFor" (dict "root" . "selector" "...") */}}
+{{- define "kco.leaseFor" -}}
+{{- if .selector }}
+{{- printf "%s-%s" (include "kco.leaseName" .root) (sha256sum .selector | trunc 10) }}
+{{- else }}
+{{- include "kco.leaseName" .root }}
+{{- end }}
+{{- end }}
+
+{{/* Every Lease this release's processes hold, as a YAML flow list of quoted names. */}}
+{{- define "kco.heldLeaseNames" -}}
+{{- $names := list }}
+{{- range fromJsonArray (include "kco.shards" .) }}
+{{- $names = append $names (include "kco.leaseFor" (dict "root" $ "selector" .selector) | quote) }}
+{{- end }}
+{{- printf "[%s]" (join ", " $names) }}
 {{- end }}
 
 {{/* The one watched namespace, or "" for all of them. */}}
@@ -82,6 +107,9 @@ the first 10 hex digits of the selector's SHA-256, as the operator derives it. *
 {{- define "kco.validate" -}}
 {{- if gt (len .Values.watchNamespaces) 1 }}
 {{- fail (printf "watchNamespaces lists %d namespaces, but the operator watches one namespace (KCO_NAMESPACE) or all of them: install one release per namespace, each with watchNamespaces: [that-namespace]" (len .Values.watchNamespaces)) }}
+{{- end }}
+{{- if and .Values.sharding.shards .Values.watchLabelSelector }}
+{{- fail "set sharding.shards (one Deployment per shard, plus a default one) or watchLabelSelector (this release is one shard), not both" }}
 {{- end }}
 {{- if and .Values.serviceMonitor.enabled (not .Values.metrics.service.enabled) }}
 {{- fail "serviceMonitor.enabled needs metrics.service.enabled: the ServiceMonitor scrapes that Service" }}

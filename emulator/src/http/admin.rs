@@ -12,6 +12,7 @@
 //! | `POST /__admin/connectors/{c}/fail` | `{"trace": "..."}` (optional) | connector FAILED |
 //! | `POST /__admin/connectors/{c}/tasks/{t}/fail` | `{"trace": "..."}` (optional) | task FAILED |
 //! | `GET`/`DELETE /__admin/stats` | | requests by endpoint and code; reset |
+//! | `GET`/`DELETE /__admin/writers` | | writes answered 2xx by connector, User-Agent and endpoint; reset |
 
 use std::time::Duration;
 
@@ -97,6 +98,17 @@ pub fn handle(app: &App, method: &Method, segs: &[String], body: &[u8]) -> Respo
         ("GET", ["stats"]) => stats(app),
         ("DELETE", ["stats"]) => {
             app.stats.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            empty(204)
+        }
+        ("GET", ["writers"]) => {
+            let writers = app.writers.lock().unwrap_or_else(|e| e.into_inner());
+            json(200, json!(*writers).to_string())
+        }
+        ("DELETE", ["writers"]) => {
+            app.writers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
             empty(204)
         }
         _ => error(404, "HTTP 404 Not Found"),

@@ -57,6 +57,9 @@ pub async fn handle(
     let response = answer(&app, &route, &parts.headers, &query, &body);
     let code = response.status().as_u16();
     app.count(endpoint, code);
+    if parts.method != Method::GET && (200..300).contains(&code) {
+        count_write(&app, &route, &parts.headers, &body, endpoint);
+    }
     if latency.rebalance_after_write_ms > 0
         && (200..300).contains(&code)
         && matches!(
@@ -68,6 +71,28 @@ pub async fn handle(
             .rebalance_for(Duration::from_millis(latency.rebalance_after_write_ms));
     }
     response
+}
+
+/// A write answered 2xx, under its connector (a create's is in its body) and User-Agent.
+fn count_write(
+    app: &App,
+    route: &Route,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+    endpoint: &'static str,
+) {
+    let created = || {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        v["name"].as_str().map(String::from)
+    };
+    let Some(connector) = route.connector().map(String::from).or_else(created) else {
+        return;
+    };
+    let agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    app.count_write(&connector, agent, endpoint);
 }
 
 /// The route, or the 404 / 405 Connect answers (counted as `unknown`).

@@ -22,7 +22,7 @@ use crate::connect::types::ConnectorOffsets;
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::mask::Masks;
 use crate::vocabulary::{EventAction, EventReason};
 
@@ -34,6 +34,9 @@ pub struct Acting<'a> {
     pub name: &'a str,
     pub desired: &'a BTreeMap<String, String>,
     pub masks: &'a Masks,
+    /// Validate before writing the config: Connect refused this object's config last time
+    /// (its status carries the errors), so a write would most likely be refused again.
+    pub validate_first: bool,
 }
 
 /// What acting did.
@@ -147,8 +150,14 @@ impl Acting<'_> {
         publish(&self.ctx.recorder, self.obj, note).await;
     }
 
-    /// Validates, then creates or updates. `Err(errors)` when Connect refused the config:
-    /// nothing was written.
+    /// Creates or updates the config. `Err(errors)` when Connect refused the config: nothing
+    /// was written.
+    ///
+    /// Connect validates every create and config PUT itself, and refuses an invalid config
+    /// with a 400: a validate call before each write would add the slowest call of a rollout
+    /// to every connector. So validate comes first only where the write is expected to be
+    /// refused (`validate_first`: re-checking a refused config writes nothing), and after a
+    /// refusal, for Connect's per-key errors.
     async fn config(
         &self,
         action: &ConfigAction,
@@ -158,18 +167,51 @@ impl Acting<'_> {
         if *action == ConfigAction::None {
             return Ok(Ok(Done::NOTHING));
         }
-        let client = &self.handle.client;
-        let class = &self.obj.spec.class;
-        let errors = act::validate(client, class, self.desired, self.masks).await?;
-        if !errors.is_empty() {
-            let count = errors.len();
-            let text =
-                format!("Connect rejected the config with {count} error(s); nothing was written");
-            let reason = EventReason::ValidationFailed;
-            self.publish(Note::warning(reason, EventAction::Validate, text))
-                .await;
-            return Ok(Err(errors));
+        if self.validate_first {
+            let errors = self.validate().await?;
+            if !errors.is_empty() {
+                return Ok(Err(self.refused(errors).await));
+            }
         }
+        match self.write_config(action, served, record_created).await {
+            Err(Error::Rejected(message)) => {
+                let errors = self.validate().await?;
+                if errors.is_empty() {
+                    // Refused, yet valid by Connect's own validation: say what it answered.
+                    return Err(Error::Rejected(message));
+                }
+                Ok(Err(self.refused(errors).await))
+            }
+            Err(e) => Err(e),
+            Ok(()) => Ok(Ok(Done::WROTE)),
+        }
+    }
+
+    /// Connect's per-key errors for the desired config (masked); none when it is valid.
+    async fn validate(&self) -> Result<Vec<ValidationError>> {
+        let (client, class) = (&self.handle.client, &self.obj.spec.class);
+        act::validate(client, class, self.desired, self.masks).await
+    }
+
+    /// Says (a Warning Event) that Connect refused the config; the errors go to status.
+    async fn refused(&self, errors: Vec<ValidationError>) -> Vec<ValidationError> {
+        let count = errors.len();
+        let text =
+            format!("Connect rejected the config with {count} error(s); nothing was written");
+        let reason = EventReason::ValidationFailed;
+        self.publish(Note::warning(reason, EventAction::Validate, text))
+            .await;
+        errors
+    }
+
+    /// The create or config PUT of `action`, with what it owes to status.
+    async fn write_config(
+        &self,
+        action: &ConfigAction,
+        served: &mut Served,
+        record_created: bool,
+    ) -> Result<()> {
+        let client = &self.handle.client;
         match action {
             ConfigAction::Create { initial_state } => {
                 let (note, how) =
@@ -203,7 +245,7 @@ impl Acting<'_> {
             }
             ConfigAction::None => {}
         }
-        Ok(Ok(Done::WROTE))
+        Ok(())
     }
 
     /// "keys a, b; b from Secret s": the keys written again, and where `configFrom` ones

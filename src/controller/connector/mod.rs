@@ -78,7 +78,7 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
         return Ok(Action::requeue(Duration::from_secs(2)));
     }
     let cluster = obj.cluster_key();
-    if !ctx.manages(&cluster) {
+    if !ctx.manages(&cluster).await {
         // Another shard's cluster object: that process reconciles this KafkaConnector.
         ctx.health.finished(&key);
         return Ok(Action::await_change());

@@ -26,6 +26,9 @@ use crate::error::Result;
 use crate::mask::Masks;
 use crate::vocabulary::Reason;
 
+/// How long the first status after a create may wait for Ready (`first_status_held`).
+pub const FIRST_STATUS_GRACE: Duration = Duration::from_secs(3);
+
 /// How long a retried momentary fault of Connect still explains a connector not Ready yet.
 pub const RECENT_FAULT: Duration = Duration::from_secs(30);
 
@@ -174,9 +177,33 @@ impl Report<'_> {
             );
             v.reason = fault;
         }
+        if let Some(wait) = self.first_status_held(&v) {
+            return Ok(wait);
+        }
         status::set_conditions(&mut st, &v, self.obj.metadata.generation);
         write_status(self.ctx, self.obj, &st).await?;
         Ok(v.requeue)
+    }
+
+    /// Right after this process created the connector, a first status saying "starting" is
+    /// usually followed by Ready within a poll or two: hold it back for up to
+    /// `FIRST_STATUS_GRACE`, so that the first status written is Ready (one apiserver write
+    /// per connector saved in a rollout). A worker slower than that gets its "starting"
+    /// status then. `Some(wait)`: nothing written, look again within `wait` (the poll that
+    /// sees the connector running wakes it sooner). What the held status would record (the
+    /// provenance `Created`) is lost only if the process dies within the grace, and then the
+    /// next one adopts the connector it finds: nothing of a fresh connector is served twice.
+    fn first_status_held(&self, v: &super::verdict::Verdict) -> Option<Duration> {
+        let starting = matches!(
+            v.reason,
+            Reason::Starting | Reason::TasksStarting | Reason::Progressing
+        );
+        if v.ready || !starting || !self.prev.conditions.is_empty() {
+            return None;
+        }
+        let ago = self.ctx.memory.created_ago(self.obj)?;
+        let left = FIRST_STATUS_GRACE.checked_sub(ago)?;
+        Some(left.max(Duration::from_millis(500)))
     }
 }
 
