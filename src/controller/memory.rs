@@ -40,7 +40,8 @@ pub const CREATE_SETTLE: Duration = Duration::from_secs(15);
 pub struct ConnectorMemory {
     /// `--topics-refresh`: zero turns topics refreshes off.
     topics_refresh: Duration,
-    statuses: Mutex<HashMap<String, KafkaConnectorStatus>>,
+    /// The status last written, or held back (`hold_status`; `false`: not written yet).
+    statuses: Mutex<HashMap<String, (KafkaConnectorStatus, bool)>>,
     /// When topics are next due, and how many reads in a row listed none.
     topics_next: Mutex<HashMap<String, (Instant, u8)>>,
     state_requests: Mutex<HashMap<String, (StateAction, Instant)>>,
@@ -67,17 +68,40 @@ impl ConnectorMemory {
     }
 
     /// The status to decide from: what we last wrote, else what the object carries.
+    /// The newest status this process made for `obj`: written, or held back to be written
+    /// with the next one (`hold_status`); else the object's.
     pub fn last_status(&self, obj: &KafkaConnector) -> KafkaConnectorStatus {
         let remembered = self.statuses.lock().expect("status memory");
-        let remembered = remembered.get(&uid(obj)).cloned();
+        let remembered = remembered.get(&uid(obj)).map(|(s, _)| s.clone());
         remembered
             .or_else(|| obj.status.clone())
             .unwrap_or_default()
     }
 
+    /// The status last written to `obj` (by this process, else the object's): what a write
+    /// compares with to skip one that changes nothing.
+    pub fn last_written(&self, obj: &KafkaConnector) -> KafkaConnectorStatus {
+        let remembered = self.statuses.lock().expect("status memory");
+        let written = remembered
+            .get(&uid(obj))
+            .filter(|(_, written)| *written)
+            .map(|(s, _)| s.clone());
+        written.or_else(|| obj.status.clone()).unwrap_or_default()
+    }
+
     pub fn remember_status(&self, obj: &KafkaConnector, status: &KafkaConnectorStatus) {
         let mut statuses = self.statuses.lock().expect("status memory");
-        statuses.insert(uid(obj), status.clone());
+        statuses.insert(uid(obj), (status.clone(), true));
+    }
+
+    /// A status decided but not written yet (`report::first_status_held`): the next
+    /// reconcile starts from it (its provenance among it), and writes it, or a newer one.
+    pub fn hold_status(&self, obj: &KafkaConnector, status: &KafkaConnectorStatus) {
+        let mut statuses = self.statuses.lock().expect("status memory");
+        let written = statuses.get(&uid(obj)).is_some_and(|(_, w)| *w);
+        if !written {
+            statuses.insert(uid(obj), (status.clone(), false));
+        }
     }
 
     /// Whether the next read of this connector's topics is due (never when the refresh

@@ -174,11 +174,14 @@ impl Acting<'_> {
             }
         }
         match self.write_config(action, served, record_created).await {
-            Err(Error::Rejected(message)) => {
+            // A 400, or a 500: Connect 4.3.1 answers some invalid configs (Debezium's) with
+            // a NullPointerException thrown while it words the errors. Connect validates
+            // before it stores anything, so its validate says whether the config was the
+            // cause; if not, the write's own answer stands.
+            Err(e @ (Error::Rejected(_) | Error::ServerError(_))) => {
                 let errors = self.validate().await?;
                 if errors.is_empty() {
-                    // Refused, yet valid by Connect's own validation: say what it answered.
-                    return Err(Error::Rejected(message));
+                    return Err(e);
                 }
                 Ok(Err(self.refused(errors).await))
             }

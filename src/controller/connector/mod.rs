@@ -247,6 +247,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         name: &name,
         desired: &desired,
         masks: &masks,
+        validate_first: !prev.validation_errors.is_empty(),
     };
     let served = Served::of(&prev);
     let outcome = acting

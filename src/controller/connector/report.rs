@@ -177,10 +177,11 @@ impl Report<'_> {
             );
             v.reason = fault;
         }
+        status::set_conditions(&mut st, &v, self.obj.metadata.generation);
         if let Some(wait) = self.first_status_held(&v) {
+            self.ctx.memory.hold_status(self.obj, &st);
             return Ok(wait);
         }
-        status::set_conditions(&mut st, &v, self.obj.metadata.generation);
         write_status(self.ctx, self.obj, &st).await?;
         Ok(v.requeue)
     }
@@ -190,15 +191,18 @@ impl Report<'_> {
     /// `FIRST_STATUS_GRACE`, so that the first status written is Ready (one apiserver write
     /// per connector saved in a rollout). A worker slower than that gets its "starting"
     /// status then. `Some(wait)`: nothing written, look again within `wait` (the poll that
-    /// sees the connector running wakes it sooner). What the held status would record (the
-    /// provenance `Created`) is lost only if the process dies within the grace, and then the
-    /// next one adopts the connector it finds: nothing of a fresh connector is served twice.
+    /// sees the connector running wakes it sooner). The held status is what the next
+    /// reconcile starts from (`ConnectorMemory::hold_status`), so its provenance `Created`
+    /// counts at once (a spec changed within the grace is served, not taken as adopted). It
+    /// is lost only if the process dies within the grace: the next one then adopts the
+    /// connector it finds, and nothing is served twice.
     fn first_status_held(&self, v: &super::verdict::Verdict) -> Option<Duration> {
         let starting = matches!(
             v.reason,
             Reason::Starting | Reason::TasksStarting | Reason::Progressing
         );
-        if v.ready || !starting || !self.prev.conditions.is_empty() {
+        let written = self.ctx.memory.last_written(self.obj);
+        if v.ready || !starting || !written.conditions.is_empty() {
             return None;
         }
         let ago = self.ctx.memory.created_ago(self.obj)?;
@@ -241,7 +245,7 @@ async fn write_status(
     obj: &KafkaConnector,
     status: &KafkaConnectorStatus,
 ) -> Result<bool> {
-    let last = ctx.memory.last_status(obj);
+    let last = ctx.memory.last_written(obj);
     if status.same_ignoring_time(&last) {
         return Ok(false);
     }
