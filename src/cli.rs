@@ -160,17 +160,20 @@ mod tests {
         assert_eq!(args.http_addr.to_string(), defaults::HTTP_ADDR);
     }
 
+    /// The Lease `run EXTRA...` holds.
+    fn lease(extra: &[&str]) -> LeaseSettings {
+        let argv = ["kafka-connect-operator", "run"].iter().chain(extra);
+        let Command::Run(args) = Cli::parse_from(argv).command else {
+            panic!("run parses")
+        };
+        args.lease_settings()
+    }
+
     /// Operators watching different namespaces each hold their own Lease; an explicit
     /// namespace (the chart's) wins.
     #[test]
     fn the_lease_is_in_the_watched_namespace_unless_told() {
-        let lease_ns = |extra: &[&str]| {
-            let argv = ["kafka-connect-operator", "run"].iter().chain(extra);
-            let Command::Run(args) = Cli::parse_from(argv).command else {
-                panic!("run parses")
-            };
-            args.lease_settings().namespace
-        };
+        let lease_ns = |extra: &[&str]| lease(extra).namespace;
         assert_eq!(lease_ns(&[]), defaults::LEASE_NAMESPACE);
         assert_eq!(lease_ns(&["--namespace", "team-a"]), "team-a");
         let both = ["--namespace", "team-a", "--lease-namespace", "ops"];
@@ -179,19 +182,13 @@ mod tests {
 
     #[test]
     fn each_shard_holds_its_own_lease() {
-        let lease = |extra: &[&str]| {
-            let argv = ["kafka-connect-operator", "run"].iter().chain(extra);
-            let Command::Run(args) = Cli::parse_from(argv).command else {
-                panic!("run parses")
-            };
-            args.lease_settings().name
-        };
+        let lease = |extra: &[&str]| lease(extra).name;
         let a = lease(&["--watch-label-selector", "kafkaconnect.dev/shard=a"]);
         let b = lease(&["--watch-label-selector", "kafkaconnect.dev/shard=b"]);
         assert_eq!(lease(&[]), defaults::LEASE_NAME);
         assert_eq!(lease(&["--watch-label-selector", ""]), defaults::LEASE_NAME);
         assert!(a.starts_with(defaults::LEASE_NAME) && a != b, "{a} {b}");
-        // The chart's kco.heldLeaseName (the Lease its Role names) derives the same suffix:
+        // The chart's kco.leaseFor (the Lease its Role names) derives the same suffix:
         // `helm template --set watchLabelSelector=kafkaconnect.dev/shard=a` renders it.
         assert!(a.ends_with("-2f0c972700"), "{a}");
         assert!(a.len() <= 63, "a valid name: {a}");
