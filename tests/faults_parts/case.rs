@@ -253,12 +253,19 @@ fn explained(seen: &Seen, expected: &[&str], evidence: Option<String>) -> String
 }
 
 /// A dead operator cannot write why it is dead: what the conditions must say meanwhile is
-/// that the connectors are not converged yet (never Ready before Connect runs them).
+/// that the connectors are not converged yet (never Ready before Connect runs them). A
+/// connector with no condition yet says so too: its first status waits up to 3 s for Ready
+/// (`report::first_status_held`), and an operator killed every 5 s often dies within them.
 pub fn explained_by_progress(seen: &Seen) -> Option<String> {
-    let progress: Vec<String> = ["Starting", "Progressing", "TasksStarting"]
-        .iter()
-        .filter_map(|r| seen.reasons.get(*r).map(|n| format!("`{r}` ({n})")))
-        .collect();
+    let progress: Vec<String> = [
+        "Starting",
+        "Progressing",
+        "TasksStarting",
+        super::observe::NO_CONDITION,
+    ]
+    .iter()
+    .filter_map(|r| seen.reasons.get(*r).map(|n| format!("`{r}` ({n})")))
+    .collect();
     (!progress.is_empty()).then(|| {
         format!(
             "a killed operator cannot write a condition; the connectors not yet converged said so meanwhile: {}",
