@@ -266,6 +266,18 @@ pub async fn delete_all(api: &Api<KafkaConnector>, timeout: Duration) {
     while Instant::now() < deadline {
         match api.list(&ListParams::default()).await {
             Ok(l) if l.items.is_empty() => return,
+            // A delete of thousands at once can stop part-way (the apiserver's request
+            // timeout): those left without a deletion mark are asked again.
+            Ok(l)
+                if l.items
+                    .iter()
+                    .any(|o| o.metadata.deletion_timestamp.is_none()) =>
+            {
+                let _ = api
+                    .delete_collection(&DeleteParams::default(), &ListParams::default())
+                    .await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
             _ => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
