@@ -22,6 +22,7 @@ pub mod context;
 pub mod credentials;
 pub mod events;
 pub mod fight;
+mod identity;
 pub mod memory;
 pub mod namespaces;
 pub mod ownership;
