@@ -32,6 +32,20 @@ pub fn condition(
 
 /// Keeps `lastTransitionTime` of conditions whose status did not change, so that an
 /// unchanged condition set compares equal and costs no write.
+/// The first `at_most` of `names` for a condition's message, comma-separated, then how many
+/// more there are: a message stays short however long the list.
+pub fn some_of(names: &[String], at_most: usize) -> String {
+    let shown = names
+        .iter()
+        .take(at_most)
+        .map(String::as_str)
+        .collect::<Vec<_>>();
+    match names.len().saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 pub fn carry_transition_times(new: &mut [Condition], old: &[Condition]) {
     for c in new.iter_mut() {
         if let Some(prev) = old.iter().find(|o| o.type_ == c.type_)
@@ -72,6 +86,16 @@ fn same_conditions(a: &[Condition], b: &[Condition]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_is_cut_and_counted() {
+        let names: Vec<String> = (1..=7).map(|i| format!("ns/c{i}")).collect();
+        assert_eq!(some_of(&names[..2], 5), "ns/c1, ns/c2");
+        assert_eq!(
+            some_of(&names, 5),
+            "ns/c1, ns/c2, ns/c3, ns/c4, ns/c5 and 2 more"
+        );
+    }
     use crate::api::KafkaConnectorStatus;
 
     #[test]

@@ -91,17 +91,10 @@ fn users(ctx: &Context, key: &ClusterKey) -> Vec<String> {
 /// wakes this object; the requeue is the backstop.
 async fn in_use(obj: &KafkaConnectCluster, ctx: &Context, users: &[String]) -> Result<Action> {
     let prev = obj.status.clone().unwrap_or_default();
-    let shown: Vec<&str> = users.iter().take(5).map(String::as_str).collect();
-    let more = users.len().saturating_sub(shown.len());
     let message = format!(
-        "being deleted; kept until the {} KafkaConnector(s) using it are deleted, so that their connectors are deleted from Connect: {}{}",
+        "being deleted; kept until the {} KafkaConnector(s) using it are deleted, so that their connectors are deleted from Connect: {}",
         users.len(),
-        shown.join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        }
+        conditions::some_of(users, 5)
     );
     let mut status = KafkaConnectClusterStatus {
         conditions: vec![conditions::condition(

@@ -94,6 +94,13 @@ impl Context {
         matches!(api.get_metadata_opt(&key.1).await, Ok(None))
     }
 
+    /// Whether cluster object `cluster` lets KafkaConnectors of namespace `ns` attach (with
+    /// that namespace's labels as this process knows them); `Err` says why not.
+    pub fn admits(&self, cluster: &KafkaConnectCluster, ns: &str) -> Result<(), String> {
+        let labels = super::namespaces::labels(self.namespaces.as_ref(), ns);
+        cluster.admits(ns, labels.as_ref())
+    }
+
     /// Whether the namespace labels are known (or not needed: one namespace watched).
     pub fn namespaces_synced(&self) -> bool {
         self.namespaces.as_ref().is_none_or(store_synced)

@@ -19,7 +19,6 @@ use kube::{Api, ResourceExt};
 use super::cluster_handle::ClusterHandle;
 use super::context::Context;
 use super::events::{Note, publish};
-use super::namespaces;
 use super::ownership::normalise_url;
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::config::MANAGER;
@@ -108,8 +107,7 @@ fn outsiders(
         .filter(|c| identity(&c.spec.url) == own)
         .filter_map(|c| {
             let ns = c.metadata.namespace.clone().unwrap_or_default();
-            let labels = namespaces::labels(ctx.namespaces.as_ref(), &ns);
-            obj.admits(&ns, labels.as_ref())
+            ctx.admits(obj, &ns)
                 .is_err()
                 .then(|| format!("{ns}/{}", c.name_any()))
         })
@@ -118,16 +116,9 @@ fn outsiders(
         return None;
     }
     others.sort();
-    let more = others.len().saturating_sub(5);
-    others.truncate(5);
-    let more = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
     Some(format!(
-        "unmanagedConnectors: Delete sweeps a Connect only for the namespaces this object allows, and cluster objects in namespaces it does not allow name the same Connect: {}{more}. Nothing was deleted; allow those namespaces (allowedNamespaces) and have them attach here, or set unmanagedConnectors: Ignore",
-        others.join(", ")
+        "unmanagedConnectors: Delete sweeps a Connect only for the namespaces this object allows, and cluster objects in namespaces it does not allow name the same Connect: {}. Nothing was deleted; allow those namespaces (allowedNamespaces) and have them attach here, or set unmanagedConnectors: Ignore",
+        crate::api::conditions::some_of(&others, 5)
     ))
 }
 

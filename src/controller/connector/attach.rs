@@ -11,7 +11,6 @@ use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::credentials::resolve_settings;
-use crate::controller::namespaces;
 use crate::controller::ownership::normalise_url;
 use crate::error::{Error, Result};
 
@@ -24,10 +23,7 @@ pub async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<C
         .cluster_store
         .get(&ObjectRef::<KafkaConnectCluster>::new(&key.1).within(&key.0))
         .ok_or_else(|| Error::ClusterNotFound(format!("{}/{}", key.0, key.1)))?;
-    let ns = obj.namespace().unwrap_or_default();
-    let labels = namespaces::labels(ctx.namespaces.as_ref(), &ns);
-    cluster
-        .admits(&ns, labels.as_ref())
+    ctx.admits(&cluster, &obj.namespace().unwrap_or_default())
         .map_err(Error::NamespaceNotAllowed)?;
     if let Some(h) = ctx.clusters.get(&key)
         && h.url == normalise_url(&cluster.spec.url)
