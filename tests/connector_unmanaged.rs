@@ -119,14 +119,12 @@ async fn orphan_is_never_undone(s: &Scenario) {
         "the cluster records the orphaned connector"
     );
     // A delete pass that runs after the orphan: an unclaimed connector created now goes...
-    let bait = s.unique("bait");
-    s.connect.create_mock(&bait, HEALTHY_MS).await;
-    s.connect
-        .wait_deleted(
-            &bait,
-            "an unclaimed connector created after the orphan is deleted",
-        )
-        .await;
+    swept(
+        s,
+        "bait",
+        "an unclaimed connector created after the orphan is deleted",
+    )
+    .await;
     // ...and the orphan stays.
     assert!(
         s.connect.status(&kept).await.is_some(),
@@ -174,14 +172,12 @@ async fn survives_the_cluster_object(s: &Scenario, kept: &str) {
             .any(|k| k.starts_with("orphaned.kafkaconnect.dev/")),
         "a new object: no record on it"
     );
-    let bait = s.unique("bait-again");
-    s.connect.create_mock(&bait, HEALTHY_MS).await;
-    s.connect
-        .wait_deleted(
-            &bait,
-            "the re-created cluster object deletes unclaimed connectors",
-        )
-        .await;
+    swept(
+        s,
+        "bait-again",
+        "the re-created cluster object deletes unclaimed connectors",
+    )
+    .await;
     assert!(
         s.connect.status(kept).await.is_some(),
         "the re-created cluster object undid deletionPolicy: Orphan"
@@ -193,4 +189,12 @@ async fn survives_the_cluster_object(s: &Scenario, kept: &str) {
         cm.data.unwrap_or_default().values().any(|v| v == kept),
         "the record is in the operator's namespace"
     );
+}
+
+/// A connector nobody claims, made through REST now: a delete pass that runs after this
+/// point deletes it (`what` says why the test expects so).
+async fn swept(s: &Scenario, base: &str, what: &str) {
+    let bait = s.unique(base);
+    s.connect.create_mock(&bait, HEALTHY_MS).await;
+    s.connect.wait_deleted(&bait, what).await;
 }
