@@ -73,6 +73,14 @@ impl ConnectClient {
         }
     }
 
+    /// A copy that sends each request once, without retries: for reads whose failure has a
+    /// fallback, where waiting out a rebalance would only hold the caller up.
+    pub fn once(&self) -> Self {
+        let mut once = self.clone();
+        once.retry.attempts = 1;
+        once
+    }
+
     /// No request is sent by this client (or any copy of it) from now on, not even a retry
     /// of a request under way: its credentials were taken back.
     pub fn retire(&self) {

@@ -38,11 +38,13 @@ pub(crate) async fn scenario(
     let timeout = Duration::from_secs(var("KCO_BENCH_TIMEOUT_SECONDS", 600));
     let b = Bench::start(client, n, clusters).await;
     let c = b.converge(concurrency, timeout).await;
-    let (bare_s, floor_s) = baselines(client, &b, concurrency).await;
+    let (bare_s, floor) = baselines(client, &b, concurrency).await;
     let mut result = json!({
         "n": n, "clusters": clusters, "all_ready": c.all_ready, "applied_seconds": c.applied_s,
         "ready_seconds": c.ready_s, "bare_seconds": bare_s, "ratio": c.ready_s / bare_s,
-        "k8s_floor_seconds": floor_s, "floor_ratio": c.ready_s / floor_s,
+        "k8s_floor_seconds": floor.with_applies, "floor_ratio": c.ready_s / floor.with_applies,
+        "k8s_floor_writes_only_seconds": floor.writes_only,
+        "writes_only_floor_ratio": c.ready_s / floor.writes_only,
         "rest_calls": total(&c.rest), "rest_by_endpoint": c.rest, "k8s_writes": c.writes,
         "reconciles": total(&c.reconciles), "reconciles_by_result": c.reconciles,
         "peak_rss_mib": c.rss, "cpu_seconds": c.cpu,
@@ -183,8 +185,8 @@ impl Bench {
 }
 
 /// What the same creates cost without the operator: (a bare client on fresh emulators, the
-/// same concurrency; the Kubernetes floor at the operator's reconciles in flight), in seconds.
-async fn baselines(client: &Client, b: &Bench, concurrency: usize) -> (f64, f64) {
+/// same concurrency, in seconds; the Kubernetes floors at the operator's reconciles in flight).
+async fn baselines(client: &Client, b: &Bench, concurrency: usize) -> (f64, Floor) {
     let mut bare_emus = vec![];
     for _ in 0..b.emulators.len() {
         bare_emus.push(Emulator::start(&[]).await);
@@ -193,8 +195,9 @@ async fn baselines(client: &Client, b: &Bench, concurrency: usize) -> (f64, f64)
     let (bare_s, _) = bare_client(&urls, &b.connect_names, concurrency).await;
     drop(bare_emus);
     // The operator's reconciles in flight: `--concurrency` 32, at most 8 per Connect cluster.
-    let floor_s = kubernetes_floor(client, b.n, (8 * b.emulators.len()).min(32)).await;
-    (bare_s, floor_s)
+    let writes_at = (8 * b.emulators.len()).min(32);
+    let floor = kubernetes_floor(client, b.n, concurrency, writes_at).await;
+    (bare_s, floor)
 }
 
 /// Requests that write to Connect among REST requests by endpoint.

@@ -25,24 +25,31 @@ pub(crate) async fn apply_all(
     concurrency: usize,
 ) -> Vec<Instant> {
     let mut done: Vec<(usize, Instant)> = futures::stream::iter(0..names.len())
-        .map(|i| {
-            let api = api.clone();
-            let mut spec = healthy_mock(&connect_names[i]);
-            spec["clusterRef"] = json!({"name": clusters[i % clusters.len()]});
-            let obj = connector_object(&names[i], spec);
-            let name = names[i].clone();
-            async move {
-                api.patch(&name, &apply_params(), &Patch::Apply(&obj))
-                    .await
-                    .expect("apply KafkaConnector");
-                (i, Instant::now())
-            }
+        .map(|i| async move {
+            apply_one(api, i, names, connect_names, clusters).await;
+            (i, Instant::now())
         })
         .buffer_unordered(concurrency)
         .collect()
         .await;
     done.sort_by_key(|d| d.0);
     done.into_iter().map(|d| d.1).collect()
+}
+
+/// Applies the `i`th KafkaConnector of `apply_all` (the user's apply, also made by the floor).
+pub(crate) async fn apply_one(
+    api: &Api<KafkaConnector>,
+    i: usize,
+    names: &[String],
+    connect_names: &[String],
+    clusters: &[String],
+) {
+    let mut spec = healthy_mock(&connect_names[i]);
+    spec["clusterRef"] = json!({"name": clusters[i % clusters.len()]});
+    let obj = connector_object(&names[i], spec);
+    api.patch(&names[i], &apply_params(), &Patch::Apply(&obj))
+        .await
+        .expect("apply KafkaConnector");
 }
 
 /// Watches the namespace's KafkaConnectors until every one is Ready (or `timeout`); returns

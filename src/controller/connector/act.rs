@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::live::settled_in;
 use crate::api::connector::{OffsetsResult, ProvenanceHow, ValidationError};
-use crate::connect::types::{ConfigInfos, ConnectorOffsets};
+use crate::connect::types::{ConfigInfos, ConnectorInfo, ConnectorOffsets};
 use crate::connect::{ConnectClient, RestartOptions, StateAction};
 use crate::controller::events::Note;
 use crate::error::{Error, Result};
@@ -67,30 +67,32 @@ pub fn validation_errors(infos: ConfigInfos, masks: &Masks) -> Vec<ValidationErr
 
 /// `POST /connectors`, in `initial_state` where the worker takes it (else it starts
 /// RUNNING); a 409 "already exists" after a retried create whose first attempt went through
-/// is success. Also says whether this create made it (`Created`) or found it (`Adopted`).
+/// is success. Also says whether this create made it (`Created`, with Connect's answer) or
+/// found it (`Adopted`).
 pub async fn create(
     client: &ConnectClient,
     name: &str,
     desired: &BTreeMap<String, String>,
     initial_state: Option<&ConnectState>,
-) -> Result<(Note, ProvenanceHow)> {
+) -> Result<(Note, ProvenanceHow, Option<ConnectorInfo>)> {
     let initial = initial_state.map(ConnectState::as_str);
-    let (text, how) = match client.create(name, desired, initial).await {
-        Ok(_) => {
+    let (text, how, answer) = match client.create(name, desired, initial).await {
+        Ok(answer) => {
             let how = initial.unwrap_or("RUNNING: this worker takes no initial state");
             let text = format!("created connector {name} ({how})");
-            (text, ProvenanceHow::Created)
+            (text, ProvenanceHow::Created, Some(answer))
         }
         // Created by a retried request of ours, or out of band since the last poll: it is
         // read back now and its config compared with the spec like any adopted connector.
         Err(Error::AlreadyExists(_)) => (
             format!("connector {name} already existed: adopted"),
             ProvenanceHow::Adopted,
+            None,
         ),
         Err(e) => return Err(e),
     };
     let note = Note::normal(EventReason::Created, EventAction::Create, text);
-    Ok((note, how))
+    Ok((note, how, answer))
 }
 
 /// `PUT .../config`; `why` says which keys changed (never their values).

@@ -18,7 +18,7 @@ use super::verdict::InFlight;
 use crate::api::KafkaConnector;
 use crate::api::connector::ValidationError;
 use crate::connect::StateAction;
-use crate::connect::types::ConnectorOffsets;
+use crate::connect::types::{ConnectorInfo, ConnectorOffsets};
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
@@ -49,6 +49,9 @@ pub struct Outcome {
     pub wrote: bool,
     /// Why the reconcile must look again soon, if it must.
     pub in_flight: Option<InFlight>,
+    /// Connect's answer to this reconcile's create, when the create was its only write: it
+    /// holds what reading the connector back would.
+    pub created: Option<ConnectorInfo>,
 }
 
 /// What one step did.
@@ -56,16 +59,20 @@ pub struct Outcome {
 pub(super) struct Done {
     pub(super) wrote: bool,
     pub(super) in_flight: Option<InFlight>,
+    /// Connect's answer to a create this step made.
+    pub(super) created: Option<ConnectorInfo>,
 }
 
 impl Done {
     pub(super) const NOTHING: Done = Done {
         wrote: false,
         in_flight: None,
+        created: None,
     };
     pub(super) const WROTE: Done = Done {
         wrote: true,
         in_flight: None,
+        created: None,
     };
 }
 
@@ -99,6 +106,7 @@ impl Acting<'_> {
                     refused: Some(errors),
                     wrote: false,
                     in_flight: None,
+                    created: None,
                 });
             }
             Ok(done) => steps.push(done),
@@ -122,11 +130,18 @@ impl Acting<'_> {
             served.restart_owed = None;
         }
         steps.push(self.auto_restart(&plan.auto_restart, &mut served).await?);
+        // The config step is the first; a later write (a state change a worker without
+        // `initial_state` needed) makes the create's answer out of date.
+        let created = match steps.iter().skip(1).any(|d| d.wrote) {
+            true => None,
+            false => steps.first_mut().and_then(|d| d.created.take()),
+        };
         Ok(Outcome {
             served,
             refused: None,
             wrote: steps.iter().any(|d| d.wrote),
             in_flight: in_flight(steps),
+            created,
         })
     }
 
@@ -186,7 +201,10 @@ impl Acting<'_> {
                 Ok(Err(self.refused(errors).await))
             }
             Err(e) => Err(e),
-            Ok(()) => Ok(Ok(Done::WROTE)),
+            Ok(created) => Ok(Ok(Done {
+                created,
+                ..Done::WROTE
+            })),
         }
     }
 
@@ -207,18 +225,21 @@ impl Acting<'_> {
         errors
     }
 
-    /// The create or config PUT of `action`, with what it owes to status.
+    /// The create or config PUT of `action`, with what it owes to status; Connect's answer
+    /// to a create that made the connector.
     async fn write_config(
         &self,
         action: &ConfigAction,
         served: &mut Served,
         record_created: bool,
-    ) -> Result<()> {
+    ) -> Result<Option<ConnectorInfo>> {
         let client = &self.handle.client;
+        let mut created = None;
         match action {
             ConfigAction::Create { initial_state } => {
-                let (note, how) =
+                let (note, how, answer) =
                     act::create(client, self.name, self.desired, initial_state.as_ref()).await?;
+                created = answer;
                 self.ctx.memory.mark_created(self.obj);
                 // Else written with this reconcile's status (one write less per create).
                 provenance::created(served, how, jiff::Timestamp::now());
@@ -248,7 +269,7 @@ impl Acting<'_> {
             }
             ConfigAction::None => {}
         }
-        Ok(())
+        Ok(created)
     }
 
     /// "keys a, b; b from Secret s": the keys written again, and where `configFrom` ones
@@ -304,6 +325,7 @@ impl Acting<'_> {
             return Ok(Done {
                 wrote,
                 in_flight: Some(in_flight),
+                created: None,
             });
         }
         let alter = match action {
@@ -331,8 +353,8 @@ impl Acting<'_> {
         if memory.state_pending(self.obj, action).is_some() {
             let in_flight = InFlight::AwaitingWorker { connector, target };
             return Ok(Done {
-                wrote: false,
                 in_flight: Some(in_flight),
+                ..Done::NOTHING
             });
         }
         let budget = self.ctx.config.timeouts.confirm;
@@ -341,8 +363,8 @@ impl Acting<'_> {
         memory.set_state_pending(self.obj, (!confirmed).then_some(action));
         self.publish(note).await;
         Ok(Done {
-            wrote: true,
             in_flight: (!confirmed).then_some(InFlight::State { connector, target }),
+            ..Done::WROTE
         })
     }
 }

@@ -250,12 +250,13 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         validate_first: !prev.validation_errors.is_empty(),
     };
     let served = Served::of(&prev);
-    let outcome = acting
+    let mut outcome = acting
         .carry_out(&plan, served, live.as_ref(), alter_offsets.as_ref())
         .await?;
-    let observed = match outcome.wrote {
-        true => observe::read_back(&handle, &name, live, &desired, &masks).await,
-        false => Observed {
+    let observed = match (outcome.wrote, outcome.created.take()) {
+        (true, Some(answer)) => observe::created(&handle, &name, answer, &desired, &masks).await,
+        (true, None) => observe::read_back(&handle, &name, live, &desired, &masks).await,
+        (false, _) => Observed {
             live,
             stale: false,
             drifted: false,

@@ -47,7 +47,10 @@ pub struct Observed {
 
 /// After a write: reads the connector back and shares it with the next reconcile through
 /// the cluster's view. The writes happened, so a failed read keeps `before` and says so
-/// rather than failing the reconcile (and its bookkeeping).
+/// rather than failing the reconcile (and its bookkeeping). One attempt: on a real worker
+/// a read right after a write meets the rebalance it set off, and waiting that out held
+/// the reconcile's slot for seconds per connector in a rollout; a stale read is looked at
+/// again soon instead.
 pub async fn read_back(
     handle: &ClusterHandle,
     name: &str,
@@ -55,7 +58,7 @@ pub async fn read_back(
     desired: &BTreeMap<String, String>,
     masks: &Masks,
 ) -> Observed {
-    let (live, stale) = match read_connector(&handle.client, name).await {
+    let (live, stale) = match read_connector(&handle.client.once(), name).await {
         Ok(l) => (l, false),
         Err(e) => {
             let error = masks.shown(&e.to_string());
@@ -63,6 +66,34 @@ pub async fn read_back(
             (before, true)
         }
     };
+    share(handle, name, live, stale, desired)
+}
+
+/// After a create that was the reconcile's only write: Connect's answer to it is what a read
+/// back would say (the config as stored, no status before the connector starts), so
+/// nothing is read. An answer without a config (a proxy's, a distribution's) proves
+/// nothing: then it is read back.
+pub async fn created(
+    handle: &ClusterHandle,
+    name: &str,
+    answer: ConnectorInfo,
+    desired: &BTreeMap<String, String>,
+    masks: &Masks,
+) -> Observed {
+    if answer.config.is_empty() {
+        return read_back(handle, name, None, desired, masks).await;
+    }
+    share(handle, name, Some(Live::from_info(answer, None)), false, desired)
+}
+
+/// Puts what was seen in the cluster's view, and says whether it drifted from `desired`.
+fn share(
+    handle: &ClusterHandle,
+    name: &str,
+    live: Option<Live>,
+    stale: bool,
+    desired: &BTreeMap<String, String>,
+) -> Observed {
     let entry = live.as_ref().map(|l| ExpandedConnector {
         status: l.status.clone(),
         info: Some(ConnectorInfo {
