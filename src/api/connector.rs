@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::vocabulary::{ConnectState, Reason};
 
 pub use super::connector_status::{
-    AutoRestartStatus, KafkaConnectorStatus, OffsetsResult, OffsetsStatus, Provenance,
-    ProvenanceHow, TaskStatus, ValidationError,
+    AutoRestartStatus, DriftStatus, DriftedKey, ErrorHandling, KafkaConnectorStatus, OffsetsResult,
+    OffsetsStatus, Provenance, ProvenanceHow, TaskStatus, ValidationError,
 };
 
 /// Set to "true" on a KafkaConnector to make the operator leave its connector alone (no
@@ -107,6 +107,12 @@ pub struct KafkaConnectorSpec {
     /// What deleting this object does to the connector (default Delete).
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+    /// What to do when the connector's config in Connect differs from this spec although
+    /// the spec did not change (someone edited it through REST or a UI): `Revert` (default)
+    /// writes the spec's config back; `Report` writes nothing and shows the difference in
+    /// `status.drift`, a `Drifted` condition and Events. A changed spec is written either way.
+    #[serde(default)]
+    pub drift_policy: DriftPolicy,
 }
 
 /// Reset all offsets, or alter them to given values (inline or from a ConfigMap).
@@ -261,6 +267,17 @@ pub enum DeletionPolicy {
     #[default]
     Delete,
     Orphan,
+}
+
+/// Revert (default): a config changed outside the spec is written back. Report: it is left
+/// as it is and reported in status.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
+)]
+pub enum DriftPolicy {
+    #[default]
+    Revert,
+    Report,
 }
 
 /// Automatic restarts of FAILED connectors and tasks, after min(n²+n, 60) × the operator's

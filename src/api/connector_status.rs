@@ -83,6 +83,67 @@ pub struct KafkaConnectorStatus {
     /// cannot be written is not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_in_flight: Option<String>,
+    /// The spec generation whose config Connect was last seen to hold (written, or found
+    /// equal). With `driftPolicy: Report`, a difference while it equals the object's
+    /// generation is drift; a newer generation is a change to write.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_generation: Option<i64>,
+    /// `source` or `sink`, as Connect reports it.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// How the connector handles records that fail conversion or a transform, as its config
+    /// in Connect says (Connect's defaults where it says nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_handling: Option<ErrorHandling>,
+    /// Known traps in the connector's config, in words (`errorHandling`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// `driftPolicy: Report`: how the connector's config in Connect differs from the spec
+    /// (values masked), since when. Absent while they agree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftStatus>,
+}
+
+/// `errors.*` of a connector's config: whether bad records stop the task, are dropped, logged,
+/// or sent to a dead-letter topic.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorHandling {
+    /// `errors.tolerance`: `none` (the default: the task fails) or `all` (the record is
+    /// skipped).
+    pub tolerance: String,
+    /// `errors.deadletterqueue.topic.name` (sink connectors only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_topic: Option<String>,
+    /// `errors.log.enable`: failed records are logged.
+    pub log_errors: bool,
+    /// `errors.log.include.messages`: the log lines include the record.
+    pub log_messages: bool,
+}
+
+/// A config in Connect that differs from the spec, left as it is (`driftPolicy: Report`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftStatus {
+    /// When the difference was first seen.
+    pub since: k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+    /// The keys that differ, sorted.
+    pub keys: Vec<DriftedKey>,
+}
+
+/// One key whose value in Connect differs from the spec's. A value from a Secret, or under a
+/// key named like a credential, shows as `[hidden]`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftedKey {
+    /// The config key.
+    pub key: String,
+    /// The spec's value; absent: the spec does not set the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired: Option<String>,
+    /// Connect's value; absent: Connect does not have the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<String>,
 }
 
 /// How, and when, a KafkaConnector came to manage its connector.

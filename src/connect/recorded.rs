@@ -2,12 +2,15 @@
 //! (`tests/fixtures/connect/<version>/`, see `hack/record-answers.sh`) with the wire types
 //! the operator uses, and classifies the recorded errors. The file name says what it is:
 //! `validate-*`, `status-*`, `expanded-*`, `info-*`, `tasks-*`, `task-status-*`,
-//! `topics-*`, `restart-plan-*`, `root`, `plugins`, `error-<code>-*`. A 404 is Connect
+//! `topics-*`, `restart-plan-*`, `root`, `plugins`, `config-*`, `error-<code>-*`. A 404 is Connect
 //! saying a connector (or task status) is absent only when its name says `not-found`.
 //! `gateways/` holds 404s of what may stand between the operator and Connect: the
 //! kube-apiserver service proxy's (recorded from the local stack) and the bodies Kong
 //! (`no Route matched`) and cloud API gateways (`{"message":"Not Found"}`) are documented to
-//! answer.
+//! answer. `distributions/` holds `GET .../config` answers of other distributions, written
+//! from what their users reported (terraform-provider-kafka-connect#204, #205: Confluent
+//! Platform 8.2 adds `__internal.config.version`; some workers answer a PASSWORD masked),
+//! not recorded here: no such worker runs on the local stack.
 
 use std::collections::BTreeMap;
 
@@ -60,6 +63,7 @@ fn every_recorded_answer_parses() {
             "topics" => parse::<BTreeMap<String, TopicsEntry>>(name, text),
             "root" => parse::<ServerInfo>(name, text),
             "plugins" => parse::<Vec<PluginInfo>>(name, text),
+            "config" => parse::<BTreeMap<String, String>>(name, text),
             "error" => {}
             other => panic!("{name}: unknown kind of answer {other}"),
         }

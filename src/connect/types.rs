@@ -70,6 +70,9 @@ pub struct ConnectorStateInfo {
     pub connector: ConnectorState,
     #[serde(default, deserialize_with = "nullable")]
     pub tasks: Vec<TaskState>,
+    /// `source` or `sink` (empty when the worker does not say).
+    #[serde(rename = "type", default, deserialize_with = "nullable")]
+    pub type_: String,
 }
 
 impl ConnectorStateInfo {

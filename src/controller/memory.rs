@@ -7,13 +7,16 @@
 //! - pause, resume or stop requests Connect accepted that no worker carried out yet;
 //! - failed reconciles in a row (the error policy's backoff);
 //! - when this process last created the object's connector (`CREATE_SETTLE`);
-//! - reverts of outside changes to its connector (`fight.rs`).
+//! - reverts of outside changes to its connector (`fight.rs`);
+//! - a digest of the desired config Connect last held (`driftPolicy: Report`: a value from a
+//!   Secret that changed since is written, not reported as drift; after a restart such a
+//!   change is reported until the spec changes).
 //!
 //! All of it is an optimisation or a courtesy to Connect: after a restart, status (written
 //! to the object) is the record, topics are read at once, a pending state request is sent
 //! again, and the backoff starts over.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -48,6 +51,7 @@ pub struct ConnectorMemory {
     failures: Mutex<HashMap<String, u32>>,
     created: Mutex<HashMap<String, Instant>>,
     fights: Mutex<HashMap<String, Fight>>,
+    applied: Mutex<HashMap<String, u64>>,
 }
 
 fn uid(obj: &KafkaConnector) -> String {
@@ -64,6 +68,7 @@ impl ConnectorMemory {
             failures: Mutex::default(),
             created: Mutex::default(),
             fights: Mutex::default(),
+            applied: Mutex::default(),
         }
     }
 
@@ -235,6 +240,11 @@ impl ConnectorMemory {
             live,
             &mut dropped,
         );
+        sweep(
+            &mut self.applied.lock().expect("applied lock"),
+            live,
+            &mut dropped,
+        );
         dropped.len()
     }
 
@@ -254,7 +264,29 @@ impl ConnectorMemory {
         self.failures.lock().expect("failures lock").remove(&key);
         self.created.lock().expect("created lock").remove(&key);
         self.fights.lock().expect("fights lock").remove(&key);
+        self.applied.lock().expect("applied lock").remove(&key);
     }
+
+    /// Connect holds `desired` now (written, or found equal).
+    pub fn mark_applied(&self, obj: &KafkaConnector, desired: &BTreeMap<String, String>) {
+        let mut applied = self.applied.lock().expect("applied lock");
+        applied.insert(uid(obj), digest(desired));
+    }
+
+    /// Whether `desired` differs from the config Connect was last seen to hold; `false`
+    /// when this process never saw it hold one.
+    pub fn desired_moved(&self, obj: &KafkaConnector, desired: &BTreeMap<String, String>) -> bool {
+        let applied = self.applied.lock().expect("applied lock");
+        applied.get(&uid(obj)).is_some_and(|d| *d != digest(desired))
+    }
+}
+
+/// In memory only, never written anywhere: a config's values may come from Secrets.
+fn digest(config: &BTreeMap<String, String>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    config.hash(&mut h);
+    h.finish()
 }
 
 /// Drops the entries of `map` whose key `live` lacks, noting them in `dropped`.

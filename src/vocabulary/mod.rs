@@ -108,6 +108,11 @@ words! {
         NamespaceNotAllowed,
         /// Another writer keeps changing the connector: reverts are held for a while.
         Contested,
+        /// `Drifted=True` (`driftPolicy: Report`): the config in Connect differs from the
+        /// spec, left as it is.
+        DriftReported,
+        /// `Drifted=False`: the config in Connect is the spec's.
+        InSync,
         /// Credentials are sent over plain http://.
         PlainHttp,
         /// KafkaConnectCluster being deleted, kept while KafkaConnectors still use it.
@@ -155,6 +160,8 @@ words! {
         LeftBehind,
         Adopted,
         NeverOwned,
+        DriftDetected,
+        DriftEnded,
     }
 }
 

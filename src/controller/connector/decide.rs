@@ -14,7 +14,7 @@ use super::in_flight;
 use super::live::Live;
 use super::offsets::{self, OffsetsAction};
 use super::provenance;
-use crate::api::connector::{DesiredState, KafkaConnectorSpec, KafkaConnectorStatus};
+use crate::api::connector::{DesiredState, DriftPolicy, KafkaConnectorSpec, KafkaConnectorStatus};
 use crate::connect::{Capabilities, StateAction};
 use crate::vocabulary::ConnectState;
 
@@ -100,6 +100,10 @@ pub struct Plan {
     /// request it names is not planned again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unconfirmed: Option<String>,
+    /// `driftPolicy: Report`: the keys whose value in Connect differs from the spec's, left
+    /// as they are (`config` is then `None`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
 }
 
 pub struct DecideInput<'a> {
@@ -112,6 +116,10 @@ pub struct DecideInput<'a> {
     pub now: Timestamp,
     pub auto_restart_base: Duration,
     pub capabilities: Capabilities,
+    /// The desired config changed since Connect was last seen to hold it: a newer spec
+    /// generation, or a `configFrom` value that changed (`drift::desired_moved`). A
+    /// difference without it is drift.
+    pub desired_moved: bool,
 }
 
 pub fn decide(input: &DecideInput<'_>) -> Plan {
@@ -126,9 +134,10 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
             owed_restart: false,
             adopt: false,
             unconfirmed: None,
+            drift: vec![],
         };
     }
-    let mut config = config_action(input);
+    let (mut config, drift) = config_action(input);
     let creating = matches!(config, ConfigAction::Create { .. });
     let adopt = provenance::adopting(input.status, input.live);
     let unconfirmed = input.status.request_in_flight.clone();
@@ -195,6 +204,7 @@ pub fn decide(input: &DecideInput<'_>) -> Plan {
         owed_restart,
         adopt,
         unconfirmed,
+        drift,
     }
 }
 
@@ -229,26 +239,32 @@ fn unsupported(input: &DecideInput<'_>) -> Option<String> {
     None
 }
 
-fn config_action(input: &DecideInput<'_>) -> ConfigAction {
+/// The config write, or (`driftPolicy: Report`) the drifted keys left alone.
+fn config_action(input: &DecideInput<'_>) -> (ConfigAction, Vec<String>) {
     let spec = input.spec;
-    match input.live {
-        None => ConfigAction::Create {
+    let Some(live) = input.live else {
+        let create = ConfigAction::Create {
             initial_state: input
                 .capabilities
                 .initial_state()
                 .then(|| spec.state.connect_state()),
-        },
-        Some(live) => {
-            let changed = drift(input.desired, &live.config);
-            if changed.is_empty() {
-                return ConfigAction::None;
-            }
-            ConfigAction::Update {
-                restart_failed: live.any_failed() && spec.state == DesiredState::Running,
-                changed,
-            }
-        }
+        };
+        return (create, vec![]);
+    };
+    let changed = drift(input.desired, &live.config);
+    if changed.is_empty() {
+        return (ConfigAction::None, vec![]);
     }
+    // Adopting writes the spec as before: the object has just taken the connector over.
+    let adopting = provenance::adopting(input.status, input.live);
+    if spec.drift_policy == DriftPolicy::Report && !input.desired_moved && !adopting {
+        return (ConfigAction::None, changed);
+    }
+    let update = ConfigAction::Update {
+        restart_failed: live.any_failed() && spec.state == DesiredState::Running,
+        changed,
+    };
+    (update, vec![])
 }
 
 /// A new `spec.restart.id` is served once; on a connector created now it is only recorded.
@@ -305,6 +321,8 @@ mod tests {
         live: Option<Live>,
         #[serde(default)]
         status: KafkaConnectorStatus,
+        #[serde(default)]
+        desired_moved: bool,
         expect: Plan,
     }
 
@@ -324,6 +342,7 @@ mod tests {
                     .connect_version
                     .as_deref()
                     .map_or(Capabilities::ALL, Capabilities::from_version),
+                desired_moved: f.desired_moved,
             });
             assert_eq!(plan, f.expect, "{path}: {}", f.description);
         }

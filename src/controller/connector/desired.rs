@@ -33,14 +33,28 @@ fn stringify(v: &serde_json::Value) -> String {
 }
 
 /// The keys whose value differs between desired and live (added, removed or changed),
-/// sorted; a live config without `name` is not drift.
+/// sorted. Not differences: what Connect or a distribution adds to a stored config (`name`,
+/// `__internal.*` such as Confluent Platform 8.2's `__internal.config.version`) when the
+/// spec does not set it, and a value Connect answered masked (`masked_value`): it cannot be
+/// compared, so it proves nothing. Comparing key by key without these loops on such workers
+/// or never converges.
 pub fn drift(desired: &BTreeMap<String, String>, live: &BTreeMap<String, String>) -> Vec<String> {
     let keys: BTreeSet<&String> = desired.keys().chain(live.keys()).collect();
     keys.into_iter()
-        .filter(|k| k.as_str() != "name" || live.contains_key(*k))
-        .filter(|k| desired.get(*k) != live.get(*k))
+        .filter(|k| match (desired.get(*k), live.get(*k)) {
+            (Some(d), Some(l)) => d != l && !masked_value(l),
+            (Some(_), None) => k.as_str() != "name",
+            (None, Some(_)) => !k.starts_with("__internal."),
+            (None, None) => false,
+        })
         .cloned()
         .collect()
+}
+
+/// A value as some workers answer a PASSWORD config in `GET .../config`: Connect's own
+/// `[hidden]`, or a run of asterisks.
+pub fn masked_value(v: &str) -> bool {
+    v == "[hidden]" || (v.len() >= 3 && v.chars().all(|c| c == '*'))
 }
 
 #[cfg(test)]
@@ -85,5 +99,63 @@ mod tests {
         live.remove("extra");
         live.insert("a".into(), "2".into());
         assert!(!configs_equal(&desired, &live), "a changed value is drift");
+    }
+
+    fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Answers recorded in `tests/fixtures/connect/distributions/`, written from what the
+    /// distributions are reported to answer: Confluent Platform 8.2 adds
+    /// `__internal.config.version`; some workers answer a PASSWORD masked.
+    fn distribution_answer(file: &str) -> BTreeMap<String, String> {
+        let path = format!(
+            "{}/tests/fixtures/connect/distributions/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn what_a_distribution_adds_or_masks_is_not_drift() {
+        let desired = config(&[
+            ("connector.class", "io.confluent.connect.jdbc.JdbcSourceConnector"),
+            ("connection.url", "jdbc:postgresql://db:5432/app"),
+            ("connection.user", "app"),
+            ("connection.password", "s3cret"),
+            ("tasks.max", "1"),
+            ("topic.prefix", "app-"),
+            ("name", "jdbc-app"),
+        ]);
+        let cp82 = distribution_answer("config-cp-8.2-internal-version.json");
+        assert_eq!(drift(&desired, &cp82), Vec::<String>::new(), "{cp82:?}");
+        let masked = distribution_answer("config-password-masked.json");
+        assert_eq!(drift(&desired, &masked), Vec::<String>::new(), "{masked:?}");
+        // Set by the spec, an __internal key is compared like any other.
+        let mut pinned = desired.clone();
+        pinned.insert("__internal.config.version".into(), "2".into());
+        assert_eq!(drift(&pinned, &cp82), vec!["__internal.config.version"]);
+        // A masked value hides only itself: a real change beside it is still drift.
+        let mut changed = masked.clone();
+        changed.insert("topic.prefix".into(), "other-".into());
+        assert_eq!(drift(&desired, &changed), vec!["topic.prefix"]);
+        // A key the spec sets that the worker lacks is drift, masked or not.
+        let mut lost = masked;
+        lost.remove("connection.password");
+        assert_eq!(drift(&desired, &lost), vec!["connection.password"]);
+    }
+
+    #[test]
+    fn only_whole_masks_count_as_masked() {
+        for v in ["[hidden]", "***", "********"] {
+            assert!(masked_value(v), "{v}");
+        }
+        for v in ["", "**", "a***", "[hidden] ", "hidden"] {
+            assert!(!masked_value(v), "{v}");
+        }
     }
 }

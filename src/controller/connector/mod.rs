@@ -13,6 +13,8 @@ mod cleanup;
 mod config_values;
 pub mod decide;
 mod desired;
+mod drift;
+mod error_handling;
 mod failures;
 mod fetch;
 mod in_flight;
@@ -205,6 +207,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         now: jiff::Timestamp::now(),
         auto_restart_base: ctx.config.auto_restart_base,
         capabilities,
+        desired_moved: drift::desired_moved(obj, &prev, &ctx.memory, &desired),
     });
     tracing::debug!(?plan, "plan");
     if plan.state.is_none() && plan.offsets.is_none() {
@@ -253,6 +256,7 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     let mut outcome = acting
         .carry_out(&plan, served, live.as_ref(), alter_offsets.as_ref())
         .await?;
+    let drift = drift_after(obj, ctx, &plan, &outcome, &desired, live.as_ref(), &masks);
     let observed = match (outcome.wrote, outcome.created.take()) {
         (true, Some(answer)) => observe::created(&handle, &name, answer, &desired, &masks).await,
         (true, None) => observe::read_back(&handle, &name, live, &desired, &masks).await,
@@ -264,7 +268,42 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     };
     let topics = observe::topics(ctx, obj, &handle, observed.live.as_ref(), &prev).await;
     let fault = handle.client.recent_fault(RECENT_FAULT);
-    conclude(&report, &plan, outcome, observed, topics, fault).await
+    conclude(&report, &plan, outcome, observed, topics, fault, drift).await
+}
+
+/// What acting left of drift: `status.drift` (the keys the plan left alone, `None` when
+/// none), and whether Connect now holds the desired config (found equal, or written), which
+/// `status.appliedGeneration` and the memory record.
+fn drift_after(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    plan: &Plan,
+    outcome: &Outcome,
+    desired: &std::collections::BTreeMap<String, String>,
+    live: Option<&live::Live>,
+    masks: &Masks,
+) -> (Option<crate::api::connector::DriftStatus>, bool) {
+    let prev = ctx.memory.last_status(obj);
+    match (plan.drift.is_empty(), live) {
+        (false, Some(live)) => {
+            let shown = drift::drift_status(
+                obj,
+                &plan.drift,
+                desired,
+                &live.config,
+                masks,
+                prev.drift.as_ref(),
+            );
+            (Some(shown), false)
+        }
+        _ => {
+            let applied = outcome.refused.is_none();
+            if applied {
+                ctx.memory.mark_applied(obj, desired);
+            }
+            (None, applied)
+        }
+    }
 }
 
 /// A config write that reverts an outside change (the spec did not change since the last
@@ -301,10 +340,18 @@ async fn conclude(
     observed: Observed,
     topics: Option<Vec<String>>,
     fault: Option<crate::vocabulary::Reason>,
+    (drift, applied): (Option<crate::api::connector::DriftStatus>, bool),
 ) -> Result<Action> {
     let (obj, ctx) = (report.obj, report.ctx);
     let mut status = report.carried_over();
     outcome.served.write_into(&mut status);
+    if let Some(note) = drift::transition(report.name, report.prev.drift.as_ref(), drift.as_ref()) {
+        publish(&ctx.recorder, obj, note).await;
+    }
+    status.drift = drift;
+    if applied {
+        status.applied_generation = obj.metadata.generation;
+    }
     let drifted = observed.drifted;
     let live = observed.live.as_ref();
     if let Some(errors) = outcome.refused {

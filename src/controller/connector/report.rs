@@ -98,6 +98,9 @@ impl Report<'_> {
             conditions: prev.conditions.clone(),
             topics: prev.topics.clone(),
             topics_omitted: prev.topics_omitted,
+            applied_generation: prev.applied_generation,
+            type_: prev.type_.clone(),
+            drift: prev.drift.clone(),
             // The scale subresource's selector: nothing carries it, HPA and KEDA need one.
             selector: obj
                 .metadata
@@ -148,6 +151,7 @@ impl Report<'_> {
             // We could not look, or found nothing to show: keep the last known view.
             status::keep_view(&mut st, self.prev);
         }
+        status::set_error_handling(&mut st, end.live, &self.obj.spec, self.name);
         let mut v = verdict(&VerdictInput {
             state: self.obj.spec.state,
             auto_restart: self
@@ -177,7 +181,8 @@ impl Report<'_> {
             );
             v.reason = fault;
         }
-        status::set_conditions(&mut st, &v, self.obj.metadata.generation);
+        let policy = self.obj.spec.drift_policy;
+        status::set_conditions(&mut st, &v, self.obj.metadata.generation, policy);
         if let Some(wait) = self.first_status_held(&v) {
             self.ctx.memory.hold_status(self.obj, &st);
             return Ok(wait);

@@ -4,7 +4,12 @@
 use super::live::Live;
 use super::verdict::Verdict;
 use crate::api::conditions::{self, READY, RECONCILING, STALLED, condition};
-use crate::api::connector::{KafkaConnectorStatus, TaskStatus};
+use super::desired::desired_config;
+use super::error_handling::error_handling;
+use crate::api::connector::{DriftPolicy, KafkaConnectorSpec, KafkaConnectorStatus, TaskStatus};
+
+/// `driftPolicy: Report`'s condition: True while the config in Connect differs from the spec.
+pub const DRIFTED: &str = "Drifted";
 use crate::mask::Masks;
 use crate::vocabulary::{ConnectState, Reason};
 
@@ -64,6 +69,30 @@ pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, masks:
     status.tasks_running = st.map(|s| running(s) as i32);
 }
 
+/// The connector's type and error handling (`errorHandling`, `warnings`) from its config in
+/// Connect, else from the spec.
+pub fn set_error_handling(
+    status: &mut KafkaConnectorStatus,
+    live: Option<&Live>,
+    spec: &KafkaConnectorSpec,
+    name: &str,
+) {
+    let desired;
+    let config = match live {
+        Some(l) => &l.config,
+        None => {
+            desired = desired_config(spec, name);
+            &desired
+        }
+    };
+    let reported = live.and_then(|l| l.status.as_ref()).map(|s| s.type_.clone());
+    let kind = reported.filter(|t| !t.is_empty()).or(status.type_.clone());
+    let (handling, warnings) = error_handling(config, kind.as_deref());
+    status.type_ = kind;
+    status.error_handling = Some(handling);
+    status.warnings = warnings;
+}
+
 /// Keeps the last known view of Connect (when this reconcile could not look).
 pub fn keep_view(status: &mut KafkaConnectorStatus, prev: &KafkaConnectorStatus) {
     status.state = prev.state.clone();
@@ -75,8 +104,14 @@ pub fn keep_view(status: &mut KafkaConnectorStatus, prev: &KafkaConnectorStatus)
     status.tasks_running = prev.tasks_running;
 }
 
-/// The three kstatus conditions from one verdict (transition times kept where unchanged).
-pub fn set_conditions(status: &mut KafkaConnectorStatus, v: &Verdict, generation: Option<i64>) {
+/// The three kstatus conditions from one verdict, and with `driftPolicy: Report` the
+/// `Drifted` condition from `status.drift` (transition times kept where unchanged).
+pub fn set_conditions(
+    status: &mut KafkaConnectorStatus,
+    v: &Verdict,
+    generation: Option<i64>,
+    policy: DriftPolicy,
+) {
     let old = std::mem::take(&mut status.conditions);
     let when = |on: bool, otherwise: Reason| if on { v.reason } else { otherwise };
     let text = |on: bool| if on { v.message.clone() } else { String::new() };
@@ -97,6 +132,27 @@ pub fn set_conditions(status: &mut KafkaConnectorStatus, v: &Verdict, generation
             generation,
         ),
     ];
+    if policy == DriftPolicy::Report {
+        new.push(match &status.drift {
+            Some(d) => condition(
+                DRIFTED,
+                true,
+                Reason::DriftReported,
+                format!(
+                    "the config in Connect differs from the spec in {}, left as it is; see status.drift",
+                    super::drift::key_list(d)
+                ),
+                generation,
+            ),
+            None => condition(
+                DRIFTED,
+                false,
+                Reason::InSync,
+                "the config in Connect is the spec's",
+                generation,
+            ),
+        });
+    }
     conditions::carry_transition_times(&mut new, &old);
     status.conditions = new;
 }

@@ -340,8 +340,9 @@ mod tests {
     use super::*;
 
     /// Every reason `verdict` can give: all but the cluster's own (`Available`,
-    /// `ClusterInUse`, `UnmanagedDeleteRefused`, `PlainHttp`) and `Idle`, which only ever stands on
-    /// `Reconciling=False` (the fixture test checks each one is covered).
+    /// `ClusterInUse`, `UnmanagedDeleteRefused`, `PlainHttp`), `Idle`, which only ever stands on
+    /// `Reconciling=False`, and the `Drifted` condition's (`status::set_conditions`) (the
+    /// fixture test checks each one is covered).
     fn reasons() -> impl Iterator<Item = Reason> {
         Reason::ALL.iter().copied().filter(|r| {
             !matches!(
@@ -351,6 +352,8 @@ mod tests {
                     | Reason::ClusterInUse
                     | Reason::UnmanagedDeleteRefused
                     | Reason::PlainHttp
+                    | Reason::DriftReported
+                    | Reason::InSync
             )
         })
     }
