@@ -89,13 +89,30 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
             return Err(e);
         }
     };
-    telemetry::metrics::METRICS.leader.set(1);
     let mut lease = lease;
+    if *stop_rx.borrow() {
+        // SIGTERM while the Lease was being taken: hand it back rather than start.
+        lease.release().await;
+        tracing::info!("stopped before starting; released the leader Lease");
+        return Ok(());
+    }
+    telemetry::metrics::METRICS.leader.set(1);
     let lost = lease.lost();
-    // SIGTERM: stop gracefully (in-flight reconciles finish). Lease lost: stop at once, so
-    // that nothing more is written while another replica may already be leader.
+    let overdue = {
+        let stop = stopped(stop_rx.clone());
+        async move {
+            stop.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        }
+    };
+    // SIGTERM: stop gracefully (in-flight reconciles finish), within `SHUTDOWN_GRACE`. Lease
+    // lost: stop at once, so that nothing more is written while another replica may already
+    // be leader.
     tokio::select! {
         _ = controller::run(client, config, health, stopped(stop_rx)) => {},
+        _ = overdue => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "reconciles still running after SIGTERM: stopping anyway");
+        }
         _ = lost => {
             tracing::error!("Lease lost: stopping now so that only one replica acts");
             telemetry::metrics::METRICS.leader.set(0);
@@ -108,6 +125,12 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
     tracing::info!("stopped and released the leader Lease");
     Ok(())
 }
+
+/// How long in-flight reconciles may run on after SIGTERM: the Lease must be released before
+/// the kubelet's SIGKILL (`terminationGracePeriodSeconds: 30` in the chart and `deploy/`),
+/// or a successor waits for it to expire. A reconcile cut short is one cut by a crash, which
+/// every write is made to survive (the write-ahead of one-shot requests).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Waits (bounded) until both CRDs are Established: reconciling before would only log errors.
 /// Polls with GET by name rather than a watch, so RBAC can stay `get` on these two names.

@@ -1,7 +1,8 @@
 //! What a KafkaConnector may say and how the operator holds Connect to it, on the real
 //! stack: a config Connect's validation rejects goes to status and nothing is created; the
 //! apiserver rejects what the CRD schema can say; out-of-band edits, pauses and deletes made
-//! directly in Connect are reverted.
+//! directly in Connect are reverted; the error handling a config sets, and its traps, show in
+//! status.
 
 mod common;
 
@@ -176,4 +177,62 @@ async fn out_of_band_edits_are_reverted_and_deletes_recreated() {
     )
     .await;
     s.wait_ready("drift").await;
+}
+
+const FILE_SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+
+#[tokio::test]
+async fn error_handling_and_its_traps_show_in_status() {
+    let s = Scenario::new("e2e-errors", &[]).await;
+    let topic = s.unique("in");
+    let handling = |o: &kco::api::KafkaConnector| {
+        let st = o.status.as_ref()?;
+        Some((
+            st.type_.clone()?,
+            st.error_handling.clone()?,
+            st.warnings.clone(),
+        ))
+    };
+    // A sink that skips every bad record, with neither a dead-letter topic nor a log.
+    let silent = json!({"connectorName": s.unique("silent"), "class": FILE_SINK, "tasksMax": 1,
+        "config": {"topics": topic, "file": "/dev/null", "errors.tolerance": "all"}});
+    s.apply("silent", silent).await;
+    let o = s
+        .wait("silent", "a sink's error handling", |o| {
+            handling(o).is_some_and(|(t, _, w)| t == "sink" && !w.is_empty())
+        })
+        .await;
+    let (_, h, warnings) = handling(&o).unwrap();
+    assert_eq!((h.tolerance.as_str(), h.log_errors), ("all", false));
+    assert!(
+        warnings.len() == 1 && warnings[0].contains("without a trace"),
+        "{warnings:?}"
+    );
+    // The same sink with a dead-letter topic and logging: no warning.
+    let kept = json!({"connectorName": s.unique("kept"), "class": FILE_SINK, "tasksMax": 1,
+        "config": {"topics": topic, "file": "/dev/null", "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": s.unique("dlq"),
+            "errors.deadletterqueue.topic.replication.factor": "1",
+            "errors.log.enable": "true"}});
+    s.apply("kept", kept).await;
+    let o = s
+        .wait("kept", "a sink with a dead-letter topic", |o| {
+            handling(o).is_some_and(|(t, h, _)| t == "sink" && h.dead_letter_topic.is_some())
+        })
+        .await;
+    let (_, h, warnings) = handling(&o).unwrap();
+    assert!(h.log_errors && warnings.is_empty(), "{h:?} {warnings:?}");
+    // A source with a dead-letter topic: Connect ignores it, status says so.
+    let source = json!({"connectorName": s.unique("source"), "class": FILE_SOURCE, "tasksMax": 1,
+        "config": {"topic": topic, "file": "/dev/null",
+            "errors.deadletterqueue.topic.name": s.unique("dlq2")}});
+    s.apply("source", source).await;
+    let o = s
+        .wait("source", "a source's dead-letter topic flagged", |o| {
+            handling(o).is_some_and(|(t, _, w)| t == "source" && !w.is_empty())
+        })
+        .await;
+    let (_, h, warnings) = handling(&o).unwrap();
+    assert_eq!(h.tolerance, "none");
+    assert!(warnings[0].contains("source connector"), "{warnings:?}");
 }

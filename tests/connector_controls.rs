@@ -35,17 +35,28 @@ async fn kubectl_scale_sets_tasks_max_and_status_counts_running_tasks() {
     })
     .await;
     assert_eq!(s.connect.config(&name).await["tasks.max"], "3");
-    let scale: serde_json::Value = serde_json::from_str(&kubectl(&[
-        "get",
-        "kctr",
-        "scaled",
-        "-n",
-        &s.ns,
-        "--subresource=scale",
-        "-o",
-        "json",
-    ]))
-    .unwrap();
+    // The scale subresource reads status.tasksRunning. Right after a reconfiguration Connect
+    // may still move a task between workers (3 RUNNING, then 2 and UNASSIGNED, then 3), and
+    // status follows it: wait for 3 there rather than read it once.
+    let scale = eventually(
+        "the scale subresource at 3",
+        Duration::from_secs(60),
+        || async {
+            let args = [
+                "get",
+                "kctr",
+                "scaled",
+                "-n",
+                &s.ns,
+                "--subresource=scale",
+                "-o",
+                "json",
+            ];
+            let scale: serde_json::Value = serde_json::from_str(&kubectl(&args)).ok()?;
+            (scale["status"]["replicas"] == 3).then_some(scale)
+        },
+    )
+    .await;
     assert_eq!(scale["spec"]["replicas"], 3, "{scale}");
     assert_eq!(scale["status"]["replicas"], 3, "{scale}");
     assert!(

@@ -50,15 +50,17 @@ async fn reported_drift_is_left_alone_until_the_spec_changes() {
     let puts_before = puts(&s).await;
     let o = s
         .wait("rep", "the drift in status", |o| {
-            drifted(o) == ["delay_ms", "injected"]
-                && condition_status(o, "Drifted") == Some("True")
+            drifted(o) == ["delay_ms", "injected"] && condition_status(o, "Drifted") == Some("True")
         })
         .await;
     let drift = o.status.as_ref().unwrap().drift.clone().unwrap();
     let delay = drift.keys.iter().find(|k| k.key == "delay_ms").unwrap();
     assert_eq!(delay.live.as_deref(), Some("999"), "{drift:?}");
     assert_eq!(delay.desired.as_deref(), spec_config["delay_ms"].as_str());
-    assert!(common::is_ready(&o), "the connector runs: drift is not a failure");
+    assert!(
+        common::is_ready(&o),
+        "the connector runs: drift is not a failure"
+    );
     // Left as it is: reconciled again (a poke changes no spec), Connect still has the edit
     // and no PUT was sent.
     let reconciles = || async {
@@ -67,17 +69,29 @@ async fn reported_drift_is_left_alone_until_the_spec_changes() {
     };
     let before = reconciles().await.unwrap_or_default();
     s.poke("rep", "after-drift").await;
-    eventually("a reconcile after the poke", Duration::from_secs(30), || async {
-        (reconciles().await? > before).then_some(())
-    })
+    eventually(
+        "a reconcile after the poke",
+        Duration::from_secs(30),
+        || async { (reconciles().await? > before).then_some(()) },
+    )
     .await;
     assert_eq!(s.connect.config(&name).await["delay_ms"], "999");
-    assert_eq!(puts(&s).await, puts_before, "driftPolicy Report wrote a config");
+    assert_eq!(
+        puts(&s).await,
+        puts_before,
+        "driftPolicy Report wrote a config"
+    );
     let reasons = s.event_reasons().await;
-    assert!(reasons.contains(&"DriftDetected".to_string()), "{reasons:?}");
+    assert!(
+        reasons.contains(&"DriftDetected".to_string()),
+        "{reasons:?}"
+    );
 
     // Connect agrees again (the editor undid it): the drift ends.
-    let (code, body) = s.connect.call(Method::PUT, &path, Some(spec_config.clone())).await;
+    let (code, body) = s
+        .connect
+        .call(Method::PUT, &path, Some(spec_config.clone()))
+        .await;
     assert_eq!(code, 200, "{body}");
     s.wait("rep", "the drift ended", |o| {
         drifted(o).is_empty() && condition_reason(o, "Drifted") == Some("InSync")
@@ -124,6 +138,6 @@ async fn reported_drift_is_left_alone_until_the_spec_changes() {
             drifted(o).is_empty() && condition_status(o, "Drifted").is_none()
         })
         .await;
-    assert!(o.spec.config.get("injected").is_none());
+    assert!(!o.spec.config.contains_key("injected"));
     assert_eq!(s.connect.config(&name).await["connector.class"], MOCK);
 }

@@ -2,7 +2,8 @@
 //! SIGKILL the follower takes over within 15 seconds and a change made meanwhile converges;
 //! after SIGTERM the Lease is released, so the follower takes over at once; a leader cut off
 //! from the apiserver (a proxy that stops forwarding) exits before its Lease can expire; a
-//! second replica started without election refuses to run beside the first.
+//! second replica started without election refuses to run beside the first; a SIGTERM while
+//! the Lease is being taken stops the process at once.
 
 mod common;
 
@@ -309,4 +310,63 @@ async fn a_second_replica_without_election_refuses_to_start() {
         is_ready_in(o, "RUNNING")
     })
     .await;
+}
+
+/// A SIGTERM that comes while the operator takes the Lease (a rollout that replaces a pod
+/// just started) stops it within the grace, with the Lease released, instead of leaving a
+/// leader that never stops: the signal once landed between "waiting to become leader" and
+/// "became leader" and was lost.
+#[tokio::test]
+async fn a_sigterm_while_taking_the_lease_stops_the_operator_and_releases_it() {
+    let mut s = Scenario::without_cluster("ha-earlyterm", &[]).await;
+    s.operator.terminate().await;
+    let ns = s.ns.clone();
+    let args = ["--leader-election", "--lease-namespace", ns.as_str()];
+    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+        kube::Api::namespaced(s.client.clone(), &ns);
+    // Signalled while it takes the Lease, then right after it took it (before its caches
+    // are filled: the signal that came within the taking is seen there).
+    for (round, moment) in ["waiting to become leader", "became leader"]
+        .into_iter()
+        .enumerate()
+    {
+        let mut op = Operator::start_with_env(&ns, &args, &[]).await;
+        eventually(moment, Duration::from_secs(60), || async {
+            op.logs().contains(moment).then_some(())
+        })
+        .await;
+        let signalled = Instant::now();
+        let status = op.terminate().await;
+        let took = signalled.elapsed();
+        println!("round {round} ({moment}): exited {took:?} after SIGTERM ({status})");
+        assert!(
+            took < Duration::from_secs(25),
+            "round {round}: took {took:?}"
+        );
+        let lease = leases.get("kafka-connect-operator").await.unwrap();
+        let holder = lease
+            .spec
+            .and_then(|s| s.holder_identity)
+            .unwrap_or_default();
+        assert!(holder.is_empty(), "round {round}: still held by {holder}");
+    }
+}
+
+/// The controllers, handed a shutdown that has already come (a SIGTERM while the Lease was
+/// being taken), return at once: they once never ended, and the process, holding its Lease,
+/// waited for the kubelet's SIGKILL.
+#[tokio::test]
+async fn controllers_told_to_stop_before_they_start_return_at_once() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = common::kube().await;
+    common::install_operator_crds(&client).await;
+    let ns = common::namespace(&client, "early-stop").await;
+    let config = kco::config::OperatorConfig {
+        namespace: Some(ns),
+        ..Default::default()
+    };
+    let health = std::sync::Arc::new(kco::telemetry::health::Health::new(Duration::from_secs(60)));
+    let run = kco::controller::run(client, config, health, async {});
+    let returned = tokio::time::timeout(Duration::from_secs(20), run).await;
+    assert!(returned.is_ok(), "still running 20 s after the stop");
 }

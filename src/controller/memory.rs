@@ -277,7 +277,9 @@ impl ConnectorMemory {
     /// when this process never saw it hold one.
     pub fn desired_moved(&self, obj: &KafkaConnector, desired: &BTreeMap<String, String>) -> bool {
         let applied = self.applied.lock().expect("applied lock");
-        applied.get(&uid(obj)).is_some_and(|d| *d != digest(desired))
+        applied
+            .get(&uid(obj))
+            .is_some_and(|d| *d != digest(desired))
     }
 }
 

@@ -73,6 +73,11 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) {
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown));
+    // Stopped before starting (a SIGTERM while the Lease was taken): kube-runtime's
+    // controllers, handed a shutdown that has already resolved, were seen never to end.
+    if futures::FutureExt::now_or_never(shutdown.clone()).is_some() {
+        return;
+    }
     // Lists are consistent reads (the default), not "any" (whatever the apiserver's watch
     // cache holds): the relist after a 410 Expired must start past the window of a watch cache
     // that an apiserver restart has just rebuilt. How the watches come back after an outage

@@ -50,7 +50,7 @@ fn scenario_rows(scenarios: &[Value]) -> String {
     for r in scenarios {
         let n = r["n"].as_f64().unwrap_or(1.0);
         s += &format!(
-            "| {} | {} | {}{} | {} | {} | {} | {} | {} ({:.1}) | {} ({:.1}) | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {}{} | {} | {} | {} / {} | {} / {} | {} ({:.1}) | {} ({:.1}) | {} | {} | {} | {} | {} | {} | {} |\n",
             r["n"],
             r["clusters"],
             f(&r["ready_seconds"]),
@@ -61,16 +61,10 @@ fn scenario_rows(scenarios: &[Value]) -> String {
             },
             f(&r["bare_seconds"]),
             f(&r["ratio"]),
-            format!(
-                "{} / {}",
-                f(&r["k8s_floor_seconds"]),
-                f(&r["k8s_floor_writes_only_seconds"])
-            ),
-            format!(
-                "{} / {}",
-                f(&r["floor_ratio"]),
-                f(&r["writes_only_floor_ratio"])
-            ),
+            f(&r["k8s_floor_seconds"]),
+            f(&r["k8s_floor_writes_only_seconds"]),
+            f(&r["floor_ratio"]),
+            f(&r["writes_only_floor_ratio"]),
             f(&r["reconciles"]),
             r["reconciles"].as_f64().unwrap_or(0.0) / n,
             f(&r["rest_calls"]),

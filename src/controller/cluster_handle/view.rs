@@ -48,7 +48,7 @@ impl Drop for PolledOnDrop<'_> {
 
 /// What the bulk view knows of one connector (see `ClusterHandle::lookup`).
 pub enum Lookup {
-    Listed(ExpandedConnector),
+    Listed(Box<ExpandedConnector>),
     Absent,
     Unknown,
 }
@@ -128,7 +128,7 @@ impl LiveView {
         let v = self.view.read().expect("view lock");
         match (&v.error, &v.connectors) {
             (None, Some(map)) => match map.get(connector) {
-                Some(e) => Lookup::Listed(e.clone()),
+                Some(e) => Lookup::Listed(Box::new(e.clone())),
                 None => Lookup::Absent,
             },
             _ => Lookup::Unknown,

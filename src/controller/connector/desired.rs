@@ -123,7 +123,10 @@ mod tests {
     #[test]
     fn what_a_distribution_adds_or_masks_is_not_drift() {
         let desired = config(&[
-            ("connector.class", "io.confluent.connect.jdbc.JdbcSourceConnector"),
+            (
+                "connector.class",
+                "io.confluent.connect.jdbc.JdbcSourceConnector",
+            ),
             ("connection.url", "jdbc:postgresql://db:5432/app"),
             ("connection.user", "app"),
             ("connection.password", "s3cret"),

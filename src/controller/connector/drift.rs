@@ -137,9 +137,15 @@ mod tests {
             ("query", "select 2"),
             ("extra", "x"),
         ]);
-        let keys: Vec<String> = ["connection.password", "db.token.value", "extra", "query", "topic"]
-            .map(String::from)
-            .to_vec();
+        let keys: Vec<String> = [
+            "connection.password",
+            "db.token.value",
+            "extra",
+            "query",
+            "topic",
+        ]
+        .map(String::from)
+        .to_vec();
         let masks = Masks::of_config(&desired);
         let d = drift_status(&obj(), &keys, &desired, &live, &masks, None);
         let text = serde_json::to_string(&d).unwrap();
@@ -150,7 +156,10 @@ mod tests {
         assert_eq!(by_key["topic"].desired.as_deref(), Some("t"));
         assert_eq!(by_key["topic"].live.as_deref(), Some("u"));
         assert_eq!(by_key["extra"].desired, None);
-        assert_eq!(by_key["query"].desired.as_deref(), Some("select 1 -- [hidden]"));
+        assert_eq!(
+            by_key["query"].desired.as_deref(),
+            Some("select 1 -- [hidden]")
+        );
         assert_eq!(by_key["db.token.value"].live.as_deref(), Some(HIDDEN));
         // The start of a drift is kept while it goes on.
         let later = drift_status(&obj(), &keys, &desired, &live, &masks, Some(&d));
@@ -168,7 +177,11 @@ mod tests {
             }],
         };
         let start = transition("c", None, Some(&d)).unwrap();
-        assert!(start.warning && start.text.contains("keys topic"), "{}", start.text);
+        assert!(
+            start.warning && start.text.contains("keys topic"),
+            "{}",
+            start.text
+        );
         assert!(!transition("c", Some(&d), None).unwrap().warning);
         assert!(transition("c", Some(&d), Some(&d)).is_none());
         assert!(transition("c", None, None).is_none());

@@ -56,7 +56,10 @@ mod tests {
     fn defaults_are_connects() {
         let (h, w) = error_handling(&config(&[("topic", "t")]), Some("source"));
         assert_eq!(h.tolerance, "none");
-        assert_eq!((h.dead_letter_topic, h.log_errors, h.log_messages), (None, false, false));
+        assert_eq!(
+            (h.dead_letter_topic, h.log_errors, h.log_messages),
+            (None, false, false)
+        );
         assert!(w.is_empty(), "{w:?}");
     }
 
@@ -65,10 +68,17 @@ mod tests {
         let c = config(&[(DEAD_LETTER_TOPIC, "dlq"), (TOLERANCE, "all")]);
         let (h, w) = error_handling(&c, Some("source"));
         assert_eq!(h.dead_letter_topic.as_deref(), Some("dlq"));
-        assert_eq!(w.len(), 2, "ignored, so tolerance=all drops silently too: {w:?}");
+        assert_eq!(
+            w.len(),
+            2,
+            "ignored, so tolerance=all drops silently too: {w:?}"
+        );
         assert!(w[0].contains("source connector"), "{w:?}");
         let (_, w) = error_handling(&c, Some("sink"));
-        assert!(w.is_empty(), "a sink keeps them in its dead-letter topic: {w:?}");
+        assert!(
+            w.is_empty(),
+            "a sink keeps them in its dead-letter topic: {w:?}"
+        );
     }
 
     #[test]
@@ -77,7 +87,11 @@ mod tests {
         let (h, w) = error_handling(&silent, Some("sink"));
         assert_eq!(h.tolerance, "all");
         assert!(w.len() == 1 && w[0].contains("without a trace"), "{w:?}");
-        let logged = config(&[(TOLERANCE, "all"), (LOG_ENABLE, "true"), (LOG_MESSAGES, "true")]);
+        let logged = config(&[
+            (TOLERANCE, "all"),
+            (LOG_ENABLE, "true"),
+            (LOG_MESSAGES, "true"),
+        ]);
         let (h, w) = error_handling(&logged, None);
         assert!(h.log_errors && h.log_messages && w.is_empty(), "{w:?}");
     }

@@ -265,10 +265,10 @@ async fn capabilities(handle: &ClusterHandle) -> Result<Capabilities> {
 /// view cannot say, and to confirm an absence that would change what was served once.
 async fn read_live(handle: &ClusterHandle, name: &str, owes: bool) -> Result<Option<Live>> {
     match handle.view.lookup(name) {
-        Lookup::Listed(ExpandedConnector {
-            info: Some(info),
-            status,
-        }) => Ok(Some(Live::from_info(info, status))),
+        Lookup::Listed(entry) if entry.info.is_some() => {
+            let ExpandedConnector { info, status } = *entry;
+            Ok(info.map(|info| Live::from_info(info, status)))
+        }
         Lookup::Absent if !owes => Ok(None),
         Lookup::Absent | Lookup::Listed(_) | Lookup::Unknown => {
             read_connector(&handle.client, name).await

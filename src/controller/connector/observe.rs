@@ -83,7 +83,13 @@ pub async fn created(
     if answer.config.is_empty() {
         return read_back(handle, name, None, desired, masks).await;
     }
-    share(handle, name, Some(Live::from_info(answer, None)), false, desired)
+    share(
+        handle,
+        name,
+        Some(Live::from_info(answer, None)),
+        false,
+        desired,
+    )
 }
 
 /// Puts what was seen in the cluster's view, and says whether it drifted from `desired`.

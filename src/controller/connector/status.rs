@@ -1,11 +1,11 @@
 //! Builds a KafkaConnector's status from what Connect reports and from the verdict, with
 //! secrets masked. Writing it is `status_writer`'s job.
 
+use super::desired::desired_config;
+use super::error_handling::error_handling;
 use super::live::Live;
 use super::verdict::Verdict;
 use crate::api::conditions::{self, READY, RECONCILING, STALLED, condition};
-use super::desired::desired_config;
-use super::error_handling::error_handling;
 use crate::api::connector::{DriftPolicy, KafkaConnectorSpec, KafkaConnectorStatus, TaskStatus};
 
 /// `driftPolicy: Report`'s condition: True while the config in Connect differs from the spec.
@@ -85,7 +85,9 @@ pub fn set_error_handling(
             &desired
         }
     };
-    let reported = live.and_then(|l| l.status.as_ref()).map(|s| s.type_.clone());
+    let reported = live
+        .and_then(|l| l.status.as_ref())
+        .map(|s| s.type_.clone());
     let kind = reported.filter(|t| !t.is_empty()).or(status.type_.clone());
     let (handling, warnings) = error_handling(config, kind.as_deref());
     status.type_ = kind;
