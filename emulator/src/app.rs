@@ -33,6 +33,17 @@ pub struct App {
     /// Writes answered 2xx, by connector, then by the writer's User-Agent, then endpoint:
     /// which client (an operator's shard says so in its User-Agent) changed what.
     pub writers: Mutex<Writers>,
+    /// What `GET /health` answers (`/__admin/health`): `None` is healthy.
+    pub health: Mutex<Option<WorkerHealth>>,
+}
+
+/// A worker that is not healthy, as `GET /health` (Kafka 3.9+, KIP-1017) says it.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct WorkerHealth {
+    /// `starting` (answered 503) or `unhealthy` (500); `healthy` clears it.
+    pub status: String,
+    #[serde(default)]
+    pub message: String,
 }
 
 /// connector → User-Agent → endpoint → count.
@@ -73,6 +84,7 @@ impl App {
             version,
             stats: Mutex::new(BTreeMap::new()),
             writers: Mutex::new(BTreeMap::new()),
+            health: Mutex::new(None),
         }))
     }
 

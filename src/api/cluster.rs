@@ -55,6 +55,15 @@ pub struct KafkaConnectClusterSpec {
     /// `Ready=False NamespaceNotAllowed` and the operator writes nothing for it.
     #[serde(default)]
     pub allowed_namespaces: AllowedNamespaces,
+    /// Logger levels for every worker of this Connect cluster, by logger name, e.g.
+    /// `io.debezium: {level: DEBUG}`; with `expiresAfter` a time-boxed override that reverts
+    /// by itself. Connect 3.7+ sets them cluster-wide (`?scope=cluster`, workers that join
+    /// later included); before 3.7 the operator sets them on each worker it knows
+    /// (`status.workers`) and on the one `url` reaches. A logger removed from here keeps the
+    /// level it has.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = 64))]
+    pub loggers: std::collections::BTreeMap<String, crate::api::loggers::LoggerSetting>,
 }
 
 /// The namespaces whose KafkaConnectors may attach, as Gateway API's `allowedRoutes`.
@@ -192,6 +201,10 @@ pub struct KafkaConnectClusterStatus {
     /// selector of the operator process (`--watch-label-selector`); absent when unsharded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// The declared loggers (`spec.loggers`): their levels as the worker reports them, and
+    /// where each time-boxed override stands.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub loggers: crate::api::loggers::LoggersStatus,
 }
 
 /// One connector plugin.
@@ -203,9 +216,13 @@ pub struct PluginStatus {
     /// source or sink.
     #[serde(rename = "type")]
     pub type_: String,
-    /// The plugin's version.
+    /// The plugin's version (the newest, where several are installed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Every installed version, where there are several (Kafka 4.1+: a KafkaConnector picks
+    /// one with `spec.version`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<String>,
 }
 
 /// Connector counts.

@@ -88,6 +88,9 @@ pub struct KafkaConnectorStatus {
     /// generation is drift; a newer generation is a change to write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied_generation: Option<i64>,
+    /// The plugin version the connector runs (Connect 4.1+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// `source` or `sink`, as Connect reports it.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
@@ -228,6 +231,9 @@ pub struct TaskStatus {
     /// The task's error trace when FAILED (trimmed, secrets masked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
+    /// The plugin version the task runs (Connect 4.1+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// Automatic restarts so far.

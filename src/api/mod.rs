@@ -4,6 +4,7 @@ pub mod cluster;
 pub mod conditions;
 pub mod connector;
 pub mod connector_status;
+pub mod loggers;
 pub mod spec_rules;
 
 pub use cluster::{KafkaConnectCluster, KafkaConnectClusterSpec, KafkaConnectClusterStatus};

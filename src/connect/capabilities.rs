@@ -45,6 +45,16 @@ impl Capabilities {
         self.at_least(3, 6)
     }
 
+    /// `PUT /admin/loggers/{logger}?scope=cluster` (KIP-976, Kafka 3.7).
+    pub fn cluster_loggers(&self) -> bool {
+        self.at_least(3, 7)
+    }
+
+    /// `GET /health` (KIP-1017, Kafka 3.9).
+    pub fn health(&self) -> bool {
+        self.at_least(3, 9)
+    }
+
     /// `connector.plugin.version` (KIP-891, Kafka 4.1).
     pub fn plugin_version(&self) -> bool {
         self.at_least(4, 1)

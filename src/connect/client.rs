@@ -112,6 +112,47 @@ impl ConnectClient {
         self.json(Endpoint::Root, self.url(&[]), None).await
     }
 
+    /// `GET /health` (Kafka 3.9+), sent once: the worker's own verdict, or `None` when the
+    /// answer is not one (an older worker's 404, a proxy's page).
+    pub async fn health(&self) -> Result<Option<WorkerHealth>> {
+        let url = self.url(&["health"]);
+        let (status, bytes) = self.exchange(Endpoint::Health, url, None).await?;
+        Ok(WorkerHealth::from_answer(status.as_u16(), &bytes))
+    }
+
+    /// `GET /admin/loggers/{logger}`: its level, `None` when the worker has no such logger.
+    pub async fn logger(&self, logger: &str) -> Result<Option<LoggerLevel>> {
+        let url = self.url(&["admin", "loggers", logger]);
+        match self.json(Endpoint::Logger, url, None).await {
+            Ok(level) => Ok(Some(level)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PUT /admin/loggers/{logger}`, with `?scope=cluster` (Kafka 3.7+: every worker, those
+    /// that join later included) or on this worker only.
+    pub async fn set_logger(&self, logger: &str, level: &str, cluster: bool) -> Result<()> {
+        let mut url = self.url(&["admin", "loggers", logger]);
+        if cluster {
+            url.query_pairs_mut().append_pair("scope", "cluster");
+        }
+        let body = serde_json::json!({"level": level});
+        self.send(Endpoint::SetLogger, url, Some(&body))
+            .await
+            .map(drop)
+    }
+
+    /// The same client for another worker of the group (`host:port` as it advertises
+    /// itself), with the scheme, credentials and TLS of this one.
+    pub fn at_worker(&self, worker: &str) -> Option<Self> {
+        let base = Url::parse(&format!("{}://{worker}/", self.base.scheme())).ok()?;
+        Some(Self {
+            base,
+            ..self.clone()
+        })
+    }
+
     /// `GET /connectors`
     pub async fn list(&self) -> Result<Vec<String>> {
         self.json(Endpoint::List, self.url(&["connectors"]), None)

@@ -6,6 +6,7 @@ use reqwest::Method;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     Root,
+    Health,
     List,
     ListExpanded,
     Create,
@@ -26,6 +27,8 @@ pub enum Endpoint {
     AlterOffsets,
     ResetOffsets,
     Topics,
+    Logger,
+    SetLogger,
 }
 
 impl Endpoint {
@@ -34,6 +37,7 @@ impl Endpoint {
         use Endpoint::*;
         match self {
             Root => "root",
+            Health => "health",
             List => "list",
             ListExpanded => "list_expanded",
             Create => "create",
@@ -54,16 +58,18 @@ impl Endpoint {
             AlterOffsets => "alter_offsets",
             ResetOffsets => "reset_offsets",
             Topics => "topics",
+            Logger => "logger",
+            SetLogger => "set_logger",
         }
     }
 
     pub fn method(self) -> Method {
         use Endpoint::*;
         match self {
-            Root | List | ListExpanded | Get | Status | Tasks | TaskStatus | Plugins
-            | GetOffsets | Topics => Method::GET,
+            Root | Health | List | ListExpanded | Get | Status | Tasks | TaskStatus | Plugins
+            | GetOffsets | Topics | Logger => Method::GET,
             Create | Restart | RestartTask => Method::POST,
-            PutConfig | Pause | Resume | Stop | Validate => Method::PUT,
+            PutConfig | Pause | Resume | Stop | Validate | SetLogger => Method::PUT,
             Delete | ResetOffsets => Method::DELETE,
             AlterOffsets => Method::PATCH,
         }

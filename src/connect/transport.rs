@@ -64,6 +64,21 @@ impl ConnectClient {
         url: Url,
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, bytes::Bytes)> {
+        let (status, bytes) = self.exchange(endpoint, url, body).await?;
+        if status.is_success() {
+            return Ok((status, bytes));
+        }
+        Err(classify(status, &bytes).masked(&self.own_secrets))
+    }
+
+    /// One request, answered with any status: only a failure to get an answer is an error
+    /// (`GET /health` says "starting" with a 503 and a body that says so).
+    pub(super) async fn exchange(
+        &self,
+        endpoint: Endpoint,
+        url: Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(StatusCode, bytes::Bytes)> {
         let method = endpoint.method();
         let mut req = self
             .http
@@ -106,10 +121,7 @@ impl ConnectClient {
             }
         })?;
         metrics::rest_request(endpoint.label(), status.as_str(), start.elapsed());
-        if status.is_success() {
-            return Ok((status, bytes));
-        }
-        Err(classify(status, &bytes).masked(&self.own_secrets))
+        Ok((status, bytes))
     }
 
     pub(super) async fn json<T: DeserializeOwned>(

@@ -50,6 +50,9 @@ pub struct ConnectorState {
     pub worker_id: Option<String>,
     #[serde(default)]
     pub trace: Option<String>,
+    /// The plugin version it runs (Kafka 4.1+).
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
@@ -61,6 +64,10 @@ pub struct TaskState {
     pub worker_id: Option<String>,
     #[serde(default)]
     pub trace: Option<String>,
+    /// The plugin version it runs (Kafka 4.1+): after a rolling plugin upgrade, tasks can run
+    /// different versions.
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
@@ -95,6 +102,47 @@ pub struct ExpandedConnector {
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct TaskInfo {
     pub id: ConnectorTaskId,
+}
+
+/// `GET /admin/loggers/{logger}`.
+#[derive(Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct LoggerLevel {
+    #[serde(default, deserialize_with = "nullable")]
+    pub level: String,
+    /// Milliseconds since the epoch of the last change (Kafka 3.7+; null before any).
+    #[serde(default)]
+    pub last_modified: Option<i64>,
+}
+
+/// A worker's verdict on itself, `GET /health` (Kafka 3.9+, KIP-1017), with its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkerHealth {
+    Healthy(String),
+    /// Answered 503: still starting or joining its group.
+    Starting(String),
+    /// Answered 500: its herder is stuck.
+    Unhealthy(String),
+}
+
+impl WorkerHealth {
+    /// The verdict of an answer whose status code and body agree, as Connect's do (200
+    /// healthy, 503 starting, 500 unhealthy); anything else proves nothing.
+    pub fn from_answer(code: u16, body: &[u8]) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Body {
+            #[serde(default, deserialize_with = "nullable")]
+            status: String,
+            #[serde(default, deserialize_with = "nullable")]
+            message: String,
+        }
+        let b: Body = serde_json::from_slice(body).ok()?;
+        match (code, b.status.as_str()) {
+            (200, "healthy") => Some(Self::Healthy(b.message)),
+            (503, "starting") => Some(Self::Starting(b.message)),
+            (500, "unhealthy") => Some(Self::Unhealthy(b.message)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
@@ -206,5 +254,31 @@ mod tests {
         assert!(serde_json::from_str::<ConnectorInfo>(r#"{"name":"c"}"#).is_err());
         assert!(serde_json::from_str::<ConfigInfos>(r#"{"configs":[]}"#).is_err());
         assert!(serde_json::from_str::<ServerInfo>(r#"{"commit":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn a_health_verdict_needs_code_and_body_to_agree() {
+        let body = |status: &str| format!(r#"{{"status":"{status}","message":"m"}}"#);
+        let verdict = |code, b: &str| WorkerHealth::from_answer(code, b.as_bytes());
+        assert_eq!(
+            verdict(200, &body("healthy")),
+            Some(WorkerHealth::Healthy("m".into()))
+        );
+        assert_eq!(
+            verdict(503, &body("starting")),
+            Some(WorkerHealth::Starting("m".into()))
+        );
+        assert_eq!(
+            verdict(500, &body("unhealthy")),
+            Some(WorkerHealth::Unhealthy("m".into()))
+        );
+        // A proxy's 503, an older worker's 404, a mismatch: no verdict.
+        assert_eq!(verdict(503, "<html>Service Unavailable</html>"), None);
+        assert_eq!(
+            verdict(404, r#"{"error_code":404,"message":"HTTP 404 Not Found"}"#),
+            None
+        );
+        assert_eq!(verdict(200, &body("starting")), None);
+        assert_eq!(verdict(200, r#"{"status":null}"#), None);
     }
 }

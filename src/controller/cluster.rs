@@ -14,12 +14,14 @@ use kube::{Api, Resource, ResourceExt};
 use super::cluster_handle::{ClusterHandle, ClusterKey, ClusterView};
 use super::context::Context;
 use super::credentials::resolve_settings;
+use super::loggers;
 use super::status_writer::apply_status;
 use super::unmanaged::{Refused, delete_unmanaged};
 use crate::api::cluster::{ConnectorCounts, PluginStatus, UnmanagedPolicy};
 use crate::api::conditions::{self, Conditioned, READY};
 use crate::api::{KafkaConnectCluster, KafkaConnectClusterStatus};
 use crate::connect::Capabilities;
+use crate::connect::types::WorkerHealth;
 use crate::error::{Error, Result};
 use crate::telemetry::metrics;
 use crate::vocabulary::Reason;
@@ -62,6 +64,7 @@ async fn behind_finalizer(obj: Arc<KafkaConnectCluster>, ctx: &Context) -> Resul
             Event::Apply(o) => reconcile_inner(&o, ctx).await,
             Event::Cleanup(_) => {
                 ctx.clusters.remove(&key);
+                ctx.loggers.forget(&key);
                 Ok(Action::await_change())
             }
         }
@@ -142,15 +145,14 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         }
     };
     let refused = match &ready {
-        Ok(Some(Refused(why))) => Some(why.clone()),
+        Ok(Looked {
+            refused: Some(Refused(why)),
+            ..
+        }) => Some(why.clone()),
         _ => None,
     };
     let (is_ready, reason, message) = match &ready {
-        Ok(_) => (
-            true,
-            Reason::Available,
-            "the Connect REST API answers".to_string(),
-        ),
+        Ok(looked) => health_verdict(looked.health.as_ref()),
         Err(e) => {
             metrics::error(KIND, e.label());
             keep_what_we_learnt(&mut status, &prev);
@@ -190,6 +192,15 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         apply_status(&ctx.client, obj, &status).await?;
     }
     match ready {
+        // A worker starting or unhealthy by its own word: look again soon.
+        Ok(_) if !is_ready => Ok(Action::requeue(Duration::from_secs(10))),
+        // A logger override due to revert: then (and no later than the refresh).
+        Ok(Looked {
+            next_logger: Some(next),
+            ..
+        }) => Ok(Action::requeue(
+            (next + Duration::from_millis(500)).min(ctx.config.cluster_refresh),
+        )),
         Ok(_) => Ok(Action::requeue(ctx.config.cluster_refresh)),
         // Misconfigured: look again soon (the poller also wakes us on recovery).
         Err(e) if e.is_missing_setup() => Ok(Action::requeue(Duration::from_secs(15))),
@@ -198,15 +209,58 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
     }
 }
 
-/// What the REST API says about itself (`GET /`, `GET /connector-plugins`), the connector
-/// counts from the poller's view, and the unmanaged-connector policy.
+/// What a look at the cluster found besides its status fields.
+struct Looked {
+    /// `unmanagedConnectors: Delete` was not carried out, and why.
+    refused: Option<Refused>,
+    /// The worker's verdict on itself, where it gives one.
+    health: Option<WorkerHealth>,
+    /// How soon a logger override is due to revert.
+    next_logger: Option<Duration>,
+}
+
+/// `Ready` from the worker's own verdict where it gives one (`GET /health`, Kafka 3.9+),
+/// else from its REST API answering (`GET /`).
+fn health_verdict(health: Option<&WorkerHealth>) -> (bool, Reason, String) {
+    let cut = crate::mask::cut;
+    match health {
+        Some(WorkerHealth::Starting(m)) => (
+            false,
+            Reason::Starting,
+            cut(&format!(
+                "the worker is starting (GET /health answers 503): {m}"
+            )),
+        ),
+        Some(WorkerHealth::Unhealthy(m)) => (
+            false,
+            Reason::Unhealthy,
+            cut(&format!(
+                "the worker is unhealthy (GET /health answers 500): {m}"
+            )),
+        ),
+        Some(WorkerHealth::Healthy(_)) => (
+            true,
+            Reason::Available,
+            "the Connect REST API answers and GET /health says healthy".to_string(),
+        ),
+        None => (
+            true,
+            Reason::Available,
+            "the Connect REST API answers".to_string(),
+        ),
+    }
+}
+
+/// What the REST API says about itself (`GET /`, `GET /health` where the worker has it,
+/// `GET /connector-plugins`), the connector counts from the poller's view, and the
+/// unmanaged-connector policy.
 async fn observe(
     obj: &KafkaConnectCluster,
     ctx: &Context,
     handle: &ClusterHandle,
     key: &ClusterKey,
     status: &mut KafkaConnectClusterStatus,
-) -> Result<Option<Refused>> {
+) -> Result<Looked> {
     let prev = obj.status.clone().unwrap_or_default();
     if handle.info_fresh(ctx.config.cluster_refresh) && prev.version.is_some() {
         // Woken by the poller (counts changed): what the worker says about itself was read
@@ -222,22 +276,66 @@ async fn observe(
         status.version = Some(info.version);
         status.commit = info.commit;
         status.kafka_cluster_id = info.kafka_cluster_id;
-        status.plugins = plugins
-            .into_iter()
-            .map(|p| PluginStatus {
-                class: p.class,
-                type_: p.type_,
-                version: p.version,
-            })
-            .collect();
+        status.plugins = plugin_versions(plugins);
     }
-    status.plugins.sort_by(|a, b| a.class.cmp(&b.class));
     status.connectors = Some(counts(ctx, &handle.view.view(), key));
     status.workers = recorded_workers(handle.view.workers(), &prev.workers);
-    if obj.spec.unmanaged_connectors == UnmanagedPolicy::Delete {
-        return Ok(delete_unmanaged(obj, ctx, handle).await?.err());
+    // Read on every look, unlike `GET /`: it changes while the worker starts or gets stuck.
+    // A failed read is no verdict: `GET /` answered.
+    let health = match handle.info.capabilities().is_some_and(|c| c.health()) {
+        true => handle.client.once().health().await.ok().flatten(),
+        false => None,
+    };
+    let mut next_logger = None;
+    if !obj.spec.loggers.is_empty() {
+        let before = ctx.loggers.last(key, &prev.loggers);
+        let caps = handle.info.capabilities().unwrap_or(Capabilities::ALL);
+        let declared = &obj.spec.loggers;
+        let (loggers, next) =
+            loggers::converge(handle, caps, declared, &before, &status.workers).await;
+        ctx.loggers.remember(key, &loggers);
+        (status.loggers, next_logger) = (loggers, next);
     }
-    Ok(None)
+    let refused = match obj.spec.unmanaged_connectors {
+        UnmanagedPolicy::Delete => delete_unmanaged(obj, ctx, handle).await?.err(),
+        _ => None,
+    };
+    Ok(Looked {
+        refused,
+        health,
+        next_logger,
+    })
+}
+
+/// One entry per plugin class, with every version the workers offer (Kafka 4.1+ lists a
+/// class once per installed version; KIP-891), newest last as Connect lists them; `version`
+/// is the last of them.
+fn plugin_versions(plugins: Vec<crate::connect::types::PluginInfo>) -> Vec<PluginStatus> {
+    let mut by_class: std::collections::BTreeMap<String, PluginStatus> = Default::default();
+    for p in plugins {
+        let entry = by_class
+            .entry(p.class.clone())
+            .or_insert_with(|| PluginStatus {
+                class: p.class,
+                type_: p.type_,
+                ..Default::default()
+            });
+        if let Some(v) = p.version
+            && !entry.versions.contains(&v)
+        {
+            entry.versions.push(v.clone());
+            entry.version = Some(v);
+        }
+    }
+    by_class
+        .into_values()
+        .map(|mut p| {
+            if p.versions.len() < 2 {
+                p.versions.clear();
+            }
+            p
+        })
+        .collect()
 }
 
 /// The workers to record: what the polls show now, or (none running a connector at the
@@ -261,6 +359,7 @@ fn keep_what_we_learnt(status: &mut KafkaConnectClusterStatus, prev: &KafkaConne
     status.plugins = prev.plugins.clone();
     status.connectors = prev.connectors.clone();
     status.workers = prev.workers.clone();
+    status.loggers = prev.loggers.clone();
 }
 
 fn counts(ctx: &Context, view: &ClusterView, key: &ClusterKey) -> ConnectorCounts {
@@ -290,4 +389,31 @@ pub fn error_policy(_obj: Arc<KafkaConnectCluster>, err: &Error, ctx: Arc<Contex
     let error = crate::mask::cut(&err.to_string());
     tracing::warn!(%error, "KafkaConnectCluster reconcile failed");
     Action::requeue(ctx.config.poll_interval)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::types::PluginInfo;
+
+    #[test]
+    fn a_class_installed_in_several_versions_lists_them_all() {
+        let answer = r#"[{"class":"a.Jdbc","type":"sink","version":"1.0"},
+            {"class":"a.Jdbc","type":"sink","version":"2.0"},
+            {"class":"b.File","type":"source","version":"4.3.1"},
+            {"class":"c.NoVersion","type":"source","version":null}]"#;
+        let plugins: Vec<PluginInfo> = serde_json::from_str(answer).unwrap();
+        let listed = plugin_versions(plugins);
+        let by_class: std::collections::BTreeMap<_, _> =
+            listed.iter().map(|p| (p.class.as_str(), p)).collect();
+        assert_eq!(by_class["a.Jdbc"].versions, ["1.0", "2.0"]);
+        assert_eq!(by_class["a.Jdbc"].version.as_deref(), Some("2.0"));
+        assert!(
+            by_class["b.File"].versions.is_empty(),
+            "one version: `version` says it"
+        );
+        assert_eq!(by_class["b.File"].version.as_deref(), Some("4.3.1"));
+        assert_eq!(by_class["c.NoVersion"].version, None);
+        assert_eq!(listed.len(), 3);
+    }
 }

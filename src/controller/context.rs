@@ -29,6 +29,8 @@ pub struct Context {
     /// Namespace labels (`allowedNamespaces.from: Selector`); `None` when watching one
     /// namespace.
     pub namespaces: Option<super::namespaces::NamespaceStore>,
+    /// The loggers status each cluster object was last given (`loggers.rs`).
+    pub loggers: super::loggers::LoggersMemory,
 }
 
 impl Context {
@@ -52,6 +54,7 @@ impl Context {
             memory,
             admission: Arc::default(),
             namespaces: None,
+            loggers: Default::default(),
         }
     }
 

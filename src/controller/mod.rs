@@ -23,6 +23,7 @@ pub mod credentials;
 pub mod events;
 pub mod fight;
 mod identity;
+pub mod loggers;
 pub mod memory;
 pub mod namespaces;
 pub mod ownership;

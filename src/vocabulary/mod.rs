@@ -121,6 +121,8 @@ words! {
         UnmanagedDeleteRefused,
         /// KafkaConnectCluster `Ready=True`.
         Available,
+        /// KafkaConnectCluster `Ready=False`: `GET /health` answers 500 (its herder is stuck).
+        Unhealthy,
         // Errors, one per `Error` variant (see `Error::reason`).
         NotFound,
         AlreadyExists,

@@ -12,6 +12,17 @@ pub(crate) async fn server_info_plugins_and_unknown_paths(t: &Target) {
     expect_body(t, "root", &root);
     assert_eq!(root.body["version"], "4.3.1", "{}", t.name);
 
+    // KIP-1017 (3.9+): a worker that joined its group says so.
+    let health = t.get("/health").await;
+    assert_eq!(health.code, 200, "{}: {}", t.name, health.body);
+    assert_eq!(health.body["status"], "healthy", "{}", t.name);
+    assert!(
+        health.body["message"].is_string(),
+        "{}: {}",
+        t.name,
+        health.body
+    );
+
     let plugins = t.get("/connector-plugins").await;
     assert_eq!(plugins.code, 200);
     expect_body(t, "plugins", &plugins);

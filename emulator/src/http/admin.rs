@@ -13,6 +13,7 @@
 //! | `POST /__admin/connectors/{c}/tasks/{t}/fail` | `{"trace": "..."}` (optional) | task FAILED |
 //! | `GET`/`DELETE /__admin/stats` | | requests by endpoint and code; reset |
 //! | `GET`/`DELETE /__admin/writers` | | writes answered 2xx by connector, User-Agent and endpoint; reset |
+//! | `PUT /__admin/health` | `{"status": "starting"\|"unhealthy"\|"healthy", "message": "..."}` | what `GET /health` answers (503, 500, 200) |
 
 use std::time::Duration;
 
@@ -95,6 +96,7 @@ pub fn handle(app: &App, method: &Method, segs: &[String], body: &[u8]) -> Respo
         ("PUT", ["settings"]) => put_settings(app, body),
         ("POST", ["connectors", c, "fail"]) => fail(app, c, None, body),
         ("POST", ["connectors", c, "tasks", t, "fail"]) => fail(app, c, Some(t), body),
+        ("PUT", ["health"]) => put_health(app, body),
         ("GET", ["stats"]) => stats(app),
         ("DELETE", ["stats"]) => {
             app.stats.lock().unwrap_or_else(|e| e.into_inner()).clear();
@@ -198,4 +200,17 @@ fn stats(app: &App) -> Response {
         200,
         json!({"requests": requests, "total": total, "connectors": connectors}).to_string(),
     )
+}
+
+fn put_health(app: &App, body: &[u8]) -> Response {
+    let health: crate::app::WorkerHealth = match serde_json::from_slice(body) {
+        Ok(h) => h,
+        Err(e) => return error(400, e.to_string()),
+    };
+    if !["starting", "unhealthy", "healthy"].contains(&health.status.as_str()) {
+        return error(400, "status is starting, unhealthy or healthy");
+    }
+    let set = (health.status != "healthy").then_some(health);
+    *app.health.lock().unwrap_or_else(|e| e.into_inner()) = set;
+    empty(204)
 }

@@ -28,10 +28,7 @@ pub(super) fn answer(
     }
     match route {
         Route::Root => json(200, app.server_info.clone()),
-        Route::Health => json(
-            200,
-            json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}).to_string(),
-        ),
+        Route::Health => health(app),
         Route::Plugins => plugin_list(app),
         Route::List => list(app, query),
         Route::Create => configs::create(app, headers, body),
@@ -225,4 +222,26 @@ fn restart_task(app: &App, c: &str, t: &str) -> Response {
         Some(false) => error(404, format!("Unknown task: {c}-{t}")),
         Some(true) => empty(204),
     }
+}
+
+/// `GET /health` (Kafka 3.9+): 200 healthy, 503 starting, 500 unhealthy, each with
+/// `{status, message}`; older workers have no such resource.
+fn health(app: &App) -> Response {
+    if app.version < (3, 9) {
+        return error(404, "HTTP 404 Not Found");
+    }
+    let set = app.health.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let (code, status, message) = match set {
+        Some(h) if h.status == "starting" => (503, "starting", h.message),
+        Some(h) => (500, "unhealthy", h.message),
+        None => (
+            200,
+            "healthy",
+            "Worker has completed startup and is ready to handle requests.".to_string(),
+        ),
+    };
+    json(
+        code,
+        json!({"status": status, "message": message}).to_string(),
+    )
 }

@@ -44,6 +44,7 @@ pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, masks:
     let trace = |t: Option<&str>| t.map(|t| trim_trace(&masks.apply(t)));
     status.state = st.map(|s| s.connector.state.clone());
     status.worker_id = st.and_then(|s| s.connector.worker_id.clone());
+    status.version = st.and_then(|s| s.connector.version.clone());
     status.trace = st.and_then(|s| trace(s.connector.trace.as_deref()));
     let mut tasks: Vec<_> = st.map(|s| s.tasks.iter().collect()).unwrap_or_default();
     // What needs a reader's eyes first: a task not RUNNING.
@@ -58,6 +59,7 @@ pub fn apply_live(status: &mut KafkaConnectorStatus, live: Option<&Live>, masks:
             state: t.state.clone(),
             worker_id: t.worker_id.clone(),
             trace: trace(t.trace.as_deref()),
+            version: t.version.clone(),
         })
         .collect();
     status.tasks_omitted = (omitted > 0).then_some(omitted as u32);
@@ -89,16 +91,50 @@ pub fn set_error_handling(
         .and_then(|l| l.status.as_ref())
         .map(|s| s.type_.clone());
     let kind = reported.filter(|t| !t.is_empty()).or(status.type_.clone());
-    let (handling, warnings) = error_handling(config, kind.as_deref());
+    let (handling, mut warnings) = error_handling(config, kind.as_deref());
+    warnings.extend(version_warnings(status, spec.version.as_deref()));
     status.type_ = kind;
     status.error_handling = Some(handling);
     status.warnings = warnings;
+}
+
+/// Versions that disagree (Connect 4.1+ reports them): a task on another version than its
+/// connector (a rolling plugin upgrade not through yet, or stuck), or either on another one
+/// than `spec.version` pins.
+fn version_warnings(status: &KafkaConnectorStatus, pinned: Option<&str>) -> Vec<String> {
+    let mut warnings = vec![];
+    let connector = status.version.as_deref();
+    if let (Some(pin), Some(runs)) = (pinned, connector)
+        && pin != runs
+    {
+        warnings.push(format!(
+            "the connector runs version {runs}, not {pin} as spec.version says"
+        ));
+    }
+    for t in &status.tasks {
+        let Some(v) = t.version.as_deref() else {
+            continue;
+        };
+        match (connector, pinned) {
+            (Some(c), _) if c != v => warnings.push(format!(
+                "task {} runs version {v}, its connector {c} (a rolling plugin upgrade not through?)",
+                t.id
+            )),
+            (None, Some(pin)) if pin != v => warnings.push(format!(
+                "task {} runs version {v}, not {pin} as spec.version says",
+                t.id
+            )),
+            _ => {}
+        }
+    }
+    warnings
 }
 
 /// Keeps the last known view of Connect (when this reconcile could not look).
 pub fn keep_view(status: &mut KafkaConnectorStatus, prev: &KafkaConnectorStatus) {
     status.state = prev.state.clone();
     status.worker_id = prev.worker_id.clone();
+    status.version = prev.version.clone();
     status.trace = prev.trace.clone();
     status.tasks = prev.tasks.clone();
     status.tasks_omitted = prev.tasks_omitted;
@@ -236,5 +272,30 @@ mod tests {
             "a cut secret leaked: ...{}",
             &shown[shown.len() - 20..]
         );
+    }
+
+    #[test]
+    fn versions_that_disagree_are_flagged() {
+        let live: Live = serde_json::from_value(serde_json::json!({"config": {},
+            "status": {"name": "c", "connector": {"state": "RUNNING", "version": "2.0"},
+                "tasks": [{"id": 0, "state": "RUNNING", "version": "2.0"},
+                          {"id": 1, "state": "RUNNING", "version": "1.9"}]}}))
+        .unwrap();
+        let mut st = KafkaConnectorStatus::default();
+        apply_live(&mut st, Some(&live), &Masks::default());
+        assert_eq!(st.version.as_deref(), Some("2.0"));
+        assert_eq!(st.tasks[1].version.as_deref(), Some("1.9"));
+        let w = version_warnings(&st, None);
+        assert!(
+            w.len() == 1 && w[0].starts_with("task 1 runs version 1.9"),
+            "{w:?}"
+        );
+        let w = version_warnings(&st, Some("2.1"));
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("not 2.1 as spec.version says"), "{w:?}");
+        // Workers before 4.1 report no versions: nothing to flag.
+        st.version = None;
+        st.tasks.iter_mut().for_each(|t| t.version = None);
+        assert!(version_warnings(&st, Some("2.1")).is_empty());
     }
 }

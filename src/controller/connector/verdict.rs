@@ -354,6 +354,7 @@ mod tests {
                     | Reason::PlainHttp
                     | Reason::DriftReported
                     | Reason::InSync
+                    | Reason::Unhealthy
             )
         })
     }
