@@ -152,6 +152,10 @@ async fn reconcile_inner(obj: &KafkaConnectCluster, ctx: &Context) -> Result<Act
         _ => None,
     };
     let (is_ready, reason, message) = match &ready {
+        // Not asked this time (its verdict was healthy): the verdict stands, message included.
+        Ok(looked) if !looked.asked => {
+            still_available(&prev).unwrap_or_else(|| health_verdict(None))
+        }
         Ok(looked) => health_verdict(looked.health.as_ref()),
         Err(e) => {
             metrics::error(KIND, e.label());
@@ -215,8 +219,17 @@ struct Looked {
     refused: Option<Refused>,
     /// The worker's verdict on itself, where it gives one.
     health: Option<WorkerHealth>,
+    /// Whether the worker was asked (`GET /` was read, or it said it was unwell).
+    asked: bool,
     /// How soon a logger override is due to revert.
     next_logger: Option<Duration>,
+}
+
+/// The `Ready` condition last written, when it said Available.
+fn still_available(prev: &KafkaConnectClusterStatus) -> Option<(bool, Reason, String)> {
+    let ready = prev.conditions.iter().find(|c| c.type_ == READY)?;
+    (ready.reason == Reason::Available.as_str())
+        .then(|| (true, Reason::Available, ready.message.clone()))
 }
 
 /// `Ready` from the worker's own verdict where it gives one (`GET /health`, Kafka 3.9+),
@@ -262,7 +275,8 @@ async fn observe(
     status: &mut KafkaConnectClusterStatus,
 ) -> Result<Looked> {
     let prev = obj.status.clone().unwrap_or_default();
-    if handle.info_fresh(ctx.config.cluster_refresh) && prev.version.is_some() {
+    let fresh = handle.info_fresh(ctx.config.cluster_refresh) && prev.version.is_some();
+    if fresh {
         // Woken by the poller (counts changed): what the worker says about itself was read
         // less than --cluster-refresh ago; only the counts below are new.
         keep_what_we_learnt(status, &prev);
@@ -280,9 +294,16 @@ async fn observe(
     }
     status.connectors = Some(counts(ctx, &handle.view.view(), key));
     status.workers = recorded_workers(handle.view.workers(), &prev.workers);
-    // Read on every look, unlike `GET /`: it changes while the worker starts or gets stuck.
-    // A failed read is no verdict: `GET /` answered.
-    let health = match handle.info.capabilities().is_some_and(|c| c.health()) {
+    // Read with `GET /`, and on every look while the worker said it was starting or stuck
+    // (a poller's wake during a rollout, counts changed, need not ask). A failed read is no
+    // verdict: `GET /` answered.
+    let unwell = [Reason::Starting, Reason::Unhealthy].map(Reason::as_str);
+    let was_unwell = prev
+        .conditions
+        .iter()
+        .any(|c| c.type_ == READY && unwell.contains(&c.reason.as_str()));
+    let ask = (!fresh || was_unwell) && handle.info.capabilities().is_some_and(|c| c.health());
+    let health = match ask {
         true => handle.client.once().health().await.ok().flatten(),
         false => None,
     };
@@ -303,6 +324,7 @@ async fn observe(
     Ok(Looked {
         refused,
         health,
+        asked: !fresh || was_unwell,
         next_logger,
     })
 }
