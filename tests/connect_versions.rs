@@ -4,7 +4,8 @@
 //! next to it from Maven Central jars (`CONNECT_URL_V362`, `CONNECT_URL_V302`), all on the
 //! same 4.3.1 broker. What an older worker cannot do is checked to degrade as documented:
 //! created RUNNING then paused or stopped before 3.7 (no `initial_state`), `stopped`
-//! reported `Unsupported` before 3.5 with nothing written.
+//! reported `Unsupported` before 3.5 with nothing written; plugin versions in status from
+//! 4.1 only.
 
 mod common;
 
@@ -67,8 +68,25 @@ async fn running_then_stopped(s: &Scenario, connect: &Connect, caps: Capabilitie
     let name = s.unique("life");
     let mut spec = file_source(s, &name, json!({}));
     s.apply("life", spec.clone()).await;
-    s.wait("life", "RUNNING", |o| is_ready_in(o, "RUNNING"))
+    let o = s
+        .wait("life", "RUNNING", |o| is_ready_in(o, "RUNNING"))
         .await;
+    // Plugin versions in status where the worker reports them (4.1+), none before.
+    let st = o.status.unwrap();
+    let reports = caps.plugin_version();
+    assert_eq!(
+        st.version.is_some(),
+        reports,
+        "connector version: {:?}",
+        st.version
+    );
+    assert!(
+        st.tasks.iter().all(|t| t.version.is_some() == reports) && !st.tasks.is_empty(),
+        "task versions: {:?}",
+        st.tasks
+    );
+    assert!(st.warnings.is_empty(), "versions agree: {:?}", st.warnings);
+    assert_eq!(st.type_.as_deref(), Some("source"));
     spec["config"]["batch.size"] = json!(100);
     s.apply("life", spec.clone()).await;
     s.wait("life", "Ready after the config update", |o| {

@@ -64,6 +64,9 @@ pub struct KafkaConnectClusterSpec {
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     #[schemars(extend("maxProperties" = 64))]
     pub loggers: std::collections::BTreeMap<String, crate::api::loggers::LoggerSetting>,
+    /// The default `progress` of the KafkaConnectors attached to this cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<crate::api::progress::ProgressWatch>,
 }
 
 /// The namespaces whose KafkaConnectors may attach, as Gateway API's `allowedRoutes`.

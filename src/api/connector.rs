@@ -113,6 +113,10 @@ pub struct KafkaConnectorSpec {
     /// `status.drift`, a `Drifted` condition and Events. A changed spec is written either way.
     #[serde(default)]
     pub drift_policy: DriftPolicy,
+    /// Watch that this connector keeps moving data while RUNNING (default: the cluster's
+    /// `spec.progress`; absent on both: not watched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<crate::api::progress::ProgressWatch>,
 }
 
 /// Reset all offsets, or alter them to given values (inline or from a ConfigMap).

@@ -101,6 +101,9 @@ pub struct KafkaConnectorStatus {
     /// Known traps in the connector's config, in words (`errorHandling`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// With `progress` watched: whether the connector moves data (the `Flowing` condition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<crate::api::progress::ProgressStatus>,
     /// `driftPolicy: Report`: how the connector's config in Connect differs from the spec
     /// (values masked), since when. Absent while they agree.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,6 +5,7 @@ pub mod conditions;
 pub mod connector;
 pub mod connector_status;
 pub mod loggers;
+pub mod progress;
 pub mod spec_rules;
 
 pub use cluster::{KafkaConnectCluster, KafkaConnectClusterSpec, KafkaConnectClusterStatus};

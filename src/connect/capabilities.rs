@@ -40,6 +40,11 @@ impl Capabilities {
         self.at_least(3, 0)
     }
 
+    /// `GET /connectors/{c}/offsets` (KIP-875, Kafka 3.5).
+    pub fn read_offsets(&self) -> bool {
+        self.at_least(3, 5)
+    }
+
     /// `GET/PATCH/DELETE /connectors/{c}/offsets` (KIP-875, Kafka 3.6).
     pub fn offsets(&self) -> bool {
         self.at_least(3, 6)

@@ -31,6 +31,8 @@ pub struct Context {
     pub namespaces: Option<super::namespaces::NamespaceStore>,
     /// The loggers status each cluster object was last given (`loggers.rs`).
     pub loggers: super::loggers::LoggersMemory,
+    /// Where each watched connector's offsets last moved (`connector/progress.rs`).
+    pub progress: super::connector::progress::ProgressMemory,
 }
 
 impl Context {
@@ -55,6 +57,7 @@ impl Context {
             admission: Arc::default(),
             namespaces: None,
             loggers: Default::default(),
+            progress: Default::default(),
         }
     }
 
@@ -62,6 +65,8 @@ impl Context {
     /// tracking included.
     pub fn forget(&self, obj: &KafkaConnector) {
         self.memory.forget(obj);
+        self.progress
+            .forget(obj.metadata.uid.as_deref().unwrap_or_default());
         let ns = obj.metadata.namespace.clone().unwrap_or_default();
         self.health.forget(&connector_key(
             &ns,

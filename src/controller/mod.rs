@@ -207,6 +207,7 @@ fn spawn_sweeper(ctx: &Arc<Context>) {
                 .filter_map(|o| o.metadata.uid.clone())
                 .collect();
             let dropped = ctx.memory.retain(&live);
+            ctx.progress.retain(&live);
             if dropped > 0 {
                 tracing::debug!(dropped, "forgot objects gone from the cache");
             }

@@ -34,6 +34,12 @@ pub struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ObjectLabels {
+    pub namespace: String,
+    pub kafkaconnector: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StateLabels {
     pub namespace: String,
     pub cluster: String,
@@ -52,6 +58,7 @@ pub struct Metrics {
     pub left_behind: Family<ErrorLabels, Counter>,
     pub leader: Gauge,
     pub pollers: Gauge,
+    pub last_progress: Family<ObjectLabels, Gauge>,
 }
 
 fn latency_buckets() -> Histogram {
@@ -89,6 +96,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         left_behind: Family::default(),
         leader: Gauge::default(),
         pollers: Gauge::default(),
+        last_progress: Family::default(),
     };
     registry.register(
         "connect_requests",
@@ -139,6 +147,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "connect_pollers",
         "Poll loops running: one per Connect (same URL and settings), however many cluster objects name it",
         m.pollers.clone(),
+    );
+    registry.register(
+        "connector_last_progress_timestamp_seconds",
+        "When a watched connector's offsets last moved (KafkaConnector spec.progress), Unix seconds",
+        m.last_progress.clone(),
     );
     Metrics { registry, ..m }
 });

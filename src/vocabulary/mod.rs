@@ -113,6 +113,10 @@ words! {
         DriftReported,
         /// `Drifted=False`: the config in Connect is the spec's.
         InSync,
+        /// `Flowing=True` (`progress` watched): the connector's offsets moved within the window.
+        OffsetsMoving,
+        /// `Flowing=False`: RUNNING, but its offsets have not moved for the window.
+        NoProgress,
         /// Credentials are sent over plain http://.
         PlainHttp,
         /// KafkaConnectCluster being deleted, kept while KafkaConnectors still use it.
@@ -164,6 +168,8 @@ words! {
         NeverOwned,
         DriftDetected,
         DriftEnded,
+        NoProgress,
+        ProgressResumed,
     }
 }
 

@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 /// for a later turn.
 pub const TOPICS_REFRESH_PER_MINUTE: u32 = 20;
 
+/// Offsets reads per cluster per minute for `progress` (`GET .../offsets`): beyond it a
+/// connector waits for a later turn.
+pub const OFFSETS_READS_PER_MINUTE: u32 = 60;
+
 /// How long after a reconcile's write the poller polls fast.
 const HOT_FOR: Duration = Duration::from_secs(30);
 
@@ -18,6 +22,8 @@ pub struct Pacing {
     hot_until: Mutex<Option<Instant>>,
     /// Periodic topics refreshes in the current minute: (minute start, count).
     topics_refreshes: Mutex<(Option<Instant>, u32)>,
+    /// Offsets reads for `progress` in the current minute.
+    offsets_reads: Mutex<(Option<Instant>, u32)>,
 }
 
 impl Pacing {
@@ -37,14 +43,26 @@ impl Pacing {
 
     /// Takes one of this minute's periodic topics refreshes, if any is left.
     pub fn topics_refresh_allowed(&self) -> bool {
-        let mut r = self.topics_refreshes.lock().expect("topics lock");
+        take(&self.topics_refreshes, TOPICS_REFRESH_PER_MINUTE)
+    }
+
+    /// Takes one of this minute's offsets reads, if any is left.
+    pub fn offsets_read_allowed(&self) -> bool {
+        take(&self.offsets_reads, OFFSETS_READS_PER_MINUTE)
+    }
+}
+
+/// One of `per_minute` in the minute that `budget` counts, if any is left.
+fn take(budget: &Mutex<(Option<Instant>, u32)>, per_minute: u32) -> bool {
+    {
+        let mut r = budget.lock().expect("budget lock");
         let now = Instant::now();
         if r.0
             .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60))
         {
             *r = (Some(now), 0);
         }
-        if r.1 >= TOPICS_REFRESH_PER_MINUTE {
+        if r.1 >= per_minute {
             return false;
         }
         r.1 += 1;

@@ -7,9 +7,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::decide::Plan;
+use super::live::Live;
 use super::status::STATUS_MAX_ITEMS;
 use crate::api::KafkaConnector;
 use crate::api::connector::{DriftStatus, DriftedKey, KafkaConnectorStatus};
+use crate::controller::context::Context;
 use crate::controller::events::Note;
 use crate::controller::memory::ConnectorMemory;
 use crate::mask::{HIDDEN, Masks, is_secret_key};
@@ -67,6 +70,41 @@ pub fn drift_status(
     DriftStatus {
         since: prev.map_or_else(|| Time(jiff::Timestamp::now()), |p| p.since.clone()),
         keys,
+    }
+}
+
+/// What acting left of drift: `status.drift` (the keys the plan left alone, `None` when
+/// none), and whether Connect now holds the desired config (found equal, or written), which
+/// `status.appliedGeneration` and the memory record.
+pub fn after_acting(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    plan: &Plan,
+    refused: bool,
+    desired: &BTreeMap<String, String>,
+    live: Option<&Live>,
+    masks: &Masks,
+) -> (Option<DriftStatus>, bool) {
+    let prev = ctx.memory.last_status(obj);
+    match (plan.drift.is_empty(), live) {
+        (false, Some(live)) => {
+            let shown = drift_status(
+                obj,
+                &plan.drift,
+                desired,
+                &live.config,
+                masks,
+                prev.drift.as_ref(),
+            );
+            (Some(shown), false)
+        }
+        _ => {
+            let applied = !refused;
+            if applied {
+                ctx.memory.mark_applied(obj, desired);
+            }
+            (None, applied)
+        }
     }
 }
 

@@ -2,14 +2,17 @@
 //! fetch (`fetch.rs`: Kubernetes and Connect read into one `Snapshot`) → decide (pure:
 //! `decide.rs` for the `Plan`) → act (`acting.rs` sequences the plan's writes, `act.rs` has
 //! one function per write to Connect; it returns an `Outcome`) → observe (`observe.rs`:
-//! read back, topics) → report (`report.rs`: status assembled, the verdict's conditions,
-//! one status write). Deletion is `cleanup.rs`; failed reconciles `failures.rs`.
+//! read back, topics; `drift.rs` and `progress.rs`: what drifted, whether data moves) →
+//! report (`conclude.rs` gathers what was found, `report.rs` assembles status with the
+//! verdict's conditions and writes it once). Deletion is `cleanup.rs`; failed reconciles
+//! `failures.rs`.
 
 mod act;
 mod acting;
 mod attach;
 pub mod auto_restart;
 mod cleanup;
+mod conclude;
 mod config_values;
 pub mod decide;
 mod desired;
@@ -21,6 +24,7 @@ mod in_flight;
 pub mod live;
 mod observe;
 mod offsets;
+pub mod progress;
 mod provenance;
 mod report;
 mod restarting;
@@ -34,13 +38,13 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event, finalizer};
 use kube::{Api, ResourceExt};
 
-use acting::{Acting, Outcome};
+use acting::Acting;
 use decide::{ConfigAction, DecideInput, Plan};
 use failures::{apiserver_fault, report_failure, stale_cache};
 use fetch::{Seen, Snapshot};
 use observe::Observed;
-use report::{Ending, RECENT_FAULT, Report, Served};
-use verdict::{Finding, InFlight};
+use report::{RECENT_FAULT, Report, Served};
+use verdict::Finding;
 
 pub use failures::error_policy;
 
@@ -256,7 +260,9 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
     let mut outcome = acting
         .carry_out(&plan, served, live.as_ref(), alter_offsets.as_ref())
         .await?;
-    let drift = drift_after(obj, ctx, &plan, &outcome, &desired, live.as_ref(), &masks);
+    let refused = outcome.refused.is_some();
+    let (drift, applied) =
+        drift::after_acting(obj, ctx, &plan, refused, &desired, live.as_ref(), &masks);
     let observed = match (outcome.wrote, outcome.created.take()) {
         (true, Some(answer)) => observe::created(&handle, &name, answer, &desired, &masks).await,
         (true, None) => observe::read_back(&handle, &name, live, &desired, &masks).await,
@@ -267,43 +273,17 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         },
     };
     let topics = observe::topics(ctx, obj, &handle, observed.live.as_ref(), &prev).await;
+    let seen = observed.live.as_ref();
+    let shown = prev.progress.as_ref();
+    let (progress, look_again) = progress::look(ctx, obj, &handle, seen, capabilities, shown).await;
     let fault = handle.client.recent_fault(RECENT_FAULT);
-    conclude(&report, &plan, outcome, observed, topics, fault, drift).await
-}
-
-/// What acting left of drift: `status.drift` (the keys the plan left alone, `None` when
-/// none), and whether Connect now holds the desired config (found equal, or written), which
-/// `status.appliedGeneration` and the memory record.
-fn drift_after(
-    obj: &KafkaConnector,
-    ctx: &Context,
-    plan: &Plan,
-    outcome: &Outcome,
-    desired: &std::collections::BTreeMap<String, String>,
-    live: Option<&live::Live>,
-    masks: &Masks,
-) -> (Option<crate::api::connector::DriftStatus>, bool) {
-    let prev = ctx.memory.last_status(obj);
-    match (plan.drift.is_empty(), live) {
-        (false, Some(live)) => {
-            let shown = drift::drift_status(
-                obj,
-                &plan.drift,
-                desired,
-                &live.config,
-                masks,
-                prev.drift.as_ref(),
-            );
-            (Some(shown), false)
-        }
-        _ => {
-            let applied = outcome.refused.is_none();
-            if applied {
-                ctx.memory.mark_applied(obj, desired);
-            }
-            (None, applied)
-        }
-    }
+    let extras = conclude::Extras {
+        drift,
+        applied,
+        progress,
+        look_again,
+    };
+    conclude::conclude(&report, &plan, outcome, observed, topics, fault, extras).await
 }
 
 /// A config write that reverts an outside change (the spec did not change since the last
@@ -327,119 +307,4 @@ fn contested(
         keys: changed.clone(),
         hold_secs: hold.as_secs().max(1),
     })
-}
-
-/// How soon a reconcile that read back a config other than the desired one looks again.
-const DRIFT_SEEN: Duration = Duration::from_secs(2);
-
-/// The report of a reconcile that got as far as acting.
-async fn conclude(
-    report: &Report<'_>,
-    plan: &Plan,
-    outcome: Outcome,
-    observed: Observed,
-    topics: Option<Vec<String>>,
-    fault: Option<crate::vocabulary::Reason>,
-    (drift, applied): (Option<crate::api::connector::DriftStatus>, bool),
-) -> Result<Action> {
-    let (obj, ctx) = (report.obj, report.ctx);
-    let mut status = report.carried_over();
-    outcome.served.write_into(&mut status);
-    if let Some(note) = drift::transition(report.name, report.prev.drift.as_ref(), drift.as_ref()) {
-        publish(&ctx.recorder, obj, note).await;
-    }
-    status.drift = drift;
-    if applied {
-        status.applied_generation = obj.metadata.generation;
-    }
-    let drifted = observed.drifted;
-    let live = observed.live.as_ref();
-    if let Some(errors) = outcome.refused {
-        // Nothing was written: the view from before acting, and Connect's errors.
-        status.validation_errors = errors;
-        let finding = Finding::InvalidConfig {
-            errors: status.validation_errors.len(),
-        };
-        let ending = Ending {
-            live,
-            finding: Some(finding),
-            fault: None,
-        };
-        return report.conclude(status, ending).await.map(Action::requeue);
-    }
-    if let Some(topics) = topics {
-        status::set_topics(&mut status, topics);
-    }
-    // The plan saw Connect before this reconcile acted. A count to reset once the connector
-    // stays healthy (after a config fix, say) is timed from what Connect became: no status
-    // change wakes a reconcile (see `caches::spec_controller`), so the requeue must.
-    let next_auto = live.map(|l| {
-        auto_restart::auto_restart_plan(
-            &obj.spec,
-            &status,
-            l,
-            jiff::Timestamp::now(),
-            ctx.config.auto_restart_base,
-        )
-    });
-    let finding = finding(plan, report.name, outcome.in_flight, observed.stale);
-    let ending = Ending {
-        live,
-        finding,
-        fault,
-    };
-    let requeue = report.conclude(status, ending).await?;
-    let requeue = sooner(obj, requeue, plan, next_auto, ctx);
-    Ok(Action::requeue(match drifted {
-        true => requeue.min(DRIFT_SEEN),
-        false => requeue,
-    }))
-}
-
-/// What the verdict must know besides the live view once every step ran: auto-restart
-/// given up, else a write not confirmed yet, else a failed read back, else a state change
-/// left to Connect's workers.
-fn finding(
-    plan: &Plan,
-    connector: &str,
-    in_flight: Option<InFlight>,
-    stale: bool,
-) -> Option<Finding> {
-    if plan.auto_restart.exhausted {
-        let connector = connector.to_string();
-        return Some(Finding::AutoRestartExhausted { connector });
-    }
-    let awaiting = matches!(in_flight, Some(InFlight::AwaitingWorker { .. }));
-    let waiting = match in_flight {
-        Some(sent) if !awaiting => Some(sent),
-        _ if stale => Some(InFlight::ReadBack),
-        awaiting => awaiting,
-    };
-    waiting.map(|waiting| Finding::InFlight { waiting })
-}
-
-/// The verdict's requeue, or sooner: when an auto-restart is due (or its count resets, as
-/// planned or as planned again after acting: `next`), and when topics are due — they appear
-/// without any status change (Debezium creates them lazily), so an idle connector is looked
-/// at again then, not only at the resync.
-fn sooner(
-    obj: &KafkaConnector,
-    requeue: Duration,
-    plan: &Plan,
-    next: Option<auto_restart::AutoRestartPlan>,
-    ctx: &Context,
-) -> Duration {
-    let next_wait = next.and_then(|n| match n.reset || n.restart_now {
-        true => Some(Duration::from_secs(1)),
-        false => n.wait_seconds.map(Duration::from_secs),
-    });
-    let wait = plan.auto_restart.wait_seconds.map(Duration::from_secs);
-    let requeue = [wait, next_wait]
-        .into_iter()
-        .flatten()
-        .fold(requeue, Duration::min);
-    match ctx.memory.topics_wait(obj) {
-        Some(topics) => requeue.min(topics.max(Duration::from_secs(1))),
-        None => requeue,
-    }
 }

@@ -99,6 +99,7 @@ impl Report<'_> {
             topics: prev.topics.clone(),
             topics_omitted: prev.topics_omitted,
             applied_generation: prev.applied_generation,
+            progress: prev.progress.clone(),
             type_: prev.type_.clone(),
             drift: prev.drift.clone(),
             // The scale subresource's selector: nothing carries it, HPA and KEDA need one.

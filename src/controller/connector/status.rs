@@ -10,6 +10,8 @@ use crate::api::connector::{DriftPolicy, KafkaConnectorSpec, KafkaConnectorStatu
 
 /// `driftPolicy: Report`'s condition: True while the config in Connect differs from the spec.
 pub const DRIFTED: &str = "Drifted";
+/// `progress`'s condition: False while a RUNNING connector's offsets stand still.
+pub const FLOWING: &str = "Flowing";
 use crate::mask::Masks;
 use crate::vocabulary::{ConnectState, Reason};
 
@@ -170,6 +172,27 @@ pub fn set_conditions(
             generation,
         ),
     ];
+    if let Some(p) = &status.progress {
+        new.push(match &p.last_movement {
+            Some(t) if !p.flowing => condition(
+                FLOWING,
+                false,
+                Reason::NoProgress,
+                format!(
+                    "RUNNING, but its offsets have not moved since {}: no input to read, or stuck (offsets cannot tell these apart)",
+                    t.0
+                ),
+                generation,
+            ),
+            _ => condition(
+                FLOWING,
+                true,
+                Reason::OffsetsMoving,
+                "its offsets moved within its progress window",
+                generation,
+            ),
+        });
+    }
     if policy == DriftPolicy::Report {
         new.push(match &status.drift {
             Some(d) => condition(

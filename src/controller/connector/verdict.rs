@@ -355,6 +355,8 @@ mod tests {
                     | Reason::DriftReported
                     | Reason::InSync
                     | Reason::Unhealthy
+                    | Reason::OffsetsMoving
+                    | Reason::NoProgress
             )
         })
     }
