@@ -1,4 +1,5 @@
-//! Test support: reads the YAML fixtures of a pure step (`tests/fixtures/<step>/*.yaml`).
+//! Test support: reads the YAML fixtures of a pure step (`tests/fixtures/<step>/*.yaml`),
+//! and builds a Connect config from pairs.
 
 /// Every fixture of `tests/fixtures/<step>/`, in file-name order, with its path for messages.
 pub fn read<T: serde::de::DeserializeOwned>(step: &str) -> Vec<(String, T)> {
@@ -17,5 +18,13 @@ pub fn read<T: serde::de::DeserializeOwned>(step: &str) -> Vec<(String, T)> {
             let fixture = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             (name, fixture)
         })
+        .collect()
+}
+
+/// A Connect config (all values strings) from `(key, value)` pairs.
+pub fn config(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }

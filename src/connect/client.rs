@@ -24,8 +24,9 @@ pub struct ConnectClient {
     /// echoed them (a proxy's error page, a misconfigured gateway).
     pub(super) own_secrets: Masks,
     pub(super) retry: RetryPolicy,
-    /// The last momentary fault a request was retried for (when, and its error's reason):
-    /// a retried call that succeeded in the end still says what Connect was going through.
+    /// The last momentary fault a request met, retried or not (when, and its error's
+    /// reason): a retried call that succeeded in the end, or a read-back sent once, still
+    /// says what Connect was going through.
     pub(super) last_fault: std::sync::Arc<std::sync::Mutex<Option<(std::time::Instant, Reason)>>>,
     /// Set once the settings this client was built from are no longer valid (a Secret taken
     /// back): every copy of the client refuses to send from then on, retries included.

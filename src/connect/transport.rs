@@ -53,6 +53,13 @@ impl ConnectClient {
                     tracing::debug!(%endpoint, reason = e.label(), ?delay, "retrying Connect request");
                     tokio::time::sleep(delay).await;
                 }
+                // Not retried (out of attempts, or a client that sends once): still a fault
+                // that explains a connector not Ready yet (`recent_fault`).
+                Err(e @ (Error::Rebalancing(_) | Error::Unavailable(_) | Error::Timeout(_))) => {
+                    *self.last_fault.lock().expect("fault lock") =
+                        Some((Instant::now(), e.reason()));
+                    return Err(e);
+                }
                 other => return other,
             }
         }

@@ -60,6 +60,7 @@ pub fn masked_value(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::config;
 
     /// Equal as Connect sees them. Connect adds only `name` to a stored config, so every other
     /// difference, out-of-band additions included, is drift to revert.
@@ -99,13 +100,6 @@ mod tests {
         live.remove("extra");
         live.insert("a".into(), "2".into());
         assert!(!configs_equal(&desired, &live), "a changed value is drift");
-    }
-
-    fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     /// Answers recorded in `tests/fixtures/connect/distributions/`, written from what the

@@ -141,6 +141,7 @@ pub fn key_list(d: &DriftStatus) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::config;
 
     fn obj() -> KafkaConnector {
         serde_json::from_value(serde_json::json!({
@@ -151,13 +152,6 @@ mod tests {
                     "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}
         }))
         .unwrap()
-    }
-
-    fn config(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     #[test]

@@ -100,21 +100,30 @@ fn share(
     stale: bool,
     desired: &BTreeMap<String, String>,
 ) -> Observed {
-    let entry = live.as_ref().map(|l| ExpandedConnector {
-        status: l.status.clone(),
-        info: Some(ConnectorInfo {
-            name: name.to_string(),
-            config: l.config.clone(),
-            tasks: l
-                .tasks
-                .iter()
-                .map(|&task| ConnectorTaskId {
-                    connector: name.to_string(),
-                    task,
-                })
-                .collect(),
+    // A failed read leaves nothing known: `before` is the connector as it was before this
+    // reconcile wrote. An entry without info makes the next reconcile read it from Connect
+    // rather than act again on that (a revert counted twice, say).
+    let entry = match (stale, live.as_ref()) {
+        (true, _) => Some(ExpandedConnector {
+            status: None,
+            info: None,
         }),
-    });
+        (false, l) => l.map(|l| ExpandedConnector {
+            status: l.status.clone(),
+            info: Some(ConnectorInfo {
+                name: name.to_string(),
+                config: l.config.clone(),
+                tasks: l
+                    .tasks
+                    .iter()
+                    .map(|&task| ConnectorTaskId {
+                        connector: name.to_string(),
+                        task,
+                    })
+                    .collect(),
+            }),
+        }),
+    };
     handle.set_entry(name, entry);
     let drifted = !stale
         && live
