@@ -17,7 +17,8 @@ use super::credentials::resolve_settings;
 use super::loggers;
 use super::status_writer::apply_status;
 use super::unmanaged::{Refused, delete_unmanaged};
-use crate::api::cluster::{ConnectorCounts, PluginStatus, UnmanagedPolicy};
+use super::worker_report::{health_verdict, plugin_versions, still_available};
+use crate::api::cluster::{ConnectorCounts, UnmanagedPolicy};
 use crate::api::conditions::{self, Conditioned, READY};
 use crate::api::{KafkaConnectCluster, KafkaConnectClusterStatus};
 use crate::connect::Capabilities;
@@ -225,45 +226,6 @@ struct Looked {
     next_logger: Option<Duration>,
 }
 
-/// The `Ready` condition last written, when it said Available.
-fn still_available(prev: &KafkaConnectClusterStatus) -> Option<(bool, Reason, String)> {
-    let ready = prev.conditions.iter().find(|c| c.type_ == READY)?;
-    (ready.reason == Reason::Available.as_str())
-        .then(|| (true, Reason::Available, ready.message.clone()))
-}
-
-/// `Ready` from the worker's own verdict where it gives one (`GET /health`, Kafka 3.9+),
-/// else from its REST API answering (`GET /`).
-fn health_verdict(health: Option<&WorkerHealth>) -> (bool, Reason, String) {
-    let cut = crate::mask::cut;
-    match health {
-        Some(WorkerHealth::Starting(m)) => (
-            false,
-            Reason::Starting,
-            cut(&format!(
-                "the worker is starting (GET /health answers 503): {m}"
-            )),
-        ),
-        Some(WorkerHealth::Unhealthy(m)) => (
-            false,
-            Reason::Unhealthy,
-            cut(&format!(
-                "the worker is unhealthy (GET /health answers 500): {m}"
-            )),
-        ),
-        Some(WorkerHealth::Healthy(_)) => (
-            true,
-            Reason::Available,
-            "the Connect REST API answers and GET /health says healthy".to_string(),
-        ),
-        None => (
-            true,
-            Reason::Available,
-            "the Connect REST API answers".to_string(),
-        ),
-    }
-}
-
 /// What the REST API says about itself (`GET /`, `GET /health` where the worker has it,
 /// `GET /connector-plugins`), the connector counts from the poller's view, and the
 /// unmanaged-connector policy.
@@ -329,37 +291,6 @@ async fn observe(
     })
 }
 
-/// One entry per plugin class, with every version the workers offer (Kafka 4.1+ lists a
-/// class once per installed version; KIP-891), newest last as Connect lists them; `version`
-/// is the last of them.
-fn plugin_versions(plugins: Vec<crate::connect::types::PluginInfo>) -> Vec<PluginStatus> {
-    let mut by_class: std::collections::BTreeMap<String, PluginStatus> = Default::default();
-    for p in plugins {
-        let entry = by_class
-            .entry(p.class.clone())
-            .or_insert_with(|| PluginStatus {
-                class: p.class,
-                type_: p.type_,
-                ..Default::default()
-            });
-        if let Some(v) = p.version
-            && !entry.versions.contains(&v)
-        {
-            entry.versions.push(v.clone());
-            entry.version = Some(v);
-        }
-    }
-    by_class
-        .into_values()
-        .map(|mut p| {
-            if p.versions.len() < 2 {
-                p.versions.clear();
-            }
-            p
-        })
-        .collect()
-}
-
 /// The workers to record: what the polls show now, or (none running a connector at the
 /// moment) what was recorded before; at most `MAX_WORKERS`, in order. They are the evidence,
 /// across operator restarts, that two cluster objects of one namespace reach one Connect
@@ -411,31 +342,4 @@ pub fn error_policy(_obj: Arc<KafkaConnectCluster>, err: &Error, ctx: Arc<Contex
     let error = crate::mask::cut(&err.to_string());
     tracing::warn!(%error, "KafkaConnectCluster reconcile failed");
     Action::requeue(ctx.config.poll_interval)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::connect::types::PluginInfo;
-
-    #[test]
-    fn a_class_installed_in_several_versions_lists_them_all() {
-        let answer = r#"[{"class":"a.Jdbc","type":"sink","version":"1.0"},
-            {"class":"a.Jdbc","type":"sink","version":"2.0"},
-            {"class":"b.File","type":"source","version":"4.3.1"},
-            {"class":"c.NoVersion","type":"source","version":null}]"#;
-        let plugins: Vec<PluginInfo> = serde_json::from_str(answer).unwrap();
-        let listed = plugin_versions(plugins);
-        let by_class: std::collections::BTreeMap<_, _> =
-            listed.iter().map(|p| (p.class.as_str(), p)).collect();
-        assert_eq!(by_class["a.Jdbc"].versions, ["1.0", "2.0"]);
-        assert_eq!(by_class["a.Jdbc"].version.as_deref(), Some("2.0"));
-        assert!(
-            by_class["b.File"].versions.is_empty(),
-            "one version: `version` says it"
-        );
-        assert_eq!(by_class["b.File"].version.as_deref(), Some("4.3.1"));
-        assert_eq!(by_class["c.NoVersion"].version, None);
-        assert_eq!(listed.len(), 3);
-    }
 }

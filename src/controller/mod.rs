@@ -33,6 +33,7 @@ pub mod slots;
 pub mod status_writer;
 pub mod unmanaged;
 mod watches;
+mod worker_report;
 
 use watches::{names_in_config_from, names_in_settings};
 
