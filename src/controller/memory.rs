@@ -283,11 +283,12 @@ impl ConnectorMemory {
     }
 }
 
-/// In memory only, never written anywhere: a config's values may come from Secrets.
-fn digest(config: &BTreeMap<String, String>) -> u64 {
-    use std::hash::{Hash, Hasher};
+/// A digest of `value` for telling whether it changed, kept in memory only and never
+/// written anywhere: a config's values may come from Secrets.
+pub fn digest<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
+    use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    config.hash(&mut h);
+    value.hash(&mut h);
     h.finish()
 }
 

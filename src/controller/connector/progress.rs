@@ -20,6 +20,7 @@ use crate::connect::Capabilities;
 use crate::controller::cluster_handle::ClusterHandle;
 use crate::controller::context::Context;
 use crate::controller::events::Note;
+use crate::controller::memory::digest;
 use crate::telemetry::metrics::{METRICS, ObjectLabels};
 use crate::vocabulary::{EventAction, EventReason};
 
@@ -149,13 +150,6 @@ fn verdict(moved: Timestamp, now: Timestamp, window: Duration) -> ProgressStatus
         flowing,
         last_movement: (!flowing).then_some(Time(moved)),
     }
-}
-
-fn digest(text: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    text.hash(&mut h);
-    h.finish()
 }
 
 /// The Event when a watched connector stops or starts moving again.
