@@ -8,6 +8,7 @@ use humantime::Duration as Human;
 
 use crate::config::{LeaseSettings, OperatorConfig, defaults};
 use crate::telemetry::logging::LogFormat;
+use crate::webhook::{CertSource, WebhookSettings};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -89,6 +90,29 @@ pub struct RunArgs {
     /// derived from the selector). Empty: every cluster object.
     #[arg(long, env = "KCO_WATCH_LABEL_SELECTOR")]
     pub watch_label_selector: Option<String>,
+    /// Serve the validating admission webhook (Connect's own validate, at apply time) on this
+    /// address, on every replica whether leader or not. Unset: no webhook.
+    #[arg(long, env = "KCO_WEBHOOK_ADDR")]
+    pub webhook_addr: Option<SocketAddr>,
+    /// The Secret (in the Lease's namespace) holding the webhook's serving certificate.
+    #[arg(long, env = "KCO_WEBHOOK_SECRET", default_value = defaults::WEBHOOK_SECRET)]
+    pub webhook_secret: String,
+    /// `operator`: the operator issues the certificate, rotates it, and injects its CA into
+    /// the ValidatingWebhookConfiguration. `external`: another party (cert-manager) writes the
+    /// Secret and the CA bundle; the operator only serves what the Secret holds.
+    #[arg(long, env = "KCO_WEBHOOK_CERTS", value_enum, default_value_t = CertSource::Operator)]
+    pub webhook_certs: CertSource,
+    /// The ValidatingWebhookConfiguration whose CA bundle the operator keeps current.
+    #[arg(long, env = "KCO_WEBHOOK_CONFIGURATION", default_value = defaults::WEBHOOK_CONFIGURATION)]
+    pub webhook_configuration: String,
+    /// Names (DNS names or IP addresses) the serving certificate is issued for, comma-separated:
+    /// the webhook Service's DNS names in a cluster.
+    #[arg(long, env = "KCO_WEBHOOK_NAMES", value_delimiter = ',')]
+    pub webhook_names: Vec<String>,
+    /// How long an issued certificate (and its CA) is valid; it is re-issued once less than a
+    /// third of this remains.
+    #[arg(long, env = "KCO_WEBHOOK_CERT_VALIDITY", default_value_t = defaults::WEBHOOK_CERT_VALIDITY.into())]
+    pub webhook_cert_validity: Human,
     /// Fault injection for tests: while this file exists, every reconcile hangs.
     #[arg(long, hide = true)]
     pub fault_stall_file: Option<std::path::PathBuf>,
@@ -114,6 +138,20 @@ impl RunArgs {
             own_namespace: self.lease_settings().namespace,
             ..OperatorConfig::default()
         }
+    }
+
+    /// The webhook's settings, when `--webhook-addr` asks for one.
+    pub fn webhook_settings(&self) -> Option<WebhookSettings> {
+        Some(WebhookSettings {
+            addr: self.webhook_addr?,
+            secret: self.webhook_secret.clone(),
+            namespace: self.lease_settings().namespace,
+            certs: self.webhook_certs,
+            configuration: self.webhook_configuration.clone(),
+            names: self.webhook_names.clone(),
+            validity: *self.webhook_cert_validity,
+            allowed_urls: self.allowed_urls.clone(),
+        })
     }
 
     pub fn lease_settings(&self) -> LeaseSettings {

@@ -33,6 +33,13 @@ pub mod defaults {
     pub const LEASE_NAMESPACE: &str = "default";
     pub const LEASE_DURATION: Duration = Duration::from_secs(10);
     pub const LOG_LEVEL: &str = "info";
+    pub const WEBHOOK_SECRET: &str = "kafka-connect-operator-webhook-tls";
+    pub const WEBHOOK_CONFIGURATION: &str = "kafka-connect-operator";
+    pub const WEBHOOK_CERT_VALIDITY: Duration = Duration::from_secs(365 * 24 * 3600);
+    /// The whole of one admission review, Connect's answer included: under the 5 s the
+    /// ValidatingWebhookConfiguration gives the apiserver, so the webhook answers (allowed,
+    /// with a warning) before the apiserver gives up on it.
+    pub const WEBHOOK_BUDGET: Duration = Duration::from_secs(4);
 }
 
 /// Timeouts that must nest: one REST request < one retried call < one reconcile < the

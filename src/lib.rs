@@ -18,6 +18,7 @@ pub mod mask;
 pub mod shard;
 pub mod telemetry;
 pub mod vocabulary;
+pub mod webhook;
 
 pub use error::{Error, Result};
 
@@ -44,6 +45,10 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot bind the HTTP server to {}: {e}", args.http_addr))?;
     tokio::spawn(telemetry::server::serve(listener, health.clone()));
+    // Before the CRDs and the Lease: every replica answers admission reviews, leader or not.
+    if let Some(webhook) = args.webhook_settings() {
+        webhook::start(client.clone(), webhook).await?;
+    }
 
     crds_established(&client).await?;
     if let Some(selector) = &config.cluster_selector {

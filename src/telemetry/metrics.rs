@@ -34,6 +34,11 @@ pub struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerdictLabels {
+    pub verdict: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ObjectLabels {
     pub namespace: String,
     pub kafkaconnector: String,
@@ -59,6 +64,7 @@ pub struct Metrics {
     pub leader: Gauge,
     pub pollers: Gauge,
     pub last_progress: Family<ObjectLabels, Gauge>,
+    pub webhook_reviews: Family<VerdictLabels, Counter>,
 }
 
 fn latency_buckets() -> Histogram {
@@ -97,6 +103,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         leader: Gauge::default(),
         pollers: Gauge::default(),
         last_progress: Family::default(),
+        webhook_reviews: Family::default(),
     };
     registry.register(
         "connect_requests",
@@ -153,6 +160,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "When a watched connector's offsets last moved (KafkaConnector spec.progress), Unix seconds",
         m.last_progress.clone(),
     );
+    registry.register(
+        "webhook_reviews",
+        "Admission reviews of KafkaConnectors by verdict: allowed, refused (Connect's errors), skipped (Connect not asked or no answer)",
+        m.webhook_reviews.clone(),
+    );
     Metrics { registry, ..m }
 });
 
@@ -203,6 +215,15 @@ pub fn error(kind: &str, reason: &str) {
         .get_or_create(&ErrorLabels {
             kind: kind.into(),
             reason: reason.into(),
+        })
+        .inc();
+}
+
+pub fn webhook_review(verdict: &str) {
+    METRICS
+        .webhook_reviews
+        .get_or_create(&VerdictLabels {
+            verdict: verdict.into(),
         })
         .inc();
 }

@@ -47,6 +47,12 @@ use report::{RECENT_FAULT, Report, Served};
 use verdict::Finding;
 
 pub use failures::error_policy;
+// What the admission webhook runs before a spec is stored: the same desired config,
+// `configFrom` resolution, validate call and error-handling warnings as a reconcile.
+pub use act::validate;
+pub use config_values::resolve as resolve_config_from;
+pub use desired::desired_config;
+pub use error_handling::error_handling;
 
 use super::context::Context;
 use crate::api::KafkaConnector;
