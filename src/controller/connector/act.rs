@@ -27,7 +27,7 @@ pub async fn validate(
         Err(Error::Rejected(msg)) => {
             return Ok(vec![ValidationError {
                 key: "class".into(),
-                message: first_line(&masks.apply(&msg)),
+                message: refusal(&masks.apply(&msg)),
             }]);
         }
         Err(e) => return Err(e),
@@ -313,6 +313,26 @@ pub async fn topics(client: &ConnectClient, name: &str) -> Result<Vec<String>> {
     Ok(topics)
 }
 
+/// A refusal of validate in few words: without the Java exception's class, and without the
+/// list of every installed plugin Connect appends to an unknown class (hundreds of lines
+/// with Debezium installed), which `GET /connector-plugins` and the cluster status show.
+fn refusal(s: &str) -> String {
+    let first = first_line(s);
+    // Exceptions wrap exceptions: `a.BadRequestException: b.ConnectException: Failed ...`.
+    let mut line = first.as_str();
+    while let Some((class, rest)) = line.split_once(": ")
+        && class.ends_with("Exception")
+        && !class.contains(' ')
+    {
+        line = rest;
+    }
+    let line = line
+        .split(", available connectors are")
+        .next()
+        .unwrap_or(line);
+    line.to_string()
+}
+
 fn first_line(s: &str) -> String {
     s.lines()
         .next()
@@ -325,6 +345,19 @@ fn first_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_class_is_refused_in_one_sentence() {
+        let answer = "org.apache.kafka.connect.runtime.rest.errors.BadRequestException: org.apache.kafka.connect.errors.ConnectException: Failed to find any class that implements Connector and which name matches com.example.No, available connectors are: PluginDesc{klass=class a.B}, PluginDesc{...}";
+        assert_eq!(
+            refusal(answer),
+            "Failed to find any class that implements Connector and which name matches com.example.No"
+        );
+        assert_eq!(
+            refusal("Connector configuration is invalid"),
+            "Connector configuration is invalid"
+        );
+    }
 
     /// Every recorded validate answer: errors counted means errors listed, none means none.
     #[test]
