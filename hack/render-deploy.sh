@@ -2,8 +2,9 @@
 # deploy/'s RBAC from the Helm chart, so that the rules have one source:
 # charts/kafka-connect-operator/files/rbac/*.yaml (each rule with a comment saying why).
 #
-#   hack/render-deploy.sh          rewrite deploy/clusterrole.yaml, deploy/leader-election-role.yaml
-#                                  and deploy/role-namespaced.yaml (`make render-deploy`)
+#   hack/render-deploy.sh          rewrite deploy/clusterrole.yaml, deploy/leader-election-role.yaml,
+#                                  deploy/role-namespaced.yaml and deploy/webhook-rbac.yaml
+#                                  (`make render-deploy`)
 #   hack/render-deploy.sh --check  render into a temporary directory and fail, with a diff, when
 #                                  deploy/ differs (`make render-deploy-check`, run by `make test`)
 #
@@ -19,7 +20,7 @@ cd "$REPO_ROOT"
 CHART=charts/kafka-connect-operator
 NAME=kafka-connect-operator           # the release, its namespace, the ServiceAccount, the Lease
 WATCHED=kafka-connect                 # role-namespaced.yaml's example watched namespace
-FILES=(clusterrole.yaml leader-election-role.yaml role-namespaced.yaml)
+FILES=(clusterrole.yaml leader-election-role.yaml role-namespaced.yaml webhook-rbac.yaml)
 
 check=false
 case "${1:-}" in
@@ -67,11 +68,13 @@ EOF
 }
 
 render() {
-  local dir="$1" all_rules lease_rules ns_rules crd_rules
+  local dir="$1" all_rules lease_rules ns_rules crd_rules hook_ns_rules hook_cluster_rules
   all_rules="$(rules clusterrole.yaml ClusterRole)"
   lease_rules="$(rules leader-election-role.yaml Role)"
   ns_rules="$(rules role.yaml Role --set "watchNamespaces={$WATCHED}")"
   crd_rules="$(rules clusterrole.yaml ClusterRole --set "watchNamespaces={$WATCHED}")"
+  hook_ns_rules="$(rules webhook-rbac.yaml Role)"
+  hook_cluster_rules="$(rules webhook-rbac.yaml ClusterRole)"
 
   {
     generated
@@ -203,6 +206,68 @@ subjects:
     namespace: $NAME
 EOF
   } >"$dir/role-namespaced.yaml"
+
+  {
+    generated
+    cat <<EOF
+#
+# The validating admission webhook's RBAC (webhook.yaml), in both install modes: its serving
+# certificate's Secret in the operator's own namespace (a Role, by name where a verb allows),
+# and, cluster-scoped, its own ValidatingWebhookConfiguration (the CA bundle it injects) and
+# the access reviews it asks before using a configFrom Secret's value.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: $NAME-webhook
+  namespace: $NAME
+EOF
+    labels
+    printf 'rules:\n%s\n' "$hook_ns_rules"
+    cat <<EOF
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: $NAME-webhook
+  namespace: $NAME
+EOF
+    labels
+    cat <<EOF
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: $NAME-webhook
+subjects:
+  - kind: ServiceAccount
+    name: $NAME
+    namespace: $NAME
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: $NAME-webhook
+EOF
+    labels
+    printf 'rules:\n%s\n' "$hook_cluster_rules"
+    cat <<EOF
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: $NAME-webhook
+EOF
+    labels
+    cat <<EOF
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: $NAME-webhook
+subjects:
+  - kind: ServiceAccount
+    name: $NAME
+    namespace: $NAME
+EOF
+  } >"$dir/webhook-rbac.yaml"
 
   # Every rule says why it exists: the line before each `- apiGroups:` is a comment.
   local f

@@ -11,7 +11,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Scenario, env, eventually, free_port, uuid_suffix};
+use common::{
+    Scenario, env, eventually, free_port, uuid_suffix, webhook_args, webhook_configuration,
+};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration;
 use k8s_openapi::api::core::v1::Secret;
@@ -21,40 +23,11 @@ use serde_json::{Value, json};
 
 const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 
-/// A webhook configuration calling `port` for KafkaConnectors of namespace `ns` only (tests
-/// beside this one share the apiserver), as the chart renders it but with a URL.
-async fn webhook_configuration(client: &Client, name: &str, ns: &str, port: u16) {
-    let vwc = json!({
-        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
-        "metadata": {"name": name},
-        "webhooks": [{
-            "name": "kafkaconnectors.kafkaconnect.dev",
-            "clientConfig": {"url": format!("https://127.0.0.1:{port}/validate")},
-            "rules": [{"apiGroups": ["kafkaconnect.dev"], "apiVersions": ["*"],
-                       "operations": ["CREATE", "UPDATE"], "resources": ["kafkaconnectors"]}],
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}},
-            "failurePolicy": "Ignore", "sideEffects": "None", "timeoutSeconds": 5,
-            "admissionReviewVersions": ["v1"]}]});
-    let api: Api<ValidatingWebhookConfiguration> = Api::all(client.clone());
-    let vwc = serde_json::from_value(vwc).unwrap();
-    api.create(&PostParams::default(), &vwc).await.unwrap();
-}
-
 /// A Scenario whose operator serves the webhook, and the webhook configuration's name.
 async fn scenario(prefix: &str, extra: &[&str]) -> (Scenario, String, u16) {
     let port = free_port();
     let vwc = format!("kco-test-{}", uuid_suffix());
-    let mut args: Vec<String> = [
-        "--webhook-addr",
-        &format!("127.0.0.1:{port}"),
-        "--webhook-names",
-        "127.0.0.1",
-        "--webhook-configuration",
-        &vwc,
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect();
+    let mut args = webhook_args(port, &vwc);
     args.extend(extra.iter().map(|a| a.to_string()));
     let name = vwc.clone();
     let s = Scenario::custom(prefix, |client, ns| async move {

@@ -20,6 +20,7 @@ async fn helm_lint_and_server_side_dry_runs_of_the_chart_and_the_manifests_pass(
     let client = common::kube().await;
     let ns = common::namespace(&client, "chart-dry-run").await;
     chart_dry_runs(&helm, &kubectl, &ns);
+    webhook_with_cert_manager(&helm, &ns);
     deploy_dry_run(&kubectl);
     // examples/ (what `make demo` applies): every manifest passes the CRDs' schema and CEL.
     common::install_operator_crds(&client).await;
@@ -97,6 +98,63 @@ fn chart_dry_runs(helm: &str, kubectl: &str, ns: &str) {
             Some(rendered.as_bytes()),
         );
     }
+}
+
+/// `webhook.certManager.enabled`: cert-manager's Certificate writes the Secret the operator
+/// serves from (and only reads), and its CA injector fills the configuration's CA bundle. Not
+/// dry-run: the stack has no cert-manager CRDs.
+fn webhook_with_cert_manager(helm: &str, ns: &str) {
+    let args = [
+        "template",
+        "kco",
+        "charts/kafka-connect-operator",
+        "--namespace",
+        ns,
+        "--set",
+        "webhook.certManager.enabled=true",
+    ];
+    let rendered = run(helm, &args, None);
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&rendered).unwrap();
+    let kind = |k: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == k)
+            .unwrap_or_else(|| panic!("no {k}"))
+    };
+    let env = kind("Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let var = |n: &str| {
+        env.iter()
+            .find(|e| e["name"] == n)
+            .and_then(|e| e["value"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(var("KCO_WEBHOOK_CERTS"), "external");
+    let certificate = kind("Certificate");
+    assert_eq!(
+        certificate["spec"]["secretName"],
+        var("KCO_WEBHOOK_SECRET").as_str()
+    );
+    assert_eq!(certificate["spec"]["issuerRef"]["kind"], "Issuer");
+    let dns = certificate["spec"]["dnsNames"].as_array().unwrap();
+    assert_eq!(dns.len(), var("KCO_WEBHOOK_NAMES").split(',').count());
+    let vwc = kind("ValidatingWebhookConfiguration");
+    assert_eq!(
+        vwc["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
+        format!("{ns}/{}", certificate["metadata"]["name"].as_str().unwrap()).as_str()
+    );
+    assert_eq!(vwc["webhooks"][0]["failurePolicy"], "Ignore");
+    // Only reads its Secret: cert-manager writes it.
+    let secret_rules: Vec<&serde_json::Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Role")
+        .flat_map(|d| d["rules"].as_array().into_iter().flatten())
+        .filter(|r| r["resourceNames"][0] == var("KCO_WEBHOOK_SECRET").as_str())
+        .collect();
+    assert_eq!(secret_rules.len(), 1);
+    assert_eq!(secret_rules[0]["verbs"], serde_json::json!(["get"]));
 }
 
 /// The `deploy/` kustomization: the apiserver accepts it (server-side dry run).

@@ -79,13 +79,24 @@ async fn scenario_as_chart(
         edit(&mut docs);
         kubectl_apply(&docs);
         let kubeconfig = service_account_kubeconfig(&client, &ns).await;
-        let args = vec![
+        // The chart's webhook (on by default) with its names: the configuration its
+        // ClusterRole names, and the Secret its Role names. Certificates valid 30 s, so that
+        // one is re-issued (a Secret update) within the scenario.
+        let port = common::free_port();
+        let vwc = format!("kco-kafka-connect-operator-{ns}");
+        common::webhook_configuration(&client, &vwc, &ns, port).await;
+        let mut args = vec![
             "--leader-election".into(),
             "--lease-name".into(),
             LEASE.into(),
             "--lease-namespace".into(),
             ns.clone(),
+            "--webhook-secret".into(),
+            "kco-kafka-connect-operator-webhook-tls".into(),
+            "--webhook-cert-validity".into(),
+            "30s".into(),
         ];
+        args.extend(common::webhook_args(port, &vwc));
         (
             args,
             vec![(
@@ -191,6 +202,29 @@ async fn every_rule_of_the_chart_is_needed() {
         let name = s.unique("drop");
         s.apply("drop", mock(&name, HEALTHY_MS, json!({"state": "running"})))
             .await;
+        // A configFrom Secret: the webhook asks who may read it (an access review). The
+        // apiserver calls the webhook only once it has the injected CA bundle, so the spec
+        // changes every 2 s (each change is a review) until this case is decided.
+        let asks_name = s.unique("asks");
+        let asks_api = s.connectors.clone();
+        let asking = tokio::spawn(async move {
+            for i in 0..60 {
+                let mut asks = mock(&asks_name, HEALTHY_MS, json!({}));
+                asks["config"]["round"] = json!(i);
+                asks["clusterRef"] = json!({"name": "local"});
+                asks["configFrom"] = json!([{"key": "k",
+                    "valueFrom": {"secretKeyRef": {"name": "absent", "key": "k"}}}]);
+                let obj = common::connector_object("asks", asks);
+                let pp = kube::api::PatchParams::apply("kco-tests").force();
+                if let Err(e) = asks_api
+                    .patch("asks", &pp, &kube::api::Patch::Apply(obj))
+                    .await
+                {
+                    println!("asks: {e}");
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        });
         // An Orphan delete: its record is written in the operator's namespace.
         let kept = s.unique("kept");
         let orphan = json!({"deletionPolicy": "Orphan"});
@@ -232,6 +266,7 @@ async fn every_rule_of_the_chart_is_needed() {
             s.operator_log_tail()
         );
         orphaning.abort();
+        asking.abort();
         // Created on the TLS worker (its own Connect group): deleted there, not left behind.
         let _ = common::Connect::tls().delete(&name).await;
         let _ = common::Connect::tls().delete(&kept).await;

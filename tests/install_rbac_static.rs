@@ -14,10 +14,11 @@ use chart::{assert_every_rule_is_explained, helm_render, helm_template, rbac_doc
 use common::{env, repo_root};
 use serde_json::{Value, json};
 
-/// Static minimality: no wildcards, Secrets and ConfigMaps read-only, every rule explained,
+/// Static minimality: no wildcards, Secrets and ConfigMaps read-only but for the operator's
+/// own (the webhook certificate, the Orphan records), every rule explained,
 /// and the cluster-wide variant grants exactly what the namespaced one does.
 #[test]
-fn the_charts_rbac_has_no_wildcards_no_secret_writes_and_a_reason_per_rule() {
+fn the_charts_rbac_has_no_wildcards_writes_only_its_own_objects_and_a_reason_per_rule() {
     let rendered = helm_template("minimal", true);
     let docs = rbac_docs(&rendered);
     let rules: Vec<&Value> = docs
@@ -26,31 +27,46 @@ fn the_charts_rbac_has_no_wildcards_no_secret_writes_and_a_reason_per_rule() {
         .flatten()
         .collect();
     assert!(rules.len() >= 7, "{rules:?}");
-    for rule in &rules {
-        for field in ["apiGroups", "resources", "verbs"] {
-            let values = rule[field].as_array().unwrap();
-            assert!(
-                values.iter().all(|v| v != "*"),
-                "wildcard in {field}: {rule}"
-            );
-        }
-        let resources = rule["resources"].as_array().unwrap();
-        let verbs = rule["verbs"].as_array().unwrap();
-        let reads = verbs
-            .iter()
-            .all(|v| ["get", "list", "watch"].contains(&v.as_str().unwrap()));
-        if resources.iter().any(|r| r == "secrets") {
-            // Read by name, or watched by metadata for configFrom rotations; never written.
-            assert!(reads, "Secrets are only read: {rule}");
-        }
-        if resources.iter().any(|r| r == "configmaps") && !reads {
-            // Written only in the operator's own namespace (the Lease's Role): the Orphan
-            // records' ConfigMap, by name once it exists.
-            assert!(
-                rule["resourceNames"] == json!(["kafka-connect-operator-orphans"])
-                    || verbs == &[json!("create")],
-                "ConfigMaps are written only as the Orphan records: {rule}"
-            );
+    for doc in &docs {
+        // The webhook's Role in the release namespace: the one place a Secret is written.
+        let webhook_role = doc["kind"] == "Role"
+            && doc["metadata"]["namespace"] == "minimal"
+            && doc["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("-webhook");
+        for rule in doc["rules"].as_array().into_iter().flatten() {
+            for field in ["apiGroups", "resources", "verbs"] {
+                let values = rule[field].as_array().unwrap();
+                assert!(
+                    values.iter().all(|v| v != "*"),
+                    "wildcard in {field}: {rule}"
+                );
+            }
+            let resources = rule["resources"].as_array().unwrap();
+            let verbs = rule["verbs"].as_array().unwrap();
+            let reads = verbs
+                .iter()
+                .all(|v| ["get", "list", "watch"].contains(&v.as_str().unwrap()));
+            if resources.iter().any(|r| r == "secrets") && !reads {
+                // Read by name, or watched by metadata for configFrom rotations; written only
+                // as the webhook's serving certificate, in the operator's own namespace.
+                assert!(webhook_role, "Secrets are only read: {rule}");
+                assert!(
+                    rule["resourceNames"] == json!(["kco-kafka-connect-operator-webhook-tls"])
+                        || verbs == &[json!("create")],
+                    "only the webhook's certificate Secret is written: {rule}"
+                );
+            }
+            if resources.iter().any(|r| r == "configmaps") && !reads {
+                // Written only in the operator's own namespace (the Lease's Role): the Orphan
+                // records' ConfigMap, by name once it exists.
+                assert!(
+                    rule["resourceNames"] == json!(["kafka-connect-operator-orphans"])
+                        || verbs == &[json!("create")],
+                    "ConfigMaps are written only as the Orphan records: {rule}"
+                );
+            }
         }
     }
     // Every rule in the rendered YAML is preceded by a comment saying why it exists.
@@ -121,17 +137,20 @@ fn deploy_grants_leases_only_in_its_namespace_and_by_name() {
     }
 }
 
-/// The rules of every Role and ClusterRole in `docs`, by (kind, namespace), in order.
-fn rules_by_role(docs: &[Value]) -> BTreeMap<(String, String), Value> {
+/// The rules of every Role and ClusterRole in `docs`, by (kind, namespace, whether it is the
+/// webhook's), in order.
+fn rules_by_role(docs: &[Value]) -> BTreeMap<(String, String, bool), Value> {
     docs.iter()
         .filter(|d| matches!(d["kind"].as_str(), Some("Role" | "ClusterRole")))
         .map(|d| {
+            let name = d["metadata"]["name"].as_str().unwrap_or("");
             let key = (
                 d["kind"].as_str().unwrap().to_string(),
                 d["metadata"]["namespace"]
                     .as_str()
                     .unwrap_or("")
                     .to_string(),
+                name.ends_with("-webhook"),
             );
             (key, d["rules"].clone())
         })
@@ -155,17 +174,25 @@ fn deploy_docs(files: &[&str]) -> Vec<Value> {
 /// `kafka-connect-operator` in namespace `kafka-connect-operator`: the same rules, in the same
 /// Roles and ClusterRoles, cluster-wide (clusterrole.yaml + leader-election-role.yaml) and for
 /// one watched namespace (role-namespaced.yaml + leader-election-role.yaml, watching
-/// `kafka-connect`). `make test` also diffs the text (hack/render-deploy.sh --check).
+/// `kafka-connect`), the webhook's (webhook-rbac.yaml) in both. `make test` also diffs the text (hack/render-deploy.sh --check).
 #[test]
 fn deploy_grants_exactly_the_charts_rules() {
     let ns = "kafka-connect-operator";
     for (files, sets) in [
         (
-            &["clusterrole.yaml", "leader-election-role.yaml"][..],
+            &[
+                "clusterrole.yaml",
+                "leader-election-role.yaml",
+                "webhook-rbac.yaml",
+            ][..],
             &[][..],
         ),
         (
-            &["role-namespaced.yaml", "leader-election-role.yaml"][..],
+            &[
+                "role-namespaced.yaml",
+                "leader-election-role.yaml",
+                "webhook-rbac.yaml",
+            ][..],
             &["--set", "watchNamespaces={kafka-connect}"][..],
         ),
     ] {

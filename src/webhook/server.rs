@@ -88,17 +88,15 @@ async fn review(reviewer: &Reviewer, body: &[u8]) -> Response {
         }
     };
     let response = decide(reviewer, &request).await;
-    let verdict = if !response.allowed {
-        "refused"
-    } else if response
+    let skipped = response
         .warnings
         .iter()
         .flatten()
-        .any(|w| w.contains("was skipped"))
-    {
-        "skipped"
-    } else {
-        "allowed"
+        .find(|w| w.contains("was skipped"));
+    let verdict = match (response.allowed, skipped) {
+        (false, _) => "refused",
+        (true, Some(_)) => "skipped",
+        (true, None) => "allowed",
     };
     metrics::webhook_review(verdict);
     tracing::info!(
@@ -107,6 +105,7 @@ async fn review(reviewer: &Reviewer, body: &[u8]) -> Response {
         operation = ?request.operation,
         dry_run = request.dry_run,
         verdict,
+        why = skipped.map(String::as_str).unwrap_or_default(),
         "admission review"
     );
     let body = serde_json::to_vec(&response.into_review()).unwrap_or_default();

@@ -5,7 +5,7 @@
 //! the stack's PostgreSQL and the Debezium specs in `postgres`, the Prometheus text of a
 //! `/metrics` page in `metrics`, the stack's controls (`hack/stack.sh`) in `stack`, a Connect-like server that records
 //! what it is sent in `fake_connect`, a TCP proxy a test can cut in `proxy`, objects across namespaces for an operator watching
-//! them all in `teams`.
+//! them all in `teams`, the operator's validating webhook as the apiserver calls it in `webhook`.
 #![allow(dead_code)]
 
 mod connect;
@@ -19,6 +19,7 @@ mod scenario;
 mod spec;
 mod stack;
 pub mod teams;
+mod webhook;
 
 // Each test binary uses some of these: the rest are unused there.
 #[allow(unused_imports)]
@@ -42,6 +43,8 @@ pub use spec::{
 };
 #[allow(unused_imports)]
 pub use stack::{stack_ctl, worker_url};
+#[allow(unused_imports)]
+pub use webhook::{webhook_args, webhook_configuration};
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -129,3 +129,10 @@ crds: the cluster-scoped CRD rule; leader-election: the Lease rules of the relea
 {{- if not $rules }}{{ fail (printf "%s is missing from the chart" $file) }}{{ end }}
 {{- tpl $rules .root | trim }}
 {{- end }}
+
+{{/* The DNS names of the webhook Service, comma-separated (its serving certificate's names). */}}
+{{- define "kco.webhookNames" -}}
+{{- $svc := printf "%s-webhook" (include "kco.fullname" .) }}
+{{- $ns := .Release.Namespace }}
+{{- printf "%s.%s.svc,%s.%s.svc.cluster.local,%s.%s,%s" $svc $ns $svc $ns $svc $ns $svc }}
+{{- end }}
