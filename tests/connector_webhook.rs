@@ -203,6 +203,26 @@ async fn connects_validation_refuses_at_apply_time_and_never_blocks() {
         "{out}"
     );
 
+    // Connect slow: a server that takes connections and never answers. Allowed within the
+    // apiserver's 5 s, with a warning.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    s.try_apply_cluster("slow", json!({"url": silent_url}))
+        .await
+        .unwrap();
+    let mut on_slow = file_source(&s, json!({"topic": "t"}));
+    on_slow["clusterRef"] = json!({"name": "slow"});
+    let started = std::time::Instant::now();
+    let (ok, out) = kubectl_apply(&s, "on-slow", on_slow, &[]);
+    let took = started.elapsed();
+    println!("Connect slow ({took:?}): {out}");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("Warning: Connect's validation was skipped"),
+        "{out}"
+    );
+    drop(silent);
+
     // An author who may not read the Secret: allowed unchecked, never validated with it.
     grant_author(&s.client, &s.ns, "alice").await;
     let (ok, out) = kubectl_apply(&s, "alices", bad, &["--as", "alice"]);
@@ -316,4 +336,42 @@ async fn the_serving_certificate_rotates_without_a_restart() {
         },
     )
     .await;
+}
+
+/// Admission does not wait for an election: a second replica, still waiting for the Lease
+/// the first holds, serves the webhook from the same Secret.
+#[tokio::test]
+async fn a_replica_waiting_for_the_lease_serves_the_webhook_too() {
+    let (s, first_vwc, _) = scenario("e2e-webhook-follower", &[]).await;
+    injected_bundle(&s.client, &first_vwc).await;
+    // The apiserver now calls only the follower.
+    let port = free_port();
+    let vwc = format!("kco-test-{}", uuid_suffix());
+    let api: Api<ValidatingWebhookConfiguration> = Api::all(s.client.clone());
+    api.delete(&first_vwc, &Default::default()).await.unwrap();
+    webhook_configuration(&s.client, &vwc, &s.ns, port).await;
+    let mut args = webhook_args(port, &vwc);
+    args.push("--leader-election".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // Another Pod name: the same one would take its own Lease back at once.
+    let follower =
+        common::Operator::start_with_env(&s.ns, &args, &[("POD_NAME", "follower")]).await;
+    injected_bundle(&s.client, &vwc).await;
+    let bad = file_source(&s, json!({"file": "/tmp/in.txt", "batch.size": "x"}));
+    eventually("the follower refuses", Duration::from_secs(30), || {
+        let (ok, out) = kubectl_apply(&s, "bad", bad.clone(), &["--dry-run=server"]);
+        async move { (!ok && out.contains("batch.size: Invalid value x")).then_some(()) }
+    })
+    .await;
+    assert_eq!(
+        follower.metric("kco_leader", "").await,
+        Some(0.0),
+        "the follower is not the leader"
+    );
+    assert_eq!(
+        follower
+            .metric("kco_webhook_reviews_total", "verdict=\"refused\"")
+            .await,
+        Some(1.0)
+    );
 }
