@@ -58,6 +58,10 @@ pub enum Error {
     Finalizer(String),
     #[error("timed out after {0:?}")]
     Timeout(Duration),
+    /// A step that must wait for Connect to get somewhere first (a connector to show STOPPED
+    /// before its offsets are reset): retried like a timeout.
+    #[error("{0}")]
+    NotYet(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -83,7 +87,7 @@ impl Error {
             Error::Kube(_) => Reason::KubernetesError,
             Error::Serialization(_) => Reason::SerializationError,
             Error::Finalizer(_) => Reason::FinalizerError,
-            Error::Timeout(_) => Reason::Timeout,
+            Error::Timeout(_) | Error::NotYet(_) => Reason::Timeout,
         }
     }
 
@@ -128,6 +132,7 @@ impl Error {
                 | Error::Unavailable(_)
                 | Error::ServerError(_)
                 | Error::Timeout(_)
+                | Error::NotYet(_)
         )
     }
 

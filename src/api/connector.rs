@@ -262,7 +262,10 @@ impl DesiredState {
     }
 }
 
-/// Delete (default): deleting the KafkaConnector deletes the connector from Connect.
+/// Delete (default): deleting the KafkaConnector deletes the connector from Connect (Connect
+/// keeps a source connector's offsets: one re-created with the same name resumes from them).
+/// DeleteAndResetOffsets: the connector is stopped, its offsets reset, then it is deleted, so
+/// that one re-created with the same name starts from the beginning (Connect 3.6+).
 /// Orphan: the connector keeps running in Connect.
 #[derive(
     Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, schemars::JsonSchema,
@@ -270,6 +273,7 @@ impl DesiredState {
 pub enum DeletionPolicy {
     #[default]
     Delete,
+    DeleteAndResetOffsets,
     Orphan,
 }
 

@@ -1,13 +1,15 @@
 //! Deleting a KafkaConnector (behind the finalizer): delete the connector from Connect,
 //! unless the policy is Orphan, the object never created or adopted it (`provenance`),
 //! another KafkaConnector owns it, or another claims it too (then it is handed over). A cluster object that is gone releases the KafkaConnector.
+//! With DeleteAndResetOffsets the connector is stopped and its offsets reset first; each step
+//! is one that can be repeated, so a restart anywhere in between only repeats it.
 
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
 use super::attach::cluster_handle;
-use super::provenance;
+use super::{act, provenance};
 use crate::api::connector::DeletionPolicy;
 use crate::api::connector::KafkaConnectorStatus;
 use crate::api::{KafkaConnectCluster, KafkaConnector};
@@ -112,17 +114,89 @@ async fn release(
             text,
         )));
     }
+    let reset = match obj.spec.deletion_policy {
+        DeletionPolicy::DeleteAndResetOffsets => {
+            // A worker without the offsets API (before 3.6) would answer the reset with a 404
+            // that reads like "connector gone": never delete on that.
+            if let Some(caps) = handle.info.capabilities()
+                && !caps.offsets()
+            {
+                let text = format!(
+                    "connector {name} is kept: deletionPolicy DeleteAndResetOffsets needs Kafka Connect 3.6 or later, this cluster runs {caps}; set deletionPolicy: Delete to delete it with its offsets"
+                );
+                let note = Note::warning(
+                    EventReason::OffsetsFailed,
+                    EventAction::Delete,
+                    text.clone(),
+                );
+                publish(&ctx.recorder, obj, note).await;
+                return Err(Error::Rejected(text));
+            }
+            reset_offsets(obj, ctx, &handle.client, name).await?
+        }
+        _ => false,
+    };
     match handle.client.delete(name).await {
         Ok(()) | Err(Error::NotFound(_)) => {}
         Err(e) => return Err(e),
     }
     handle.set_entry(name, None);
-    let text = format!("deleted connector {name}");
+    let text = match reset {
+        true => format!(
+            "deleted connector {name} after resetting its offsets: one re-created with this name starts from the beginning"
+        ),
+        false => format!("deleted connector {name}"),
+    };
     Ok(Some(Note::normal(
         EventReason::Deleted,
         EventAction::Delete,
         text,
     )))
+}
+
+/// Stops the connector and resets its offsets (DeleteAndResetOffsets); `false` when there was
+/// no connector left to reset (deleted already: a step repeated after a restart). Waits for
+/// STOPPED (`Error::NotYet`, retried) because Connect resets only a stopped connector's
+/// offsets; a refusal is an error too, so the connector is never deleted with its offsets.
+async fn reset_offsets(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    client: &crate::connect::ConnectClient,
+    name: &str,
+) -> Result<bool> {
+    const CONFIRM: std::time::Duration = std::time::Duration::from_secs(10);
+    let stopped = match act::ensure_stopped(client, name, CONFIRM, true).await {
+        Ok((_, stopped)) => stopped,
+        Err(Error::NotFound(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if !stopped {
+        return Err(Error::NotYet(format!(
+            "connector {name} is not STOPPED yet: its offsets are reset (then it is deleted) once it is"
+        )));
+    }
+    match client.reset_offsets(name).await {
+        Ok(_) => {}
+        Err(Error::NotFound(_)) => return Ok(false),
+        Err(Error::Rejected(why)) => {
+            let why = crate::mask::cut(&why);
+            let text = format!(
+                "connector {name} is kept: Connect refused to reset its offsets ({why}); set deletionPolicy: Delete to delete it with its offsets"
+            );
+            let note = Note::warning(
+                EventReason::OffsetsFailed,
+                EventAction::Delete,
+                text.clone(),
+            );
+            publish(&ctx.recorder, obj, note).await;
+            return Err(Error::Rejected(text));
+        }
+        Err(e) => return Err(e),
+    }
+    let text = format!("reset the offsets of connector {name} before deleting it");
+    let note = Note::normal(EventReason::OffsetsReset, EventAction::Delete, text);
+    publish(&ctx.recorder, obj, note).await;
+    Ok(true)
 }
 
 /// Whether the KafkaConnectCluster `obj` names is being deleted too (a namespace deletion,

@@ -14,7 +14,9 @@ use super::in_flight;
 use super::live::Live;
 use super::offsets::{self, OffsetsAction};
 use super::provenance;
-use crate::api::connector::{DesiredState, DriftPolicy, KafkaConnectorSpec, KafkaConnectorStatus};
+use crate::api::connector::{
+    DeletionPolicy, DesiredState, DriftPolicy, KafkaConnectorSpec, KafkaConnectorStatus,
+};
 use crate::connect::{Capabilities, StateAction};
 use crate::vocabulary::ConnectState;
 
@@ -221,6 +223,9 @@ fn unsupported(input: &DecideInput<'_>) -> Option<String> {
     }
     if offsets::pending(spec, input.status).is_some() && !caps.offsets() {
         return needs("spec.offsets", "3.6");
+    }
+    if spec.deletion_policy == DeletionPolicy::DeleteAndResetOffsets && !caps.offsets() {
+        return needs("deletionPolicy: DeleteAndResetOffsets", "3.6");
     }
     if spec.version.is_some() && !caps.plugin_version() {
         return needs("spec.version (connector.plugin.version)", "4.1");

@@ -1,0 +1,122 @@
+//! `deletionPolicy: DeleteAndResetOffsets` on the real stack: a connector re-created with the
+//! same name after such a delete reads its file from the beginning, where one deleted with
+//! the default `Delete` resumes from the offsets Connect kept (kafka-connect-jdbc#1086).
+//! Counted in lines: two FileStreamSource → topic → FileStreamSink pipelines side by side.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{Scenario, eventually};
+use serde_json::json;
+
+const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+
+fn append(path: &Path, lines: &[&str]) {
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
+    for line in lines {
+        writeln!(f, "{line}").unwrap();
+    }
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines().map(str::to_string).collect()
+}
+
+struct Pipeline {
+    input: PathBuf,
+    output: PathBuf,
+    source: serde_json::Value,
+}
+
+async fn pipeline(s: &Scenario, id: &str, policy: &str) -> Pipeline {
+    let dir = std::env::temp_dir();
+    let input = dir.join(format!("{}-{id}-in.txt", s.ns));
+    let output = dir.join(format!("{}-{id}-out.txt", s.ns));
+    append(&input, &["one", "two", "three"]);
+    let topic = s.unique(&format!("{id}-lines"));
+    let source = json!({"connectorName": s.unique(&format!("{id}-source")), "class": SOURCE,
+        "tasksMax": 1, "deletionPolicy": policy,
+        "config": {"file": input.to_string_lossy(), "topic": topic}});
+    s.apply(&format!("{id}-source"), source.clone()).await;
+    s.apply(
+        &format!("{id}-sink"),
+        json!({"connectorName": s.unique(&format!("{id}-sink")), "class": SINK, "tasksMax": 1,
+            "config": {"file": output.to_string_lossy(), "topics": topic}}),
+    )
+    .await;
+    Pipeline {
+        input,
+        output,
+        source,
+    }
+}
+
+async fn until_lines(output: &Path, what: &str, done: impl Fn(&[String]) -> bool) {
+    eventually(what, Duration::from_secs(90), || async {
+        done(&lines(output)).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_connector_deleted_with_its_offsets_starts_again_from_the_beginning() {
+    let s = Scenario::new("e2e-fresh", &[]).await;
+    let fresh = pipeline(&s, "fresh", "DeleteAndResetOffsets").await;
+    let kept = pipeline(&s, "kept", "Delete").await;
+    for p in [&fresh, &kept] {
+        until_lines(&p.output, "3 lines through", |l| l.len() == 3).await;
+    }
+
+    for id in ["fresh", "kept"] {
+        s.delete_and_wait(&format!("{id}-source")).await;
+        let name = s.unique(&format!("{id}-source"));
+        assert!(s.connect.status(&name).await.is_none(), "{name} deleted");
+    }
+    let events = s.events().await;
+    assert!(
+        events
+            .iter()
+            .any(|(reason, note)| reason == "OffsetsReset" && note.contains("fresh-source")),
+        "{events:?}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|(reason, note)| reason == "OffsetsReset" && note.contains("kept-source")),
+        "Delete keeps the offsets: {events:?}"
+    );
+
+    // The same connectors again, then one more line each: the marker shows all was read.
+    for (id, p) in [("fresh", &fresh), ("kept", &kept)] {
+        s.apply(&format!("{id}-source"), p.source.clone()).await;
+        s.wait_ready(&format!("{id}-source")).await;
+        append(&p.input, &["marker"]);
+    }
+    for p in [&fresh, &kept] {
+        until_lines(&p.output, "the marker through", |l| {
+            l.last().is_some_and(|x| x == "marker")
+        })
+        .await;
+    }
+    let (fresh_lines, kept_lines) = (lines(&fresh.output), lines(&kept.output));
+    println!("fresh: {fresh_lines:?}\nkept: {kept_lines:?}");
+    assert_eq!(
+        fresh_lines,
+        ["one", "two", "three", "one", "two", "three", "marker"],
+        "read again from the beginning"
+    );
+    assert_eq!(
+        kept_lines,
+        ["one", "two", "three", "marker"],
+        "resumed from the offsets Connect kept"
+    );
+}
