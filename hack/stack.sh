@@ -36,6 +36,7 @@ JAVA_HEAP="${KCO_JAVA_HEAP:--Xmx512m}"
 KUBE_BIN="$KCO_CACHE_DIR/kube/$KUBE_VERSION/bin"
 ETCD_BIN="$KCO_CACHE_DIR/etcd/$ETCD_VERSION/bin"
 HELM_BIN="$KCO_CACHE_DIR/helm/$HELM_VERSION/bin"
+PROMTOOL_BIN="$KCO_CACHE_DIR/promtool/$PROMETHEUS_VERSION/bin"
 KAFKA_LIB="$KCO_CACHE_DIR/kafka/$KAFKA_VERSION/lib"
 LOGS="$STACK_DIR/logs"; DATA="$STACK_DIR/data"; PIDS="$STACK_DIR/pids"
 # Every worker's third-party plugins (one plugin.path folder per plugin version in the cache;
@@ -87,6 +88,7 @@ stop() {
 ensure_tools() {
   step "kube-apiserver + kubectl $KUBE_VERSION" "$REPO_ROOT/hack/build-kube.sh"
   step "etcd $ETCD_VERSION + helm $HELM_VERSION" "$REPO_ROOT/hack/build-etcd-helm.sh"
+  step "promtool $PROMETHEUS_VERSION (alert rule tests)" "$REPO_ROOT/hack/build-promtool.sh"
   step "Kafka $KAFKA_VERSION jars" "$REPO_ROOT/hack/fetch-kafka.sh"
   step "Connect plugins (Debezium PostgreSQL $DEBEZIUM_VERSION, JDBC sink $DEBEZIUM_JDBC_VERSION)" \
     "$REPO_ROOT/hack/fetch-plugins.sh"
@@ -292,6 +294,7 @@ write_env() {
 export KUBECONFIG=$STACK_DIR/kubeconfig
 export KUBECTL=$KUBE_BIN/kubectl
 export HELM=$HELM_BIN/helm
+export PROMTOOL=$PROMTOOL_BIN/promtool
 export CONNECT_URL=$(connect_url 1)
 export CONNECT_URL_2=$(connect_url 2)
 export KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT

@@ -7,6 +7,8 @@
 KUBE_VERSION="${KUBE_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 HELM_VERSION="${HELM_VERSION:-v3.21.4}"
+# promtool, for the alert rules' unit tests (the Go module's v0.x numbering of Prometheus 3.x).
+PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
 KAFKA_VERSION="${KAFKA_VERSION:-4.3.1}"
 # Older Connect workers of the version matrix (tests/connect_versions.rs), against the same broker.
 CONNECT_MATRIX_VERSIONS="${CONNECT_MATRIX_VERSIONS:-3.6.2 3.0.2}"

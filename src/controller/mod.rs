@@ -26,6 +26,7 @@ mod identity;
 pub mod loggers;
 pub mod memory;
 pub mod namespaces;
+pub mod object_counts;
 pub mod ownership;
 pub mod references;
 pub mod registry;
@@ -128,6 +129,11 @@ pub async fn run(
     spawn_readiness(&ctx);
     ctx.admission.spawn_watch(client.clone());
     spawn_sweeper(&ctx);
+    object_counts::spawn(&ctx);
+    let interval = i64::try_from(config.poll_interval.as_secs()).unwrap_or(i64::MAX);
+    crate::telemetry::metrics::METRICS
+        .poll_interval
+        .set(interval);
 
     let ctrl_config = kube::runtime::controller::Config::default().concurrency(config.concurrency);
     let (ns, cluster_store) = (&config.namespace, ctx.cluster_store.clone());

@@ -21,6 +21,7 @@ use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::connect::ClientSettings;
 use crate::error::Result;
 use crate::telemetry::health::{Health, connector_key};
+use crate::telemetry::metrics::{ClusterLabels, METRICS};
 
 pub struct ClusterRegistry {
     handles: Mutex<HashMap<ClusterKey, Arc<ClusterHandle>>>,
@@ -172,6 +173,10 @@ impl ClusterRegistry {
         {
             super::cluster_handle::forget_state_counts(&h.key);
         }
+        let (namespace, cluster) = key.clone();
+        METRICS
+            .last_poll
+            .remove(&ClusterLabels { namespace, cluster });
         self.slots.remove(key);
     }
 
@@ -277,6 +282,13 @@ async fn poll_loop(
             tracing::warn!(namespace = %h.key.0, cluster = %h.key.1, %error, "bulk poll of Connect failed");
         }
         failed_in_row = if result.is_ok() { 0 } else { failed_in_row + 1 };
+        if result.is_ok() {
+            let now = jiff::Timestamp::now().as_second();
+            for (namespace, cluster) in h.users() {
+                let labels = ClusterLabels { namespace, cluster };
+                METRICS.last_poll.get_or_create(&labels).set(now);
+            }
+        }
         let workers_before = h.view.workers();
         let (changed, flipped) = h.view.apply_poll(result, sent);
         // New workers are new evidence of the group: the cluster's status records them.

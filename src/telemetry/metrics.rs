@@ -34,6 +34,18 @@ pub struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClusterLabels {
+    pub namespace: String,
+    pub cluster: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub namespace: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VerdictLabels {
     pub verdict: String,
 }
@@ -65,6 +77,10 @@ pub struct Metrics {
     pub pollers: Gauge,
     pub last_progress: Family<ObjectLabels, Gauge>,
     pub webhook_reviews: Family<VerdictLabels, Counter>,
+    pub last_poll: Family<ClusterLabels, Gauge>,
+    pub poll_interval: Gauge,
+    pub kafkaconnectors: Family<ReasonLabels, Gauge>,
+    pub kafkaconnectclusters: Family<ReasonLabels, Gauge>,
 }
 
 fn latency_buckets() -> Histogram {
@@ -104,6 +120,10 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         pollers: Gauge::default(),
         last_progress: Family::default(),
         webhook_reviews: Family::default(),
+        last_poll: Family::default(),
+        poll_interval: Gauge::default(),
+        kafkaconnectors: Family::default(),
+        kafkaconnectclusters: Family::default(),
     };
     registry.register(
         "connect_requests",
@@ -164,6 +184,26 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "webhook_reviews",
         "Admission reviews of KafkaConnectors by verdict: allowed, refused (Connect's errors), skipped (Connect not asked or no answer)",
         m.webhook_reviews.clone(),
+    );
+    registry.register(
+        "connect_last_poll_timestamp_seconds",
+        "When the bulk poll of a KafkaConnectCluster's Connect last answered, Unix seconds (what status is fresh as of)",
+        m.last_poll.clone(),
+    );
+    registry.register(
+        "poll_interval_seconds",
+        "The poll interval (--poll-interval): how old status may be while Connect answers",
+        m.poll_interval.clone(),
+    );
+    registry.register(
+        "kafkaconnectors",
+        "KafkaConnectors by the reason of their Ready condition, per namespace (leader only)",
+        m.kafkaconnectors.clone(),
+    );
+    registry.register(
+        "kafkaconnectclusters",
+        "KafkaConnectClusters by the reason of their Ready condition, per namespace (leader only)",
+        m.kafkaconnectclusters.clone(),
     );
     Metrics { registry, ..m }
 });
