@@ -15,6 +15,7 @@ pub mod error;
 mod fixtures;
 pub mod leader;
 pub mod mask;
+pub mod plugin;
 pub mod shard;
 pub mod telemetry;
 pub mod vocabulary;

@@ -51,7 +51,7 @@ pub use failures::error_policy;
 // `configFrom` resolution, validate call and error-handling warnings as a reconcile.
 pub use act::validate;
 pub use config_values::resolve as resolve_config_from;
-pub use desired::desired_config;
+pub use desired::{desired_config, drift, masked_value};
 pub use error_handling::error_handling;
 
 use super::context::Context;
