@@ -1,7 +1,7 @@
 //! `kubectl kafkaconnect`, run by the real kubectl (the plugin found on PATH) against the real
 //! stack: import two connectors that already run (a secret value kept out of the manifests),
 //! apply the output and count 0 writes to Connect, diff (exit 0, then 1 on a change), restart
-//! and wait for it to be served, offsets read, describe, `--help` and completion.
+//! and wait for it to be served, offsets read and reset, describe, `--help` and completion.
 
 mod common;
 
@@ -169,6 +169,12 @@ async fn the_plugin_imports_diffs_restarts_and_describes() {
     assert_eq!(code, 0, "{out}{err}");
     let offsets: Value = serde_json::from_str(&out).unwrap();
     assert!(offsets["offsets"].is_array(), "{out}");
+    // offsets reset: written as a spec request, served once by the operator.
+    let patch = plugin(&ns, &["offsets", first, "reset", "--dry-run"]);
+    assert!(patch.contains("reset: true"), "{patch}");
+    let reset = plugin(&ns, &["offsets", first, "reset", "--timeout", "120s"]);
+    assert!(reset.contains("Reset"), "{reset}");
+    s.wait(first, "Ready again", is_ready).await;
     let text = plugin(&ns, &["describe", first]);
     println!("{text}");
     assert!(
