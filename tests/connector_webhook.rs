@@ -223,6 +223,28 @@ async fn connects_validation_refuses_at_apply_time_and_never_blocks() {
     );
     drop(silent);
 
+    // A cluster object in another namespace that does not admit this one (its labels read
+    // and matched): allowed, saying why, and Connect is not asked for it.
+    let platform = common::namespace(&s.client, "e2e-webhook-platform").await;
+    let selector = json!({"from": "Selector", "selector": {"matchLabels": {"team": "orders"}}});
+    common::teams::apply_cluster_in(
+        &s.client,
+        &platform,
+        "shared",
+        "webhook",
+        json!({"url": env("CONNECT_URL"), "allowedNamespaces": selector}),
+    )
+    .await;
+    let mut elsewhere = file_source(&s, json!({"file": "/tmp/in.txt", "batch.size": "x"}));
+    elsewhere["clusterRef"] = json!({"name": "shared", "namespace": platform});
+    let (ok, out) = kubectl_apply(&s, "elsewhere", elsewhere, &[]);
+    println!("not admitted: {out}");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("its labels do not match allowedNamespaces.selector"),
+        "{out}"
+    );
+
     // An author who may not read the Secret: allowed unchecked, never validated with it.
     grant_author(&s.client, &s.ns, "alice").await;
     let (ok, out) = kubectl_apply(&s, "alices", bad, &["--as", "alice"]);

@@ -16,7 +16,7 @@ use k8s_openapi::api::authorization::v1::{
     LocalSubjectAccessReview, ResourceAttributes, SubjectAccessReviewSpec,
 };
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::PostParams;
+use kube::api::{ListParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 
 use super::verdict::Outcome;
@@ -75,8 +75,11 @@ impl Reviewer {
         let labels = if cluster_ns == ns {
             None
         } else {
+            // A list by name: what the cluster-wide RBAC grants on namespaces (list, watch).
             let namespaces: Api<Namespace> = Api::all(self.client.clone());
-            let meta = namespaces.get_metadata_opt(&ns).await.ok().flatten();
+            let by_name = ListParams::default().fields(&format!("metadata.name={ns}"));
+            let listed = namespaces.list_metadata(&by_name).await.ok();
+            let meta = listed.and_then(|l| l.items.into_iter().next());
             meta.map(|m| m.metadata.labels.unwrap_or_default())
         };
         if let Err(why) = cluster.admits(&ns, labels.as_ref()) {
