@@ -200,10 +200,21 @@ impl Operator {
     }
 }
 
+/// A port nothing listens on, for a server a test starts (an operator's HTTP server, its
+/// webhook). Not one the OS hands out by itself: a port of the ephemeral range (32768-60999
+/// here), freed after checking it, can be taken by any outgoing connection or `bind(0)`
+/// before the server binds it (seen: "Address already in use"). So ports come from 20000-31999,
+/// where nothing else is assigned, in a block of 100 per test process (by pid, so that two
+/// binaries running at once use different blocks), each checked free.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let block = 20_000 + (std::process::id() % 120) as u16 * 100;
+    for _ in 0..100 {
+        let port = block + NEXT.fetch_add(1, Ordering::Relaxed) % 100;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 127.0.0.1:{block}-{}", block + 99)
 }
