@@ -79,7 +79,8 @@ async fn a_connector_deleted_with_its_offsets_starts_again_from_the_beginning() 
     for id in ["fresh", "kept"] {
         s.delete_and_wait(&format!("{id}-source")).await;
         let name = s.unique(&format!("{id}-source"));
-        assert!(s.connect.status(&name).await.is_none(), "{name} deleted");
+        // Connect answers the DELETE before every worker has dropped the connector.
+        s.connect.wait_deleted(&name, "deleted from Connect").await;
     }
     let events = s.events().await;
     assert!(

@@ -397,3 +397,87 @@ async fn a_replica_waiting_for_the_lease_serves_the_webhook_too() {
         Some(1.0)
     );
 }
+
+/// `--webhook-certs external` (the chart's cert-manager option): the operator serves what
+/// another party wrote into the Secret, and writes neither the Secret nor the CA bundle.
+#[tokio::test]
+async fn a_certificate_written_by_cert_manager_is_served_as_it_is() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    // What cert-manager would write: a CA, and a certificate it signed for the webhook.
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let port = free_port();
+    let vwc = format!("kco-test-{}", uuid_suffix());
+    let name = vwc.clone();
+    let ca_pem = ca_cert.pem();
+    let (bundle, vwc_ca) = (ca_pem.clone(), ca_pem.clone());
+    let (tls_crt, tls_key) = (cert.pem(), key.serialize_pem());
+    let s = Scenario::custom("e2e-webhook-external", |client, ns| async move {
+        let secret: Secret = serde_json::from_value(json!({
+            "metadata": {"name": "kafka-connect-operator-webhook-tls"},
+            "type": "kubernetes.io/tls",
+            "stringData": {"tls.crt": tls_crt, "tls.key": tls_key, "ca.crt": bundle}}))
+        .unwrap();
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+        secrets
+            .create(&PostParams::default(), &secret)
+            .await
+            .unwrap();
+        webhook_configuration(&client, &name, &ns, port).await;
+        // And the CA injector's part: the bundle in the configuration.
+        let api: Api<ValidatingWebhookConfiguration> = Api::all(client.clone());
+        let mut v = api.get(&name).await.unwrap();
+        let ca = ByteString(vwc_ca.into_bytes());
+        v.webhooks.as_mut().unwrap()[0].client_config.ca_bundle = Some(ca);
+        api.replace(&name, &PostParams::default(), &v)
+            .await
+            .unwrap();
+        let mut args = webhook_args(port, &name);
+        args.extend(["--webhook-certs".to_string(), "external".to_string()]);
+        (args, vec![])
+    })
+    .await;
+    s.apply_cluster(json!({"url": env("CONNECT_URL")})).await;
+    let secrets: Api<Secret> = s.secrets();
+    let written = secrets
+        .get("kafka-connect-operator-webhook-tls")
+        .await
+        .unwrap();
+    let bad = file_source(&s, json!({"file": "/tmp/in.txt", "batch.size": "x"}));
+    eventually(
+        "refused through cert-manager's certificate",
+        Duration::from_secs(30),
+        || {
+            let (ok, out) = kubectl_apply(&s, "bad", bad.clone(), &["--dry-run=server"]);
+            async move { (!ok && out.contains("batch.size: Invalid value x")).then_some(()) }
+        },
+    )
+    .await;
+    let now = secrets
+        .get("kafka-connect-operator-webhook-tls")
+        .await
+        .unwrap();
+    assert_eq!(
+        now.metadata.resource_version, written.metadata.resource_version,
+        "the operator rewrote cert-manager's Secret"
+    );
+    let api: Api<ValidatingWebhookConfiguration> = Api::all(s.client.clone());
+    let ca = api.get(&vwc).await.unwrap().webhooks.unwrap()[0]
+        .client_config
+        .ca_bundle
+        .clone()
+        .unwrap();
+    assert_eq!(
+        ca.0,
+        ca_pem.into_bytes(),
+        "the operator changed the CA bundle"
+    );
+}

@@ -61,14 +61,26 @@ const WRITES: [&str; 8] = [
     "reset_offsets",
 ];
 
+/// Requests that changed something in Connect: the write endpoints answered 2xx. A create
+/// refused with 409 (the operator's poll had not seen a connector created seconds before)
+/// changes nothing: it is how an adoption ends when the view lags.
 async fn writes_to_connect(s: &Scenario) -> f64 {
     let mut n = 0.0;
     for w in WRITES {
-        n += s
+        let by_code = s
             .operator
-            .metric("kco_connect_requests_total", &format!("endpoint=\"{w}\""))
+            .metric_by(
+                "kco_connect_requests_total",
+                "code",
+                &format!("endpoint=\"{w}\""),
+            )
             .await
-            .unwrap_or(0.0);
+            .unwrap_or_default();
+        n += by_code
+            .iter()
+            .filter(|(code, _)| code.starts_with('2'))
+            .map(|(_, v)| v)
+            .sum::<f64>();
     }
     n
 }

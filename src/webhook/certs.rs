@@ -224,6 +224,11 @@ pub async fn keep_current(client: Client, settings: WebhookSettings, serving: Ar
             Ok(secret) => {
                 let data = secret.data.unwrap_or_default();
                 let get = |k: &str| data.get(k).map(|b| b.0.as_slice()).unwrap_or_default();
+                // The bundle first: the apiserver then already trusts the new CA when this
+                // replica starts serving the certificate it signed.
+                if settings.certs == CertSource::Operator && !get(CA).is_empty() {
+                    ca_bundle::inject(&client, &settings.configuration, get(CA)).await;
+                }
                 match serving.load(get(CERT), get(KEY)) {
                     Ok(true) => {
                         tracing::info!(secret = %settings.secret, "webhook serving certificate loaded")
@@ -232,9 +237,6 @@ pub async fn keep_current(client: Client, settings: WebhookSettings, serving: Ar
                     Err(e) => {
                         tracing::warn!(secret = %settings.secret, error = %e, "webhook certificate unusable")
                     }
-                }
-                if settings.certs == CertSource::Operator && !get(CA).is_empty() {
-                    ca_bundle::inject(&client, &settings.configuration, get(CA)).await;
                 }
             }
             Err(e) => {

@@ -193,6 +193,18 @@ async fn reset_offsets(
         }
         Err(e) => return Err(e),
     }
+    // A task that was still shutting down can commit its last offsets after the reset (seen:
+    // a re-created FileStreamSource resumed): only offsets seen gone let the delete go ahead.
+    match client.offsets(name).await {
+        Ok(left) if left.offsets.is_empty() => {}
+        Ok(_) => {
+            return Err(Error::NotYet(format!(
+                "connector {name}: offsets were committed again after the reset; resetting again before deleting"
+            )));
+        }
+        Err(Error::NotFound(_)) => return Ok(false),
+        Err(e) => return Err(e),
+    }
     let text = format!("reset the offsets of connector {name} before deleting it");
     let note = Note::normal(EventReason::OffsetsReset, EventAction::Delete, text);
     publish(&ctx.recorder, obj, note).await;
