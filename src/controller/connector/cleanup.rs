@@ -121,16 +121,10 @@ async fn release(
             if let Some(caps) = handle.info.capabilities()
                 && !caps.offsets()
             {
-                let text = format!(
-                    "connector {name} is kept: deletionPolicy DeleteAndResetOffsets needs Kafka Connect 3.6 or later, this cluster runs {caps}; set deletionPolicy: Delete to delete it with its offsets"
+                let why = format!(
+                    "deletionPolicy DeleteAndResetOffsets needs Kafka Connect 3.6 or later, this cluster runs {caps}"
                 );
-                let note = Note::warning(
-                    EventReason::OffsetsFailed,
-                    EventAction::Delete,
-                    text.clone(),
-                );
-                publish(&ctx.recorder, obj, note).await;
-                return Err(Error::Rejected(text));
+                return Err(kept(obj, ctx, name, &why).await);
             }
             reset_offsets(obj, ctx, &handle.client, name).await?
         }
@@ -179,17 +173,11 @@ async fn reset_offsets(
         Ok(_) => {}
         Err(Error::NotFound(_)) => return Ok(false),
         Err(Error::Rejected(why)) => {
-            let why = crate::mask::cut(&why);
-            let text = format!(
-                "connector {name} is kept: Connect refused to reset its offsets ({why}); set deletionPolicy: Delete to delete it with its offsets"
+            let why = format!(
+                "Connect refused to reset its offsets ({})",
+                crate::mask::cut(&why)
             );
-            let note = Note::warning(
-                EventReason::OffsetsFailed,
-                EventAction::Delete,
-                text.clone(),
-            );
-            publish(&ctx.recorder, obj, note).await;
-            return Err(Error::Rejected(text));
+            return Err(kept(obj, ctx, name, &why).await);
         }
         Err(e) => return Err(e),
     }
@@ -209,6 +197,21 @@ async fn reset_offsets(
     let note = Note::normal(EventReason::OffsetsReset, EventAction::Delete, text);
     publish(&ctx.recorder, obj, note).await;
     Ok(true)
+}
+
+/// The connector stays in Connect, its offsets with it, because they cannot be reset: an
+/// `OffsetsFailed` Warning saying `why`, and the error that keeps the finalizer.
+async fn kept(obj: &KafkaConnector, ctx: &Context, name: &str, why: &str) -> Error {
+    let text = format!(
+        "connector {name} is kept: {why}; set deletionPolicy: Delete to delete it with its offsets"
+    );
+    let note = Note::warning(
+        EventReason::OffsetsFailed,
+        EventAction::Delete,
+        text.clone(),
+    );
+    publish(&ctx.recorder, obj, note).await;
+    Error::Rejected(text)
 }
 
 /// Whether the KafkaConnectCluster `obj` names is being deleted too (a namespace deletion,
