@@ -37,13 +37,15 @@ impl Lease {
         let namespace = settings.namespace.clone();
         let identity = std::env::var("POD_NAME")
             .unwrap_or_else(|_| format!("kco-{:08x}", rand::random::<u32>()));
-        let duration = settings.duration.as_secs().max(2);
+        let duration = settings.duration.as_secs().max(3);
         let build = || {
             LeaseManagerBuilder::new(client.clone(), &settings.name)
                 .with_namespace(&namespace)
                 .with_identity(&identity)
                 .with_duration(duration)
-                .with_grace((duration / 3).max(1))
+                // The manager renews `grace` before expiry: a third of the way in, well before
+                // the renewal watchdog's deadline (`safe_for`), so the two never race.
+                .with_grace(duration - renew_after(duration))
                 .with_field_manager(MANAGER)
                 .build()
         };
@@ -114,6 +116,18 @@ impl Lease {
 /// The shortest wait for a look at the Lease (a look right at the deadline still gets this).
 const LOOK_MIN: Duration = Duration::from_millis(200);
 
+/// Seconds after a renewal that the manager renews again.
+fn renew_after(duration: u64) -> u64 {
+    (duration / 3).max(1)
+}
+
+/// How long the Lease may go without a renewal before it counts as lost: past this, another
+/// replica may hold it soon (the duration minus a margin), and it is well after the next
+/// renewal was due (`renew_after`).
+fn safe_for(duration: u64) -> Duration {
+    Duration::from_secs(duration - (duration / 3).max(1))
+}
+
 /// Renews the Lease in the background (`changed()` renews while it runs) and sends on
 /// `lost` once it is held by another replica, or, when `fenced` (leader election: a follower
 /// is waiting), may be. Unfenced (one replica, no election) an apiserver outage is not a loss:
@@ -127,46 +141,51 @@ fn spawn_renewal(
     fenced: bool,
     lost: tokio::sync::oneshot::Sender<()>,
 ) -> JoinHandle<()> {
-    // Past this long without a successful renewal another replica may hold the Lease:
-    // count it as lost before that can happen (duration minus the renewal grace).
-    let safe = Duration::from_secs(duration - (duration / 3).max(1));
-    // `changed()` renews the Lease while it runs; it returns when the state flips.
+    let safe = safe_for(duration);
+    // One `changed()` runs for as long as the Lease is held: it renews inside, and returns
+    // only when the state flips. It is never cancelled by the watchdog below (a renewal cut
+    // off mid-request once left a leader that never renewed again).
+    let next_change = |m: Arc<LeaseManager>| Box::pin(async move { m.changed().await });
     tokio::spawn(async move {
         let mut last_ok = tokio::time::Instant::now();
+        let mut change = next_change(manager.clone());
         loop {
-            let budget = match fenced {
-                true => safe.saturating_sub(last_ok.elapsed()),
+            let watch = match fenced {
+                true => safe.saturating_sub(last_ok.elapsed()).max(LOOK_MIN),
                 false => safe,
             };
-            match tokio::time::timeout(budget, manager.changed()).await {
-                Ok(Ok(true)) => last_ok = tokio::time::Instant::now(),
-                Ok(Ok(false)) => break,
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "renewing the Lease failed");
-                    if fenced && last_ok.elapsed() >= safe {
-                        break;
+            tokio::select! {
+                result = &mut change => {
+                    match result {
+                        Ok(true) => last_ok = tokio::time::Instant::now(),
+                        Ok(false) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "renewing the Lease failed");
+                            if fenced && last_ok.elapsed() >= safe {
+                                break;
+                            }
+                            // Fenced, every moment counts toward the deadline; unfenced (a
+                            // lone replica whose Lease namespace may even be gone) it only
+                            // costs log lines.
+                            let pause = if fenced { 500 } else { 5_000 };
+                            tokio::time::sleep(Duration::from_millis(pause)).await;
+                        }
                     }
-                    // Fenced, every moment counts toward the deadline; unfenced (a lone
-                    // replica whose Lease namespace may even be gone) it only costs log lines.
-                    let pause = if fenced { 500 } else { 5_000 };
-                    tokio::time::sleep(Duration::from_millis(pause)).await;
+                    change = next_change(manager.clone());
                 }
-                Err(_) if !fenced => {}
-                // `changed()` returns only on a flip, so look at the Lease itself: still
-                // ours and renewed recently means the renewals inside `changed()` work. The
-                // look is bounded too: cut off from the apiserver, a read hangs for minutes,
-                // and the Lease must count as lost before it can expire, not after.
-                Err(_) => {
+                () = tokio::time::sleep(watch), if fenced => {
+                    // `changed()` returns only on a flip, so look at the Lease itself: still
+                    // ours and renewed recently means the renewals inside `changed()` work.
+                    // The look is bounded too: cut off from the apiserver, a read hangs for
+                    // minutes, and the Lease must count as lost before it can expire.
                     let left = safe.saturating_sub(last_ok.elapsed());
                     let look = still_held(&leases, &lease_name, &me);
-                    match tokio::time::timeout(left.max(LOOK_MIN), look).await {
-                        Ok(Some(age)) => {
-                            last_ok = tokio::time::Instant::now()
-                                .checked_sub(age)
-                                .unwrap_or(last_ok)
-                        }
-                        _ if last_ok.elapsed() >= safe => break,
-                        _ => {}
+                    if let Ok(Some(age)) = tokio::time::timeout(left.max(LOOK_MIN), look).await {
+                        let now = tokio::time::Instant::now();
+                        last_ok = now.checked_sub(age).unwrap_or(last_ok);
+                    }
+                    if last_ok.elapsed() >= safe {
+                        break;
                     }
                 }
             }

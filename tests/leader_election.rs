@@ -3,7 +3,8 @@
 //! after SIGTERM the Lease is released, so the follower takes over at once; a leader cut off
 //! from the apiserver (a proxy that stops forwarding) exits before its Lease can expire; a
 //! second replica started without election refuses to run beside the first; a SIGTERM while
-//! the Lease is being taken stops the process at once.
+//! the Lease is being taken, or while the first lists are under way, stops the process at
+//! once; a leader keeps renewing its Lease for as long as it runs.
 
 mod common;
 
@@ -99,6 +100,7 @@ async fn sigterm_releases_the_lease_so_the_follower_takes_over_at_once() {
 struct Partition {
     port: u16,
     cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Partition {
@@ -114,8 +116,11 @@ impl Partition {
         let port = listener.local_addr().unwrap().port();
         let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = cut.clone();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = accepted.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
                 let (flag, upstream) = (flag.clone(), upstream.clone());
                 tokio::spawn(async move {
                     if flag.load(Ordering::SeqCst) {
@@ -130,7 +135,16 @@ impl Partition {
                 });
             }
         });
-        Partition { port, cut }
+        Partition {
+            port,
+            cut,
+            accepted,
+        }
+    }
+
+    /// Connections accepted so far, cut or not.
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn cut(&self) {
@@ -192,6 +206,52 @@ async fn lease_times(s: &Scenario) -> (String, jiff::Timestamp, i64) {
         spec.renew_time.expect("a renewed Lease").0,
         spec.lease_duration_seconds.unwrap_or_default().into(),
     )
+}
+
+/// A leader left alone keeps its Lease renewal after renewal, with a follower waiting: the
+/// renewal watchdog once cancelled the renewal it was waiting for (both fell due at the same
+/// moment), after which the leader never renewed and counted its Lease lost.
+#[tokio::test]
+async fn a_leader_keeps_renewing_its_lease() {
+    let mut s = Scenario::without_cluster("ha-renew", &[]).await;
+    let ns = s.ns.clone();
+    // The shortest Lease: a renewal every second, so many in a short test.
+    let args = [
+        "--leader-election",
+        "--lease-namespace",
+        ns.as_str(),
+        "--lease-duration",
+        "3s",
+    ];
+    let (mut a, b) = leader_and_follower(&mut s, &args).await;
+    let mut renewals = std::collections::BTreeSet::new();
+    let watched = Instant::now();
+    // Watched at a quarter of the renewal interval, so no renewal goes unseen.
+    while renewals.len() < 12 {
+        let (holder, renewed, _) = lease_times(&s).await;
+        assert_eq!(
+            holder, "replica-a",
+            "the Lease changed hands after {renewals:?}"
+        );
+        renewals.insert(renewed);
+        assert!(
+            watched.elapsed() < Duration::from_secs(60),
+            "renewals: {renewals:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    println!(
+        "{} renewals in {:.1}s",
+        renewals.len(),
+        watched.elapsed().as_secs_f64()
+    );
+    assert!(
+        a.exited_within(Duration::ZERO).await.is_none(),
+        "the leader runs"
+    );
+    assert!(!a.logs().contains("Lease lost"), "{}", a.logs());
+    assert_eq!(a.metric("kco_leader", "").await, Some(1.0));
+    assert_eq!(b.metric("kco_leader", "").await, Some(0.0));
 }
 
 /// A leader cut off from the apiserver (a partition: its requests hang) stops before its
@@ -369,4 +429,49 @@ async fn controllers_told_to_stop_before_they_start_return_at_once() {
     let run = kco::controller::run(client, config, health, async {});
     let returned = tokio::time::timeout(Duration::from_secs(20), run).await;
     assert!(returned.is_ok(), "still running 20 s after the stop");
+}
+
+/// The controllers, stopped while their first list is still under way (a SIGTERM right after
+/// the Lease was taken, seen on a loaded machine; here an apiserver that stopped answering),
+/// return at once: kube-runtime's runner waits for a cache that the stop keeps from filling,
+/// and the leader once held its Lease until the shutdown grace ran out.
+#[tokio::test]
+async fn controllers_stopped_during_their_first_list_return_at_once() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let direct = common::kube().await;
+    common::install_operator_crds(&direct).await;
+    let ns = common::namespace(&direct, "list-stop").await;
+    let partition = Partition::start().await;
+    partition.cut();
+    let kubeconfig = kube::config::Kubeconfig::read_from(partition.kubeconfig(&ns)).unwrap();
+    let options = kube::config::KubeConfigOptions::default();
+    let proxied = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .unwrap();
+    let client = kube::Client::try_from(proxied).unwrap();
+    let config = kco::config::OperatorConfig {
+        namespace: Some(ns),
+        ..Default::default()
+    };
+    let health = std::sync::Arc::new(kco::telemetry::health::Health::new(Duration::from_secs(60)));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(kco::controller::run(
+        client,
+        config,
+        health.clone(),
+        async {
+            let _ = stop_rx.await;
+        },
+    ));
+    // A list has been sent (it hangs): the controllers run, their caches are empty.
+    eventually(
+        "a first list under way",
+        Duration::from_secs(10),
+        || async { (partition.accepted() > 0).then_some(()) },
+    )
+    .await;
+    assert!(!health.ready(), "nothing listed, nothing ready");
+    stop_tx.send(()).unwrap();
+    let returned = tokio::time::timeout(Duration::from_secs(10), run).await;
+    assert!(returned.is_ok(), "still running 10 s after the stop");
 }

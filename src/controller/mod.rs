@@ -171,11 +171,39 @@ pub async fn run(
         connector_ctrl = connector_ctrl.watches_stream(stream, mapper);
     }
     let connectors_fut = connector_ctrl
-        .graceful_shutdown_on(shutdown)
+        .graceful_shutdown_on(shutdown.clone())
         .run(connector::reconcile, connector::error_policy, ctx.clone())
         .for_each(|r| connector_result(r, ctx.health.clone()));
-    futures::join!(clusters_fut, connectors_fut);
+    let (c, k) = (ctx.clone(), ctx.clone());
+    futures::join!(
+        unless_stopped_unsynced(clusters_fut, shutdown.clone(), move || c.clusters_synced()),
+        unless_stopped_unsynced(connectors_fut, shutdown, move || k.connectors_synced()),
+    );
     clusters.stop_all();
+}
+
+/// Runs a controller to its end, or until a shutdown that came before its cache was filled.
+/// kube-runtime's runner ends only once its store is ready, and the shutdown also ends the
+/// watch that would fill it: a controller stopped during its first list (a SIGTERM right after
+/// the Lease was taken, or an apiserver that is slow to list) never returned. It can have run
+/// no reconcile then, so there is nothing to finish and it is dropped.
+async fn unless_stopped_unsynced(
+    controller: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()>,
+    synced: impl Fn() -> bool,
+) {
+    let stopped_unsynced = async {
+        shutdown.await;
+        if synced() {
+            // Filled: the runner ends by itself once its reconciles have finished.
+            std::future::pending::<()>().await;
+        }
+        tracing::info!("stopped before the first list completed");
+    };
+    tokio::select! {
+        () = controller => {}
+        () = stopped_unsynced => {}
+    }
 }
 
 /// /readyz: ready once both caches hold a complete list. Polled rather than awaited: an
