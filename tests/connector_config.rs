@@ -110,18 +110,22 @@ async fn the_apiserver_rejects_what_the_schema_can_say() {
         .expect_err("a non-http url is rejected");
     assert!(err.to_string().contains("http"), "{err}");
 
-    // clusterRef is immutable.
+    // clusterRef may change (a move), but one naming no cluster object moves nothing: the
+    // connector keeps running where it is, and status says why.
     s.apply("ok", healthy_mock(&s.unique("ok"))).await;
+    s.wait_ready("ok").await;
     let moved = mock(
         &s.unique("ok"),
         HEALTHY_MS,
         json!({"clusterRef": {"name": "elsewhere"}}),
     );
-    let err = s
-        .try_apply("ok", moved)
-        .await
-        .expect_err("clusterRef cannot change");
-    assert!(err.to_string().contains("immutable"), "{err}");
+    s.apply("ok", moved).await;
+    s.wait("ok", "ClusterNotFound", |o| {
+        common::condition_reason(o, "Ready") == Some("ClusterNotFound")
+    })
+    .await;
+    let live = s.connect.status(&s.unique("ok")).await.unwrap();
+    assert_eq!(live["connector"]["state"], "RUNNING", "left as it was");
 }
 
 #[tokio::test]

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::vocabulary::{ConnectState, Reason};
 
 pub use super::connector_status::{
-    AutoRestartStatus, DriftStatus, DriftedKey, ErrorHandling, KafkaConnectorStatus, OffsetsResult,
-    OffsetsStatus, Provenance, ProvenanceHow, TaskStatus, ValidationError,
+    AutoRestartStatus, DriftStatus, DriftedKey, ErrorHandling, KafkaConnectorStatus, MovePhase,
+    MoveStatus, OffsetsResult, OffsetsStatus, Provenance, ProvenanceHow, TaskStatus,
+    ValidationError,
 };
 
 /// Set to "true" on a KafkaConnector to make the operator leave its connector alone (no
@@ -49,8 +50,10 @@ pub const PAUSE_RECONCILIATION: &str = "kafkaconnect.dev/pause-reconciliation";
 /// out-of-band edits), and reports what Connect shows in status.
 pub struct KafkaConnectorSpec {
     /// The KafkaConnectCluster that runs this connector: in this namespace, or in another
-    /// one whose cluster object allows this namespace (`allowedNamespaces`).
-    #[x_kube(validation = Rule::new("self == oldSelf").message("clusterRef is immutable: create a new KafkaConnector to move a connector"))]
+    /// one whose cluster object allows this namespace (`allowedNamespaces`). Changing it
+    /// moves the connector with its offsets: stopped on the old cluster, created STOPPED on
+    /// the new one (Connect 3.7+), its offsets written there, started, then deleted from the
+    /// old cluster (`status.move`).
     pub cluster_ref: ClusterRef,
     /// Name of the connector in Connect (default: metadata.name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,6 +334,31 @@ impl KafkaConnector {
             None => self.metadata.namespace.clone().unwrap_or_default(),
         };
         (ns, self.spec.cluster_ref.name.clone())
+    }
+
+    /// `clusterRef` with its namespace spelled out.
+    pub fn cluster_ref(&self) -> ClusterRef {
+        let (namespace, name) = self.cluster_key();
+        ClusterRef {
+            name,
+            namespace: Some(namespace),
+        }
+    }
+
+    /// The cluster a move takes the connector from: the one `status` says it lives on, when
+    /// that is not the one `clusterRef` names now. `None` when not moving, or when status
+    /// does not say (never created nor adopted, or written by a version before moves).
+    pub fn moving_from(&self, status: &KafkaConnectorStatus) -> Option<(String, String)> {
+        let at = status
+            .cluster
+            .as_ref()
+            .filter(|_| status.provenance.is_some())?;
+        let ns = at
+            .namespace
+            .clone()
+            .or_else(|| self.metadata.namespace.clone());
+        let key = (ns.unwrap_or_default(), at.name.clone());
+        (key != self.cluster_key()).then_some(key)
     }
 
     /// Whether `clusterRef` names the KafkaConnectCluster `key` (namespace, name).

@@ -4,7 +4,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde::{Deserialize, Serialize};
 
-use super::connector::OffsetEntry;
+use super::connector::{ClusterRef, OffsetEntry};
 use crate::vocabulary::ConnectState;
 
 /// What Connect shows for the connector, and how far the operator got.
@@ -108,6 +108,39 @@ pub struct KafkaConnectorStatus {
     /// (values masked), since when. Absent while they agree.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftStatus>,
+    /// The KafkaConnectCluster the connector lives on, recorded once this object created or
+    /// adopted it. While it differs from `spec.clusterRef`, the connector is being moved
+    /// there (`move`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterRef>,
+    /// The move to the KafkaConnectCluster `spec.clusterRef` names, while it is under way:
+    /// the last step begun (recorded before it is taken).
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "move")]
+    pub move_: Option<MoveStatus>,
+}
+
+/// A move between Connect clusters under way.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveStatus {
+    /// The last step begun.
+    pub phase: MovePhase,
+    /// How many offsets were copied to the new cluster (once they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets_copied: Option<u32>,
+}
+
+// The steps of a move, in order: stopping the connector on the old cluster, creating it
+// STOPPED on the new one (from here on the connector there is this object's), starting it
+// there once the offsets are written, removing it from the old cluster.
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, schemars::JsonSchema,
+)]
+pub enum MovePhase {
+    Stopping,
+    Creating,
+    Starting,
+    RemovingOld,
 }
 
 /// `errors.*` of a connector's config: whether bad records stop the task, are dropped, logged,

@@ -65,12 +65,19 @@ impl Caches<'_> {
 
     /// The identity of the Connect cluster behind the KafkaConnectCluster `c` names.
     fn url_of(&self, c: &KafkaConnector) -> Option<String> {
-        let (ns, name) = c.cluster_key();
+        self.url_at(&c.cluster_key())
+    }
+
+    /// The identity of the Connect cluster a move takes `c`'s connector from, while it does.
+    fn origin_url_of(&self, c: &KafkaConnector) -> Option<String> {
+        self.url_at(&c.moving_from(c.status.as_ref()?)?)
+    }
+
+    fn url_at(&self, (ns, name): &(String, String)) -> Option<String> {
         self.clusters
             .iter()
             .find(|k| {
-                k.metadata.namespace.as_ref() == Some(&ns)
-                    && k.metadata.name.as_ref() == Some(&name)
+                k.metadata.namespace.as_ref() == Some(ns) && k.metadata.name.as_ref() == Some(name)
             })
             .map(|k| self.identity(&normalise_url(&k.spec.url)))
     }
@@ -125,12 +132,13 @@ impl Caches<'_> {
         winner(&others, url, &obj.connector_name()).map(ToString::to_string)
     }
 
-    /// Every connector name some KafkaConnector claims on the Connect cluster at `url`.
+    /// Every connector name some KafkaConnector claims on the Connect cluster at `url`,
+    /// including the connector a move is taking away from it (until the move deletes it).
     pub fn claimed_names(&self, url: &str) -> BTreeSet<String> {
-        let url = self.identity(url);
+        let url = Some(self.identity(url));
         self.connectors
             .iter()
-            .filter(|c| self.url_of(c).as_deref() == Some(url.as_str()))
+            .filter(|c| self.url_of(c) == url || self.origin_url_of(c) == url)
             .map(|c| c.connector_name())
             .collect()
     }

@@ -108,6 +108,11 @@ words! {
         NamespaceNotAllowed,
         /// Another writer keeps changing the connector: reverts are held for a while.
         Contested,
+        /// `clusterRef` changed: the connector is being moved there with its offsets.
+        Moving,
+        /// `clusterRef` changed, and the move cannot be made (a worker too old, the name
+        /// taken on the new cluster, the old cluster object gone): nothing was written.
+        MoveRefused,
         /// `Drifted=True` (`driftPolicy: Report`): the config in Connect differs from the
         /// spec, left as it is.
         DriftReported,
@@ -170,6 +175,7 @@ words! {
         DriftEnded,
         NoProgress,
         ProgressResumed,
+        Moved,
     }
 }
 

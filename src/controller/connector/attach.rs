@@ -18,7 +18,16 @@ use crate::error::{Error, Result};
 /// no such object, `NamespaceNotAllowed` when that object does not allow `obj`'s namespace
 /// (checked before anything is read or sent).
 pub async fn cluster_handle(obj: &KafkaConnector, ctx: &Context) -> Result<Arc<ClusterHandle>> {
-    let key = obj.cluster_key();
+    cluster_handle_at(obj, obj.cluster_key(), ctx).await
+}
+
+/// The handle of the KafkaConnectCluster `key`, for `obj` (a move reaches the cluster it
+/// leaves too), under the same checks.
+pub async fn cluster_handle_at(
+    obj: &KafkaConnector,
+    key: (String, String),
+    ctx: &Context,
+) -> Result<Arc<ClusterHandle>> {
     let cluster = ctx
         .cluster_store
         .get(&ObjectRef::<KafkaConnectCluster>::new(&key.1).within(&key.0))

@@ -2,16 +2,18 @@
 //! unless the policy is Orphan, the object never created or adopted it (`provenance`),
 //! another KafkaConnector owns it, or another claims it too (then it is handed over). A cluster object that is gone releases the KafkaConnector.
 //! With DeleteAndResetOffsets the connector is stopped and its offsets reset first; each step
-//! is one that can be repeated, so a restart anywhere in between only repeats it.
+//! is one that can be repeated, so a restart anywhere in between only repeats it. Deleted
+//! during a move, it acts on the cluster the connector still lives on, and deletes the
+//! copy the move made on the new one.
 
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 
-use super::attach::cluster_handle;
+use super::attach::{cluster_handle, cluster_handle_at};
 use super::{act, provenance};
-use crate::api::connector::DeletionPolicy;
 use crate::api::connector::KafkaConnectorStatus;
+use crate::api::connector::{DeletionPolicy, MovePhase};
 use crate::api::{KafkaConnectCluster, KafkaConnector};
 use crate::controller::context::Context;
 use crate::controller::events::{Note, publish};
@@ -48,9 +50,16 @@ async fn release(
     name: &str,
     last: &KafkaConnectorStatus,
 ) -> Result<Option<Note>> {
+    // Mid-move the connector still lives on the cluster it is leaving; the STOPPED copy
+    // made on the new one is this object's and goes whatever the policy.
+    let lives_on = obj.moving_from(last);
+    if lives_on.is_some() {
+        drop_move_copy(obj, ctx, name, last).await?;
+    }
+    let lives_on = lives_on.unwrap_or_else(|| obj.cluster_key());
     if obj.spec.deletion_policy == DeletionPolicy::Orphan {
         // So that `unmanagedConnectors: Delete` never undoes the Orphan.
-        let (ns, cluster) = obj.cluster_key();
+        let (ns, cluster) = lives_on.clone();
         record_orphan(ctx, &ns, &cluster, name).await?;
         let text = format!("left connector {name} in Connect (deletionPolicy Orphan)");
         return Ok(Some(Note::normal(
@@ -71,7 +80,7 @@ async fn release(
             text,
         )));
     }
-    let handle = match cluster_handle(obj, ctx).await {
+    let handle = match cluster_handle_at(obj, lives_on, ctx).await {
         Ok(h) => h,
         Err(Error::ClusterNotFound(c)) => {
             // Nothing left to talk to: do not hold the object hostage.
@@ -197,6 +206,41 @@ async fn reset_offsets(
     let note = Note::normal(EventReason::OffsetsReset, EventAction::Delete, text);
     publish(&ctx.recorder, obj, note).await;
     Ok(true)
+}
+
+/// Deletes the copy a move created STOPPED on the new cluster (`Creating` recorded), the
+/// object being deleted before the move ended.
+async fn drop_move_copy(
+    obj: &KafkaConnector,
+    ctx: &Context,
+    name: &str,
+    last: &KafkaConnectorStatus,
+) -> Result<()> {
+    let created = last
+        .move_
+        .as_ref()
+        .is_some_and(|m| m.phase >= MovePhase::Creating);
+    if !created {
+        return Ok(());
+    }
+    let handle = match cluster_handle(obj, ctx).await {
+        Ok(h) => h,
+        // Unreachable by this object now: the copy is left, and said so.
+        Err(e) if e.is_missing_setup() => {
+            let (ns, cluster) = obj.cluster_key();
+            let text = format!(
+                "left the STOPPED copy of connector {name} that a move made on {ns}/{cluster}: {e}"
+            );
+            let note = Note::warning(EventReason::LeftBehind, EventAction::Delete, text);
+            publish(&ctx.recorder, obj, note).await;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    match handle.client.delete(name).await {
+        Ok(()) | Err(Error::NotFound(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// The connector stays in Connect, its offsets with it, because they cannot be reset: an

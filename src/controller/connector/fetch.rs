@@ -249,7 +249,7 @@ fn cluster_down(
 }
 
 /// What the worker can do, from `GET /` once per handle (the cluster reconcile refreshes it).
-async fn capabilities(handle: &ClusterHandle) -> Result<Capabilities> {
+pub async fn capabilities(handle: &ClusterHandle) -> Result<Capabilities> {
     if let Some(c) = handle.info.capabilities() {
         return Ok(c);
     }

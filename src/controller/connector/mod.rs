@@ -5,7 +5,7 @@
 //! read back, topics; `drift.rs` and `progress.rs`: what drifted, whether data moves) →
 //! report (`conclude.rs` gathers what was found, `report.rs` assembles status with the
 //! verdict's conditions and writes it once). Deletion is `cleanup.rs`; failed reconciles
-//! `failures.rs`.
+//! `failures.rs`; a changed `clusterRef` goes to `moving.rs` instead of decide and act.
 
 mod act;
 mod acting;
@@ -22,6 +22,7 @@ mod failures;
 mod fetch;
 mod in_flight;
 pub mod live;
+mod moving;
 mod observe;
 mod offsets;
 pub mod progress;
@@ -209,6 +210,16 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
         Seen::Blocked(blocked) => return report.blocked(blocked).await.map(Action::requeue),
         Seen::NotPolledYet => return Ok(Action::requeue(Duration::from_secs(10))),
     };
+    if let Some(from) = obj.moving_from(&prev) {
+        let step = moving::Move {
+            report: &report,
+            new: &handle,
+            new_caps: capabilities,
+            desired: &desired,
+            from,
+        };
+        return step.step().await;
+    }
     let plan = decide::decide(&DecideInput {
         spec: &obj.spec,
         desired: &desired,

@@ -18,7 +18,9 @@ use super::status;
 use super::verdict::{Finding, VerdictInput, verdict};
 use crate::api::KafkaConnector;
 use crate::api::conditions::{Conditioned, READY, TRUE};
-use crate::api::connector::{AutoRestartStatus, KafkaConnectorStatus, OffsetsStatus, Provenance};
+use crate::api::connector::{
+    AutoRestartStatus, ClusterRef, KafkaConnectorStatus, MoveStatus, OffsetsStatus, Provenance,
+};
 use crate::controller::context::Context;
 use crate::controller::events::publish;
 use crate::controller::status_writer::apply_status;
@@ -45,6 +47,8 @@ pub struct Served {
     pub offsets: Option<OffsetsStatus>,
     pub provenance: Option<Provenance>,
     pub request_in_flight: Option<String>,
+    pub cluster: Option<ClusterRef>,
+    pub move_: Option<MoveStatus>,
 }
 
 impl Served {
@@ -57,6 +61,8 @@ impl Served {
             offsets: status.offsets.clone(),
             provenance: status.provenance.clone(),
             request_in_flight: status.request_in_flight.clone(),
+            cluster: status.cluster.clone(),
+            move_: status.move_.clone(),
         }
     }
 
@@ -68,6 +74,8 @@ impl Served {
         status.offsets = self.offsets.clone();
         status.provenance = self.provenance.clone();
         status.request_in_flight = self.request_in_flight.clone();
+        status.cluster = self.cluster.clone();
+        status.move_ = self.move_.clone();
     }
 }
 
@@ -146,6 +154,11 @@ impl Report<'_> {
         mut st: KafkaConnectorStatus,
         end: Ending<'_>,
     ) -> Result<Duration> {
+        if st.provenance.is_some() && self.obj.moving_from(&st).is_none() {
+            // Created or adopted, and not moving: the connector lives where the spec says.
+            // Moving (a step refused or waiting included), it lives where status said.
+            st.cluster = Some(self.obj.cluster_ref());
+        }
         if end.live.is_some() || end.finding.is_none() {
             status::apply_live(&mut st, end.live, self.masks);
         } else {

@@ -23,6 +23,8 @@ const AWAITING_WORKER: Duration = Duration::from_secs(30);
 const CLUSTER_DOWN: Duration = Duration::from_secs(60);
 /// Something the connector or its cluster names is missing: someone must create it.
 const MISSING: Duration = Duration::from_secs(15);
+/// A move between clusters looks again this soon (waiting for a worker to stop the connector).
+const MOVING: Duration = Duration::from_secs(1);
 /// The owner may go away without waking us.
 const CONFLICT: Duration = Duration::from_secs(30);
 /// Connect refused the config: the spec must change (which wakes us anyway).
@@ -65,6 +67,10 @@ pub enum Finding {
         keys: Vec<String>,
         hold_secs: u64,
     },
+    /// `clusterRef` changed: the move to the new cluster is at the step `message` says.
+    Moving { message: String },
+    /// `clusterRef` changed and the move cannot be made (`message` says why).
+    MoveRefused { message: String },
     /// `autoRestart.maxRestarts` is reached while the connector is FAILED.
     AutoRestartExhausted { connector: String },
     /// What acting left in flight: a state change not confirmed yet, a state change no
@@ -237,6 +243,10 @@ fn from_finding(f: &Finding, idle: Duration) -> Verdict {
             false,
             Duration::from_secs(*hold_secs),
         ),
+        Finding::Moving { message } => not_ready(Reason::Moving, message.clone(), false, MOVING),
+        Finding::MoveRefused { message } => {
+            not_ready(Reason::MoveRefused, message.clone(), true, idle)
+        }
         Finding::AutoRestartExhausted { connector } => not_ready(
             Reason::AutoRestartExhausted,
             format!(
