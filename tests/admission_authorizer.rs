@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{Scenario, condition, eventually, install_operator_crds, kube, namespace, repo_root};
 use corpus::{apply, apply_with, bind_policy_to};
-use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams};
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use kube::{Api, Client};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,7 +23,10 @@ async fn an_author_who_may_not_read_a_secret_cannot_make_the_operator_read_it() 
     install_operator_crds(&admin).await;
     let ns = namespace(&admin, "authz").await;
     let binding = bind_policy_to(&admin, &ns).await;
-    grant_alice(&admin, &ns).await;
+    // alice may write KafkaConnectors and read the ConfigMap `open`, nothing else.
+    let open = json!({"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["open"],
+        "verbs": ["get"]});
+    common::grant_connector_author(&admin, &ns, "alice", &[open]).await;
     let alice = as_user("alice").await;
 
     let reads = |kind: &str, name: &str| {
@@ -72,29 +75,6 @@ async fn an_author_who_may_not_read_a_secret_cannot_make_the_operator_read_it() 
         &admission("ValidatingAdmissionPolicyBinding"),
     );
     let _ = bindings.delete(&binding, &Default::default()).await;
-}
-
-/// alice may write KafkaConnectors in `ns` and read the ConfigMap `open`, nothing else.
-async fn grant_alice(admin: &Client, ns: &str) {
-    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": "connector-author", "namespace": ns},
-        "rules": [
-            {"apiGroups": ["kafkaconnect.dev"], "resources": ["kafkaconnectors"],
-             "verbs": ["get", "list", "create", "update", "patch"]},
-            {"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["open"],
-             "verbs": ["get"]}]});
-    let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": "connector-author", "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "connector-author"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}]});
-    for (kind, obj) in [("Role", role), ("RoleBinding", binding)] {
-        let gvk = GroupVersionKind::gvk("rbac.authorization.k8s.io", "v1", kind);
-        let plural = format!("{}s", kind.to_lowercase());
-        let ar = ApiResource::from_gvk_with_plural(&gvk, &plural);
-        let api: Api<DynamicObject> = Api::namespaced_with(admin.clone(), ns, &ar);
-        let obj: DynamicObject = serde_json::from_value(obj).unwrap();
-        api.create(&PostParams::default(), &obj).await.unwrap();
-    }
 }
 
 /// A client of the test's kubeconfig impersonating `user` (what `kubectl --as` does).

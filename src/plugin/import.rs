@@ -155,25 +155,21 @@ pub fn import(
             if crate::api::connector::RESERVED_CONFIG_KEYS.contains(&k.as_str()) {
                 continue;
             }
-            if crate::controller::connector::masked_value(v) {
+            let masked = crate::controller::connector::masked_value(v);
+            if masked {
                 out.warnings.push(format!(
                     "{}: Connect shows {k} masked ({v}): put its value into Secret {secret_name}, key {}",
                     c.name,
                     secret_key(k)
                 ));
             }
-            if is_secret(k, v) || crate::controller::connector::masked_value(v) {
+            if masked || is_secret(k, v) {
                 let key = secret_key(k);
                 from.push(json!({"key": k,
                     "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}));
-                data.insert(
-                    key,
-                    json!(if crate::controller::connector::masked_value(v) {
-                        ""
-                    } else {
-                        v.as_str()
-                    }),
-                );
+                // A masked value is not the value: the Secret's key is left for the user.
+                let value = if masked { "" } else { v.as_str() };
+                data.insert(key, json!(value));
             } else {
                 config.insert(k.clone(), json!(v));
             }

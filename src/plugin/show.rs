@@ -38,6 +38,14 @@ pub fn describe(obj: &KafkaConnector) -> String {
         );
         return out;
     };
+    if let Some((from_ns, from)) = obj.moving_from(st) {
+        let phase = st.move_.as_ref().map(|m| format!(" (step {:?})", m.phase));
+        let _ = writeln!(
+            out,
+            "  Moving:      from KafkaConnectCluster {from_ns}/{from}{}",
+            phase.unwrap_or_default()
+        );
+    }
     let state = st
         .state
         .as_ref()

@@ -5,7 +5,8 @@
 //! the stack's PostgreSQL and the Debezium specs in `postgres`, the Prometheus text of a
 //! `/metrics` page in `metrics`, the stack's controls (`hack/stack.sh`) in `stack`, a Connect-like server that records
 //! what it is sent in `fake_connect`, a TCP proxy a test can cut in `proxy`, objects across namespaces for an operator watching
-//! them all in `teams`, the operator's validating webhook as the apiserver calls it in `webhook`.
+//! them all in `teams`, the operator's validating webhook as the apiserver calls it in `webhook`, a connector
+//! author's RBAC in `rbac`.
 #![allow(dead_code)]
 
 mod connect;
@@ -15,6 +16,7 @@ pub mod metrics;
 mod operator;
 mod postgres;
 mod proxy;
+mod rbac;
 mod scenario;
 mod spec;
 mod stack;
@@ -35,6 +37,8 @@ pub use postgres::{DEBEZIUM_JDBC_SINK, DEBEZIUM_POSTGRES, Pg, PgObjects};
 #[allow(unused_imports)]
 pub use proxy::Proxy;
 #[allow(unused_imports)]
+pub use rbac::grant_connector_author;
+#[allow(unused_imports)]
 pub use scenario::{Scenario, delete_all};
 #[allow(unused_imports)]
 pub use spec::{
@@ -44,7 +48,10 @@ pub use spec::{
 #[allow(unused_imports)]
 pub use stack::{stack_ctl, worker_url};
 #[allow(unused_imports)]
-pub use webhook::{webhook_args, webhook_configuration};
+pub use webhook::{
+    injected_bundle, kubectl_apply, webhook_args, webhook_configuration, webhook_file_source,
+    webhook_scenario,
+};
 
 use std::future::Future;
 use std::path::PathBuf;

@@ -5,7 +5,13 @@
 use k8s_openapi::api::admissionregistration::v1::ValidatingWebhookConfiguration;
 use kube::api::PostParams;
 use kube::{Api, Client};
-use serde_json::json;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::{Scenario, env, eventually, free_port, uuid_suffix};
+
+const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
 
 /// Creates configuration `name` calling `port` for the KafkaConnectors of namespace `ns`, as
 /// the chart renders it but with a URL (there is no Service to route through). Its CA bundle
@@ -41,4 +47,68 @@ pub fn webhook_args(port: u16, name: &str) -> Vec<String> {
     .iter()
     .map(|a| a.to_string())
     .collect()
+}
+
+/// A Scenario whose operator serves the webhook, and the webhook configuration's name.
+pub async fn webhook_scenario(prefix: &str, extra: &[&str]) -> (Scenario, String, u16) {
+    let port = free_port();
+    let vwc = format!("kco-test-{}", uuid_suffix());
+    let mut args = webhook_args(port, &vwc);
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let name = vwc.clone();
+    let s = Scenario::custom(prefix, |client, ns| async move {
+        webhook_configuration(&client, &name, &ns, port).await;
+        (args, vec![])
+    })
+    .await;
+    s.apply_cluster(json!({"url": env("CONNECT_URL")})).await;
+    (s, vwc, port)
+}
+
+/// The CA bundle the operator injected, once it has.
+pub async fn injected_bundle(client: &Client, vwc: &str) -> String {
+    let api: Api<ValidatingWebhookConfiguration> = Api::all(client.clone());
+    eventually(
+        "the CA bundle is injected",
+        Duration::from_secs(60),
+        || async {
+            let v = api.get(vwc).await.ok()?;
+            let hook = v.webhooks?.into_iter().next()?;
+            let bundle = hook.client_config.ca_bundle?;
+            Some(String::from_utf8(bundle.0).unwrap()).filter(|b| !b.is_empty())
+        },
+    )
+    .await
+}
+
+/// `kubectl apply -f -` of a KafkaConnector `name` with `spec`: whether it succeeded, and
+/// everything kubectl printed (warnings go to stderr).
+pub fn kubectl_apply(s: &Scenario, name: &str, spec: Value, extra: &[&str]) -> (bool, String) {
+    let obj = json!({"apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+        "metadata": {"name": name, "namespace": s.ns}, "spec": spec});
+    let mut args = vec!["apply", "-f", "-"];
+    args.extend(extra);
+    let mut child = std::process::Command::new(env("KUBECTL"))
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = serde_json::to_vec(&obj).unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &input).unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A FileStreamSource KafkaConnector spec on cluster `local` with `config`.
+pub fn webhook_file_source(s: &Scenario, config: Value) -> Value {
+    json!({"clusterRef": {"name": "local"}, "class": SOURCE, "connectorName": s.unique("webhook"),
+        "config": config})
 }
