@@ -5,31 +5,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
-use common::{Scenario, eventually};
+use common::Scenario;
+use common::lines::{FILE_SINK as SINK, FILE_SOURCE as SOURCE, append, lines, until_lines};
 use serde_json::json;
-
-const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
-const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
-
-fn append(path: &Path, lines: &[&str]) {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .unwrap();
-    for line in lines {
-        writeln!(f, "{line}").unwrap();
-    }
-}
-
-fn lines(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines().map(str::to_string).collect()
-}
 
 struct Pipeline {
     input: PathBuf,
@@ -58,13 +38,6 @@ async fn pipeline(s: &Scenario, id: &str, policy: &str) -> Pipeline {
         output,
         source,
     }
-}
-
-async fn until_lines(output: &Path, what: &str, done: impl Fn(&[String]) -> bool) {
-    eventually(what, Duration::from_secs(90), || async {
-        done(&lines(output)).then_some(())
-    })
-    .await;
 }
 
 #[tokio::test]

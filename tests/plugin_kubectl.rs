@@ -6,7 +6,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use common::{HEALTHY_MS, MOCK, Scenario, env, is_ready};
 use serde_json::{Value, json};
@@ -19,24 +18,9 @@ fn kubectl(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
         plugin.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut child = Command::new(env("KUBECTL"))
-        .args(args)
-        .env("PATH", path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let input = stdin.map(str::as_bytes);
+    let out = common::run_status(&env("KUBECTL"), args, input, &[("PATH", &path)]);
+    (out.code, out.stdout, out.stderr)
 }
 
 /// `kubectl kafkaconnect ARGS -n NS`, which must succeed; its stdout.

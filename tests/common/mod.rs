@@ -6,12 +6,13 @@
 //! `/metrics` page in `metrics`, the stack's controls (`hack/stack.sh`) in `stack`, a Connect-like server that records
 //! what it is sent in `fake_connect`, a TCP proxy a test can cut in `proxy`, objects across namespaces for an operator watching
 //! them all in `teams`, the operator's validating webhook as the apiserver calls it in `webhook`, a connector
-//! author's RBAC in `rbac`.
+//! author's RBAC in `rbac`, lines counted through the file connectors in `lines`.
 #![allow(dead_code)]
 
 mod connect;
 mod emulator;
 mod fake_connect;
+pub mod lines;
 pub mod metrics;
 mod operator;
 mod postgres;
@@ -109,8 +110,24 @@ where
 /// Runs a command in the repository root (with `stdin`, if given), asserts it succeeded
 /// and returns its stdout and stderr.
 pub fn run(cmd: &str, args: &[&str], stdin: Option<&[u8]>) -> String {
+    let out = run_status(cmd, args, stdin, &[]);
+    let text = format!("{}{}", out.stdout, out.stderr);
+    assert!(out.code == 0, "{cmd} {args:?} failed:\n{text}");
+    text
+}
+
+/// What a command run by `run_status` left: its exit code (-1 if killed), stdout, stderr.
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` from the repository root with `stdin` (if any) and `envs`, whatever its exit.
+pub fn run_status(cmd: &str, args: &[&str], stdin: Option<&[u8]>, envs: &[(&str, &str)]) -> Ran {
     let mut child = Command::new(cmd)
         .args(args)
+        .envs(envs.iter().copied())
         .current_dir(repo_root())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -122,13 +139,11 @@ pub fn run(cmd: &str, args: &[&str], stdin: Option<&[u8]>) -> String {
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{cmd} {args:?} failed:\n{text}");
-    text
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 /// A fresh namespace per test: namespaces never finish deleting without a

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Scenario, env, eventually, free_port, uuid_suffix};
 
-const SOURCE: &str = "org.apache.kafka.connect.file.FileStreamSourceConnector";
+use super::lines::FILE_SOURCE as SOURCE;
 
 /// Creates configuration `name` calling `port` for the KafkaConnectors of namespace `ns`, as
 /// the chart renders it but with a URL (there is no Service to route through). Its CA bundle
@@ -88,23 +88,9 @@ pub fn kubectl_apply(s: &Scenario, name: &str, spec: Value, extra: &[&str]) -> (
         "metadata": {"name": name, "namespace": s.ns}, "spec": spec});
     let mut args = vec!["apply", "-f", "-"];
     args.extend(extra);
-    let mut child = std::process::Command::new(env("KUBECTL"))
-        .args(&args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     let input = serde_json::to_vec(&obj).unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &input).unwrap();
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let out = super::run_status(&env("KUBECTL"), &args, Some(&input), &[]);
+    (out.code == 0, format!("{}{}", out.stdout, out.stderr))
 }
 
 /// A FileStreamSource KafkaConnector spec on cluster `local` with `config`.
