@@ -183,6 +183,10 @@ impl Move<'_> {
             tracing::debug!(?phase, ?old_side, ?new_side, ?step, "move");
             match step {
                 Step::Refuse(why) => return self.refuse(why).await,
+                Step::Done if phase.is_none() => {
+                    let how = format!("it was not on {from}: created there as a new connector");
+                    return self.done(&mut served, &how).await;
+                }
                 Step::Done => return self.done(&mut served, &format!("from {from}")).await,
                 Step::WaitOld => {
                     return self
@@ -235,7 +239,7 @@ impl Move<'_> {
                     self.record(&mut served, MovePhase::RemovingOld, None)
                         .await?;
                     match old.client.delete(name).await {
-                        Ok(()) | Err(Error::NotFound(_)) => {}
+                        Ok(()) | Err(Error::NotFound(_)) => old.set_entry(name, None),
                         Err(e) => return Err(e),
                     }
                 }
