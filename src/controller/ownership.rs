@@ -198,6 +198,47 @@ mod tests {
         assert!(winner(&claims, "u", "nothing").is_none());
     }
 
+    /// A connector being moved away from a cluster stays claimed there until the move
+    /// deletes it: `unmanagedConnectors: Delete` would otherwise take it (and its offsets).
+    #[test]
+    fn a_connector_being_moved_is_claimed_on_both_clusters() {
+        let cluster = |name: &str, url: &str| -> Arc<KafkaConnectCluster> {
+            Arc::new(
+                serde_json::from_value(serde_json::json!({
+                    "apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnectCluster",
+                    "metadata": {"name": name, "namespace": "t"}, "spec": {"url": url}}))
+                .unwrap(),
+            )
+        };
+        let moving: KafkaConnector = serde_json::from_value(serde_json::json!({
+            "apiVersion": "kafkaconnect.dev/v1alpha1", "kind": "KafkaConnector",
+            "metadata": {"name": "src", "namespace": "t"},
+            "spec": {"clusterRef": {"name": "new"}, "class": "X"},
+            "status": {"cluster": {"name": "old", "namespace": "t"},
+                "provenance": {"how": "Created", "time": "2026-12-05T00:00:00Z"}}}))
+        .unwrap();
+        let mut settled = moving.clone();
+        settled.status.as_mut().unwrap().cluster = Some(settled.cluster_ref());
+        let clusters = [
+            cluster("old", "http://old:8083"),
+            cluster("new", "http://new:8083"),
+        ];
+        let identities = HashMap::new();
+        for (obj, on_old) in [(moving, true), (settled, false)] {
+            let connectors = [Arc::new(obj)];
+            let caches = Caches {
+                connectors: &connectors,
+                clusters: &clusters,
+                identities: &identities,
+            };
+            assert!(caches.claimed_names("http://new:8083").contains("src"));
+            assert_eq!(
+                caches.claimed_names("http://old:8083").contains("src"),
+                on_old
+            );
+        }
+    }
+
     #[test]
     fn urls_normalise() {
         assert_eq!(normalise_url("HTTP://Connect:8083/"), "http://connect:8083");
