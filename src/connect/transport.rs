@@ -159,7 +159,10 @@ async fn read_capped(mut resp: reqwest::Response) -> std::result::Result<bytes::
     if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
         return Err(Read::TooLarge);
     }
-    let mut body = bytes::BytesMut::new();
+    // Sized up front when Connect says how much comes: a bulk read of every connector grown
+    // by doubling held up to twice its size at the peak.
+    let expected = resp.content_length().unwrap_or(0) as usize;
+    let mut body = bytes::BytesMut::with_capacity(expected);
     while let Some(chunk) = resp.chunk().await.map_err(Read::Failed)? {
         if body.len() + chunk.len() > MAX_BODY {
             return Err(Read::TooLarge);
