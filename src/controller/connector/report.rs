@@ -156,8 +156,11 @@ impl Report<'_> {
     ) -> Result<Duration> {
         if st.provenance.is_some() && self.obj.moving_from(&st).is_none() {
             // Created or adopted, and not moving: the connector lives where the spec says.
-            // Moving (a step refused or waiting included), it lives where status said.
+            // Moving (a step refused or waiting included), it lives where status said. A move
+            // given up (clusterRef set back) leaves no step behind: a later move must not take
+            // a connector on its new cluster for one this object created.
             st.cluster = Some(self.obj.cluster_ref());
+            st.move_ = None;
         }
         if end.live.is_some() || end.finding.is_none() {
             status::apply_live(&mut st, end.live, self.masks);
