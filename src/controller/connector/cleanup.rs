@@ -50,17 +50,23 @@ async fn release(
     name: &str,
     last: &KafkaConnectorStatus,
 ) -> Result<Option<Note>> {
-    // Mid-move the connector still lives on the cluster it is leaving; the STOPPED copy
-    // made on the new one is this object's and goes whatever the policy.
-    let lives_on = obj.moving_from(last);
-    if lives_on.is_some() {
-        drop_move_copy(obj, ctx, name, last).await?;
-    }
-    let lives_on = lives_on.unwrap_or_else(|| obj.cluster_key());
+    // Mid-move the connector still lives on the cluster it is leaving; the copy the move
+    // made on the new one is this object's, deleted with it, or left with it (Orphan).
+    let moving = obj.moving_from(last);
+    let copied = moving.is_some()
+        && last
+            .move_
+            .as_ref()
+            .is_some_and(|m| m.phase >= MovePhase::Creating);
+    let lives_on = moving.unwrap_or_else(|| obj.cluster_key());
     if obj.spec.deletion_policy == DeletionPolicy::Orphan {
         // So that `unmanagedConnectors: Delete` never undoes the Orphan.
         let (ns, cluster) = lives_on.clone();
         record_orphan(ctx, &ns, &cluster, name).await?;
+        if copied {
+            let (ns, cluster) = obj.cluster_key();
+            record_orphan(ctx, &ns, &cluster, name).await?;
+        }
         let text = format!("left connector {name} in Connect (deletionPolicy Orphan)");
         return Ok(Some(Note::normal(
             EventReason::Orphaned,
@@ -79,6 +85,9 @@ async fn release(
             EventAction::Delete,
             text,
         )));
+    }
+    if copied {
+        drop_move_copy(obj, ctx, name).await?;
     }
     let handle = match cluster_handle_at(obj, lives_on, ctx).await {
         Ok(h) => h,
@@ -208,28 +217,16 @@ async fn reset_offsets(
     Ok(true)
 }
 
-/// Deletes the copy a move created STOPPED on the new cluster (`Creating` recorded), the
-/// object being deleted before the move ended.
-async fn drop_move_copy(
-    obj: &KafkaConnector,
-    ctx: &Context,
-    name: &str,
-    last: &KafkaConnectorStatus,
-) -> Result<()> {
-    let created = last
-        .move_
-        .as_ref()
-        .is_some_and(|m| m.phase >= MovePhase::Creating);
-    if !created {
-        return Ok(());
-    }
+/// Deletes the copy a move created on the new cluster (`Creating` recorded), the object
+/// being deleted before the move ended.
+async fn drop_move_copy(obj: &KafkaConnector, ctx: &Context, name: &str) -> Result<()> {
     let handle = match cluster_handle(obj, ctx).await {
         Ok(h) => h,
         // Unreachable by this object now: the copy is left, and said so.
         Err(e) if e.is_missing_setup() => {
             let (ns, cluster) = obj.cluster_key();
             let text = format!(
-                "left the STOPPED copy of connector {name} that a move made on {ns}/{cluster}: {e}"
+                "left the copy of connector {name} that a move made on {ns}/{cluster}: {e}"
             );
             let note = Note::warning(EventReason::LeftBehind, EventAction::Delete, text);
             publish(&ctx.recorder, obj, note).await;
@@ -237,6 +234,10 @@ async fn drop_move_copy(
         }
         Err(e) => return Err(e),
     };
+    // The copy holds the offsets the move wrote: a fresh start resets them there too.
+    if obj.spec.deletion_policy == DeletionPolicy::DeleteAndResetOffsets {
+        reset_offsets(obj, ctx, &handle.client, name).await?;
+    }
     match handle.client.delete(name).await {
         Ok(()) | Err(Error::NotFound(_)) => Ok(()),
         Err(e) => Err(e),
