@@ -165,3 +165,37 @@ async fn a_move_to_a_worker_that_cannot_create_stopped_is_refused() {
     })
     .await;
 }
+
+/// A KafkaConnector deleted while its move is pending (held here by the pause-reconciliation
+/// annotation, set before `clusterRef` changed) is deleted where its connector lives: on
+/// the old cluster, not the one `clusterRef` names.
+#[tokio::test]
+async fn a_connector_deleted_before_its_move_ran_is_deleted_where_it_lives() {
+    let s = two_clusters("e2e-move-delete").await;
+    let p = pipeline(&s, "old").await;
+    s.wait("source", "living on old", |o| on_cluster(o, "old"))
+        .await;
+    let pause =
+        json!({"metadata": {"annotations": {"kafkaconnect.dev/pause-reconciliation": "true"}}});
+    s.connectors
+        .patch(
+            "source",
+            &Default::default(),
+            &kube::api::Patch::Merge(&pause),
+        )
+        .await
+        .unwrap();
+    s.wait("source", "ReconciliationPaused", |o| {
+        condition_reason(o, "Ready") == Some("ReconciliationPaused")
+    })
+    .await;
+    move_to(&s, &p, "local").await;
+    s.delete_and_wait("source").await;
+    Connect::new(env("CONNECT_URL_V362"))
+        .wait_deleted(&p.name, "deleted from the cluster it lived on")
+        .await;
+    assert!(
+        s.connect.status(&p.name).await.is_none(),
+        "nothing on the cluster it was to move to"
+    );
+}
