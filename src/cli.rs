@@ -136,6 +136,7 @@ impl RunArgs {
             allowed_urls: self.allowed_urls.clone(),
             cluster_selector: self.watch_label_selector.clone().filter(|s| !s.is_empty()),
             own_namespace: self.lease_settings().namespace,
+            creates_after: None,
             ..OperatorConfig::default()
         }
     }

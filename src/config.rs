@@ -146,6 +146,10 @@ pub struct OperatorConfig {
     /// The operator's own namespace (its Lease's): where it keeps the records that must
     /// outlive the objects they are about (`unmanaged::ORPHANS`).
     pub own_namespace: String,
+    /// No create is sent before this: the Lease was taken from a process that did not
+    /// release it (killed, OOM, cut off), whose last creates may still be on their way to
+    /// Connect (see `leader::SETTLE`).
+    pub creates_after: Option<std::time::Instant>,
 }
 
 impl Default for OperatorConfig {
@@ -164,6 +168,7 @@ impl Default for OperatorConfig {
             allowed_urls: Vec::new(),
             cluster_selector: None,
             own_namespace: defaults::LEASE_NAMESPACE.into(),
+            creates_after: None,
         }
     }
 }

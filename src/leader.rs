@@ -21,7 +21,18 @@ pub struct Lease {
     manager: Arc<LeaseManager>,
     renew: JoinHandle<()>,
     lost: tokio::sync::oneshot::Receiver<()>,
+    /// The Lease had a holder when this process first looked: a process that did not release
+    /// it (this pod's previous container, killed; or a replica cut off), whose requests to
+    /// Connect may still land.
+    pub taken_over: bool,
 }
+
+/// How long after taking over an unreleased Lease no create is sent. A create the previous
+/// holder sent just before it died can still be on its way: Connect answered creates in up
+/// to 1.8 s on a loaded machine, and two creates of one name that reach it that close
+/// together are both accepted (the second sees the config topic before the first is read
+/// back), which writes the connector twice (seen in the fault suite's operator-kill case).
+pub const SETTLE: Duration = Duration::from_secs(5);
 
 impl Lease {
     /// Blocks until this replica holds the Lease (`Some`) or `stop` resolves first (`None`).
@@ -51,6 +62,7 @@ impl Lease {
         };
         let mut manager = build().await?;
         let leases: Api<K8sLease> = Api::namespaced(client.clone(), &namespace);
+        let taken_over = holder(&leases, &settings.name).await != UNKNOWN_HOLDER;
         tracing::info!(lease = %settings.name, %namespace, %identity, "waiting to become leader");
         tokio::pin!(stop);
         let give_up = async {
@@ -89,10 +101,14 @@ impl Lease {
             patience.is_none(),
             lost_tx,
         );
+        if taken_over {
+            tracing::info!(settle = ?SETTLE, "the Lease was not released by its last holder: no create is sent until its last requests have landed");
+        }
         Ok(Some(Lease {
             manager,
             renew,
             lost,
+            taken_over,
         }))
     }
 
@@ -212,6 +228,8 @@ pub fn is_forbidden(e: &anyhow::Error) -> bool {
     )
 }
 
+const UNKNOWN_HOLDER: &str = "holder unknown";
+
 /// Who holds the Lease, as far as one read can tell.
 async fn holder(leases: &Api<K8sLease>, name: &str) -> String {
     let spec = leases
@@ -221,7 +239,8 @@ async fn holder(leases: &Api<K8sLease>, name: &str) -> String {
         .flatten()
         .and_then(|l| l.spec);
     spec.and_then(|s| s.holder_identity)
-        .unwrap_or_else(|| "holder unknown".into())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| UNKNOWN_HOLDER.into())
 }
 
 /// Resolves once the Lease exists with no holder (polled every second).

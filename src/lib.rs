@@ -96,6 +96,10 @@ pub async fn run(args: cli::RunArgs) -> anyhow::Result<()> {
         }
     };
     let mut lease = lease;
+    let mut config = config;
+    if lease.taken_over {
+        config.creates_after = Some(std::time::Instant::now() + leader::SETTLE);
+    }
     if *stop_rx.borrow() {
         // SIGTERM while the Lease was being taken: hand it back rather than start.
         lease.release().await;

@@ -475,3 +475,34 @@ async fn controllers_stopped_during_their_first_list_return_at_once() {
     let returned = tokio::time::timeout(Duration::from_secs(10), run).await;
     assert!(returned.is_ok(), "still running 10 s after the stop");
 }
+
+/// An operator that takes over a Lease its last holder did not release (this pod's previous
+/// container, SIGKILLed) sends no create for `leader::SETTLE`: a create the dead process sent
+/// just before may still reach Connect, and Connect accepts two creates of one name that
+/// arrive close together (the fault suite's operator-kill case once saw one connector created
+/// twice). A first start, with no holder, holds nothing.
+#[tokio::test]
+async fn creates_wait_after_taking_over_a_lease_a_killed_process_held() {
+    let mut s = Scenario::new("ha-settle", &[]).await;
+    assert!(
+        !s.operator.logs().contains("was not released"),
+        "a first start takes over nothing"
+    );
+    s.operator.kill().await;
+    // The same POD_NAME, as a restarted container has: it takes its own Lease back at once.
+    s.operator = Operator::start(&s.ns, &[]).await;
+    eventually("the takeover noticed", Duration::from_secs(60), || async {
+        s.operator.logs().contains("was not released").then_some(())
+    })
+    .await;
+    let noticed = Instant::now();
+    let name = s.unique("settle");
+    s.apply("settle", healthy_mock(&name)).await;
+    s.wait_ready("settle").await;
+    let took = noticed.elapsed();
+    println!("created and Ready {took:?} after the takeover");
+    assert!(
+        took >= kco::leader::SETTLE - Duration::from_millis(500),
+        "created {took:?} after taking over an unreleased Lease"
+    );
+}

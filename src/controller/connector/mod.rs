@@ -264,6 +264,14 @@ async fn act_on(obj: &KafkaConnector, ctx: &Context, snapshot: Snapshot) -> Resu
             .await
             .map(Action::requeue);
     }
+    if let (ConfigAction::Create { .. }, Some(after)) = (&plan.config, ctx.config.creates_after)
+        && let Some(wait) = after.checked_duration_since(Instant::now())
+    {
+        // The previous holder of the Lease may have sent this very create just before it
+        // died: look again once it would have landed (then it is adopted, not sent twice).
+        tracing::debug!(?wait, "create held after taking over an unreleased Lease");
+        return Ok(Action::requeue(wait));
+    }
     let acting = Acting {
         obj,
         ctx,
