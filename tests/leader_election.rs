@@ -484,6 +484,7 @@ async fn controllers_stopped_during_their_first_list_return_at_once() {
 #[tokio::test]
 async fn creates_wait_after_taking_over_a_lease_a_killed_process_held() {
     let mut s = Scenario::new("ha-settle", &[]).await;
+    wait_leader(&s.operator, 1.0).await;
     assert!(
         !s.operator.logs().contains("was not released"),
         "a first start takes over nothing"
