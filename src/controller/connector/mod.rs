@@ -5,7 +5,8 @@
 //! read back, topics; `drift.rs` and `progress.rs`: what drifted, whether data moves) →
 //! report (`conclude.rs` gathers what was found, `report.rs` assembles status with the
 //! verdict's conditions and writes it once). Deletion is `cleanup.rs`; failed reconciles
-//! `failures.rs`; a changed `clusterRef` goes to `moving.rs` instead of decide and act.
+//! `failures.rs`; a changed `clusterRef` goes to `moving.rs` (`move_plan.rs` decides) instead of
+//! decide and act.
 
 mod act;
 mod acting;
@@ -22,6 +23,7 @@ mod failures;
 mod fetch;
 mod in_flight;
 pub mod live;
+mod move_plan;
 mod moving;
 mod observe;
 mod offsets;
