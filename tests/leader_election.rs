@@ -2,9 +2,9 @@
 //! SIGKILL the follower takes over within 15 seconds and a change made meanwhile converges;
 //! after SIGTERM the Lease is released, so the follower takes over at once; a leader cut off
 //! from the apiserver (a proxy that stops forwarding) exits before its Lease can expire; a
-//! second replica started without election refuses to run beside the first; a SIGTERM while
-//! the Lease is being taken, or while the first lists are under way, stops the process at
-//! once; a leader keeps renewing its Lease for as long as it runs.
+//! second replica started without election refuses to run beside the first; a leader keeps
+//! renewing its Lease for as long as it runs; a process that takes over an unreleased Lease
+//! holds its creates. Stopping while the Lease is taken is in `leader_shutdown.rs`.
 
 mod common;
 
@@ -95,102 +95,6 @@ async fn sigterm_releases_the_lease_so_the_follower_takes_over_at_once() {
     assert!(took < Duration::from_secs(20), "hand-over took {took:?}");
 }
 
-/// A TCP proxy to the apiserver that can be cut: then it forwards nothing more, in either
-/// direction, and holds every connection open (a partition, not a refusal: requests hang).
-struct Partition {
-    port: u16,
-    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl Partition {
-    async fn start() -> Self {
-        use std::sync::atomic::Ordering;
-        let server = std::fs::read_to_string(common::env("KUBECONFIG")).unwrap();
-        let upstream = server
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("server: https://"))
-            .expect("the apiserver's address in KUBECONFIG")
-            .to_string();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = cut.clone();
-        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let count = accepted.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                count.fetch_add(1, Ordering::SeqCst);
-                let (flag, upstream) = (flag.clone(), upstream.clone());
-                tokio::spawn(async move {
-                    if flag.load(Ordering::SeqCst) {
-                        std::future::pending::<()>().await;
-                    }
-                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
-                        return;
-                    };
-                    let (cr, cw) = client.into_split();
-                    let (sr, sw) = server.into_split();
-                    tokio::join!(pipe(cr, sw, flag.clone()), pipe(sr, cw, flag));
-                });
-            }
-        });
-        Partition {
-            port,
-            cut,
-            accepted,
-        }
-    }
-
-    /// Connections accepted so far, cut or not.
-    fn accepted(&self) -> usize {
-        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// A copy of KUBECONFIG that reaches the apiserver through this proxy.
-    fn kubeconfig(&self, ns: &str) -> String {
-        let text = std::fs::read_to_string(common::env("KUBECONFIG")).unwrap();
-        let proxied: Vec<String> = text
-            .lines()
-            .map(|l| match l.trim().strip_prefix("server: https://") {
-                Some(_) => format!("    server: https://127.0.0.1:{}", self.port),
-                None => l.to_string(),
-            })
-            .collect();
-        let path = common::repo_root().join(format!("target/test-logs/kubeconfig-{ns}"));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, proxied.join("\n")).unwrap();
-        path.display().to_string()
-    }
-}
-
-/// Copies `from` to `to` until either closes; once cut, reads are dropped and nothing more
-/// is written (the connection stays open, as behind a dead link).
-async fn pipe(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if cut.load(std::sync::atomic::Ordering::SeqCst) {
-            std::future::pending::<()>().await;
-        }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
-
 /// When the Lease was last renewed and for how long it is held, as the apiserver has it.
 async fn lease_times(s: &Scenario) -> (String, jiff::Timestamp, i64) {
     let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
@@ -263,7 +167,7 @@ async fn a_leader_cut_from_the_apiserver_stops_before_its_lease_expires() {
     s.operator.terminate().await;
     let ns = s.ns.clone();
     let args = ["--leader-election", "--lease-namespace", ns.as_str()];
-    let partition = Partition::start().await;
+    let partition = common::partition::Partition::start().await;
     let kubeconfig = partition.kubeconfig(&ns);
     let envs = [
         ("KUBECONFIG", kubeconfig.as_str()),
@@ -370,110 +274,6 @@ async fn a_second_replica_without_election_refuses_to_start() {
         is_ready_in(o, "RUNNING")
     })
     .await;
-}
-
-/// A SIGTERM that comes while the operator takes the Lease (a rollout that replaces a pod
-/// just started) stops it within the grace, with the Lease released, instead of leaving a
-/// leader that never stops: the signal once landed between "waiting to become leader" and
-/// "became leader" and was lost.
-#[tokio::test]
-async fn a_sigterm_while_taking_the_lease_stops_the_operator_and_releases_it() {
-    let mut s = Scenario::without_cluster("ha-earlyterm", &[]).await;
-    s.operator.terminate().await;
-    let ns = s.ns.clone();
-    let args = ["--leader-election", "--lease-namespace", ns.as_str()];
-    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
-        kube::Api::namespaced(s.client.clone(), &ns);
-    // Signalled while it takes the Lease, then right after it took it (before its caches
-    // are filled: the signal that came within the taking is seen there).
-    for (round, moment) in ["waiting to become leader", "became leader"]
-        .into_iter()
-        .enumerate()
-    {
-        let mut op = Operator::start_with_env(&ns, &args, &[]).await;
-        eventually(moment, Duration::from_secs(60), || async {
-            op.logs().contains(moment).then_some(())
-        })
-        .await;
-        let signalled = Instant::now();
-        let status = op.terminate().await;
-        let took = signalled.elapsed();
-        println!("round {round} ({moment}): exited {took:?} after SIGTERM ({status})");
-        assert!(
-            took < Duration::from_secs(25),
-            "round {round}: took {took:?}"
-        );
-        let lease = leases.get("kafka-connect-operator").await.unwrap();
-        let holder = lease
-            .spec
-            .and_then(|s| s.holder_identity)
-            .unwrap_or_default();
-        assert!(holder.is_empty(), "round {round}: still held by {holder}");
-    }
-}
-
-/// The controllers, handed a shutdown that has already come (a SIGTERM while the Lease was
-/// being taken), return at once: they once never ended, and the process, holding its Lease,
-/// waited for the kubelet's SIGKILL.
-#[tokio::test]
-async fn controllers_told_to_stop_before_they_start_return_at_once() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = common::kube().await;
-    common::install_operator_crds(&client).await;
-    let ns = common::namespace(&client, "early-stop").await;
-    let config = kco::config::OperatorConfig {
-        namespace: Some(ns),
-        ..Default::default()
-    };
-    let health = std::sync::Arc::new(kco::telemetry::health::Health::new(Duration::from_secs(60)));
-    let run = kco::controller::run(client, config, health, async {});
-    let returned = tokio::time::timeout(Duration::from_secs(20), run).await;
-    assert!(returned.is_ok(), "still running 20 s after the stop");
-}
-
-/// The controllers, stopped while their first list is still under way (a SIGTERM right after
-/// the Lease was taken, seen on a loaded machine; here an apiserver that stopped answering),
-/// return at once: kube-runtime's runner waits for a cache that the stop keeps from filling,
-/// and the leader once held its Lease until the shutdown grace ran out.
-#[tokio::test]
-async fn controllers_stopped_during_their_first_list_return_at_once() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let direct = common::kube().await;
-    common::install_operator_crds(&direct).await;
-    let ns = common::namespace(&direct, "list-stop").await;
-    let partition = Partition::start().await;
-    partition.cut();
-    let kubeconfig = kube::config::Kubeconfig::read_from(partition.kubeconfig(&ns)).unwrap();
-    let options = kube::config::KubeConfigOptions::default();
-    let proxied = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .unwrap();
-    let client = kube::Client::try_from(proxied).unwrap();
-    let config = kco::config::OperatorConfig {
-        namespace: Some(ns),
-        ..Default::default()
-    };
-    let health = std::sync::Arc::new(kco::telemetry::health::Health::new(Duration::from_secs(60)));
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let run = tokio::spawn(kco::controller::run(
-        client,
-        config,
-        health.clone(),
-        async {
-            let _ = stop_rx.await;
-        },
-    ));
-    // A list has been sent (it hangs): the controllers run, their caches are empty.
-    eventually(
-        "a first list under way",
-        Duration::from_secs(10),
-        || async { (partition.accepted() > 0).then_some(()) },
-    )
-    .await;
-    assert!(!health.ready(), "nothing listed, nothing ready");
-    stop_tx.send(()).unwrap();
-    let returned = tokio::time::timeout(Duration::from_secs(10), run).await;
-    assert!(returned.is_ok(), "still running 10 s after the stop");
 }
 
 /// An operator that takes over a Lease its last holder did not release (this pod's previous

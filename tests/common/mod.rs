@@ -6,7 +6,8 @@
 //! `/metrics` page in `metrics`, the stack's controls (`hack/stack.sh`) in `stack`, a Connect-like server that records
 //! what it is sent in `fake_connect`, a TCP proxy a test can cut in `proxy`, objects across namespaces for an operator watching
 //! them all in `teams`, the operator's validating webhook as the apiserver calls it in `webhook`, a connector
-//! author's RBAC in `rbac`, lines counted through the file connectors in `lines`.
+//! author's RBAC in `rbac`, lines counted through the file connectors in `lines`, a
+//! partition from the apiserver in `partition`.
 #![allow(dead_code)]
 
 mod connect;
@@ -15,6 +16,7 @@ mod fake_connect;
 pub mod lines;
 pub mod metrics;
 mod operator;
+pub mod partition;
 mod postgres;
 mod proxy;
 mod rbac;
