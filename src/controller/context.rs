@@ -102,6 +102,23 @@ impl Context {
         matches!(api.get_metadata_opt(&key.1).await, Ok(None))
     }
 
+    /// Whether cluster object `key`, absent from this process's cache, exists all the same:
+    /// another shard selects it, so that shard alone talks to its Connect. An apiserver that
+    /// does not answer counts as yes, so that nothing is taken for gone on doubt.
+    pub async fn another_shards(&self, key: &(String, String)) -> bool {
+        if self.config.cluster_selector.is_none()
+            || self
+                .cluster_store
+                .get(&kube::runtime::reflector::ObjectRef::new(&key.1).within(&key.0))
+                .is_some()
+        {
+            return false;
+        }
+        let api: kube::Api<KafkaConnectCluster> =
+            kube::Api::namespaced(self.client.clone(), &key.0);
+        !matches!(api.get_metadata_opt(&key.1).await, Ok(None))
+    }
+
     /// Whether cluster object `cluster` lets KafkaConnectors of namespace `ns` attach (with
     /// that namespace's labels as this process knows them); `Err` says why not.
     pub fn admits(&self, cluster: &KafkaConnectCluster, ns: &str) -> Result<(), String> {

@@ -194,15 +194,15 @@ impl ClusterRegistry {
         self.handles.lock().expect("handles lock").clear();
     }
 
-    /// Wakes every KafkaConnector on cluster `key` whose connector name is in `names`
-    /// (all of them when `names` is `None`).
+    /// Wakes every KafkaConnector on cluster `key` (or moving from it) whose connector name
+    /// is in `names` (all of them when `names` is `None`).
     pub fn wake_connectors(&self, key: &ClusterKey, names: Option<&BTreeSet<String>>) {
         let Some((connectors, _)) = self.stores.get() else {
             return;
         };
         for c in connectors.state() {
             let ns = c.metadata.namespace.clone().unwrap_or_default();
-            if c.attached_to(key) && names.is_none_or(|n| n.contains(c.connector_name_ref())) {
+            if c.involves(key) && names.is_none_or(|n| n.contains(c.connector_name_ref())) {
                 let name = c.metadata.name.clone().unwrap_or_default();
                 self.health.wanted(&connector_key(&ns, &name));
                 let _ = self

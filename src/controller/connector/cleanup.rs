@@ -89,8 +89,19 @@ async fn release(
     if copied {
         drop_move_copy(obj, ctx, name).await?;
     }
+    let key = lives_on.clone();
     let handle = match cluster_handle_at(obj, lives_on, ctx).await {
         Ok(h) => h,
+        Err(Error::ClusterNotFound(c)) if ctx.another_shards(&key).await => {
+            // A move refused across shards: the connector is on the other shard's Connect,
+            // which this process never writes to.
+            let text = format!(
+                "left connector {name} in Connect: KafkaConnectCluster {c} belongs to another shard of the operator"
+            );
+            let note = Note::warning(EventReason::LeftBehind, EventAction::Delete, text);
+            publish(&ctx.recorder, obj, note).await;
+            return Ok(None);
+        }
         Err(Error::ClusterNotFound(c)) => {
             // Nothing left to talk to: do not hold the object hostage.
             let text = format!(

@@ -49,6 +49,13 @@ impl Move<'_> {
         let from = format!("{}/{}", self.from.0, self.from.1);
         let old = match cluster_handle_at(obj, self.from.clone(), ctx).await {
             Ok(h) => h,
+            Err(Error::ClusterNotFound(_)) if ctx.another_shards(&self.from).await => {
+                // One process writes to each Connect: the other shard's could not stop or
+                // delete the old connector while this one writes, so nothing starts.
+                return self.refuse(format!(
+                    "the KafkaConnectCluster {from} the connector lives on belongs to another shard of the operator: a connector moves only between cluster objects of one shard, and nothing was written; give {from} this shard's label first, or set clusterRef back"
+                )).await;
+            }
             Err(Error::ClusterNotFound(_)) => {
                 return self.refuse(format!(
                     "the KafkaConnectCluster {from} the connector lives on is gone: its offsets cannot be read, so nothing was created on the new cluster; re-create that cluster object, or set clusterRef back"
