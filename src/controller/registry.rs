@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use futures::channel::mpsc::UnboundedSender;
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use super::cluster_handle::{ClusterHandle, ClusterKey};
+use super::cluster_handle::{ClusterHandle, ClusterKey, HOT_POLL, HOT_STEP};
 use super::identity::{Sighting, group_urls};
 use super::ownership::normalise_url;
 use super::slots::{Slot, Slots};
@@ -308,25 +308,26 @@ async fn poll_loop(
         }
         let wait = poll_wait(interval, failed_in_row);
         drop((reg, h));
-        // Sleep in steps of HOT_POLL: a reconcile that writes during a long wait makes the
-        // handle hot, and the next poll then follows within a second, not at the interval.
+        // Sleep in steps: a reconcile that writes during a long wait makes the handle hot,
+        // and the next poll then follows within a second, not at the interval (`Pacing`).
         let next = Instant::now() + wait;
         loop {
             let now = Instant::now();
             if now >= next {
                 break;
             }
-            tokio::time::sleep((next - now).min(HOT_POLL)).await;
-            let hot = handle.upgrade().is_some_and(|h| h.pacing.hot());
-            if hot && failed_in_row == 0 && sent.elapsed() >= HOT_POLL {
+            let pacing = handle
+                .upgrade()
+                .map(|h| (h.pacing.hot(), h.pacing.poll_due(sent)));
+            let (hot, due) = pacing.unwrap_or_default();
+            if due && failed_in_row == 0 {
                 break;
             }
+            let step = if hot { HOT_STEP } else { HOT_POLL };
+            tokio::time::sleep((next - now).min(step)).await;
         }
     }
 }
-
-/// The poll interval while reconciles are writing to the cluster (`ClusterHandle::hot`).
-const HOT_POLL: Duration = Duration::from_secs(1);
 
 /// The poll interval, doubled at each failed poll in a row up to 30 s (or the interval, if
 /// longer): a cluster that stays down is asked less and less, and seen back within 30 s.

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 pub use info::WorkerInfo;
-pub use pacing::{Pacing, TOPICS_REFRESH_PER_MINUTE};
+pub use pacing::{HOT_POLL, HOT_STEP, Pacing, TOPICS_REFRESH_PER_MINUTE};
 pub use view::{ClusterView, LiveView, Lookup, Reach, forget_state_counts};
 
 use crate::connect::ConnectClient;
