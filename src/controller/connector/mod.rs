@@ -98,15 +98,22 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
         ctx.health.finished(&key);
         return Ok(Action::await_change());
     }
-    let Some(_slot) = ctx.clusters.slot(
-        &cluster,
-        &kube::runtime::reflector::ObjectRef::from_obj(obj.as_ref()),
-    ) else {
-        // Its cluster's slots are all taken (a slow or hanging cluster): step aside.
-        ctx.health.finished(&key);
-        metrics::deferred(KIND);
-        let jitter = Duration::from_millis(rand::random_range(0..2000));
-        return Ok(Action::requeue(Duration::from_secs(1) + jitter));
+    // A reconcile that only adds the finalizer (its watch event starts the next) reaches no
+    // Connect: it takes no slot of its cluster, so a rollout's finalizer patches do not
+    // queue behind its creates.
+    let _slot = match needs_finalizer(&obj) {
+        true => None,
+        false => {
+            let wanted = kube::runtime::reflector::ObjectRef::from_obj(obj.as_ref());
+            let Some(slot) = ctx.clusters.slot(&cluster, &wanted) else {
+                // Its cluster's slots are all taken (a slow or hanging cluster): step aside.
+                ctx.health.finished(&key);
+                metrics::deferred(KIND);
+                let jitter = Duration::from_millis(rand::random_range(0..2000));
+                return Ok(Action::requeue(Duration::from_secs(1) + jitter));
+            };
+            Some(slot)
+        }
     };
     let result = run_finalizer(obj.clone(), &ctx).await;
     ctx.memory.count_failure(&obj, result.is_err());
@@ -124,6 +131,12 @@ pub async fn reconcile(obj: Arc<KafkaConnector>, ctx: Arc<Context>) -> Result<Ac
     }
     ctx.health.finished(&key);
     result
+}
+
+/// Whether `obj` lacks this operator's finalizer and is not being deleted: its reconcile
+/// only adds the finalizer (kube-runtime's `finalizer` calls neither apply nor cleanup then).
+fn needs_finalizer(obj: &KafkaConnector) -> bool {
+    obj.metadata.deletion_timestamp.is_none() && !obj.finalizers().iter().any(|f| f == FINALIZER)
 }
 
 /// Apply or cleanup behind the finalizer, within the reconcile timeout.
