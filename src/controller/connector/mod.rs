@@ -23,6 +23,7 @@ mod failures;
 mod fetch;
 mod in_flight;
 pub mod live;
+mod live_verdict;
 mod move_plan;
 mod moving;
 mod observe;
