@@ -87,36 +87,37 @@ impl Context {
         let Some(selector) = &self.config.cluster_selector else {
             return true;
         };
-        let cached = self
-            .cluster_store
-            .get(&kube::runtime::reflector::ObjectRef::new(&key.1).within(&key.0));
-        if cached.is_some() {
+        if self.cached(key) {
             return true;
         }
         if !crate::shard::matches_unlabelled(selector) {
             return false;
         }
-        // Another shard's, or none at all: only the apiserver can tell (a 404 is "none").
-        let api: kube::Api<KafkaConnectCluster> =
-            kube::Api::namespaced(self.client.clone(), &key.0);
-        matches!(api.get_metadata_opt(&key.1).await, Ok(None))
+        // Another shard's, or none at all: only the apiserver can tell.
+        !self.exists(key).await
     }
 
     /// Whether cluster object `key`, absent from this process's cache, exists all the same:
     /// another shard selects it, so that shard alone talks to its Connect. An apiserver that
     /// does not answer counts as yes, so that nothing is taken for gone on doubt.
     pub async fn another_shards(&self, key: &(String, String)) -> bool {
-        if self.config.cluster_selector.is_none()
-            || self
-                .cluster_store
-                .get(&kube::runtime::reflector::ObjectRef::new(&key.1).within(&key.0))
-                .is_some()
-        {
+        if self.config.cluster_selector.is_none() || self.cached(key) {
             return false;
         }
+        self.exists(key).await
+    }
+
+    /// Whether the apiserver has cluster object `key`: anything but a 404 counts as yes.
+    async fn exists(&self, key: &(String, String)) -> bool {
         let api: kube::Api<KafkaConnectCluster> =
             kube::Api::namespaced(self.client.clone(), &key.0);
         !matches!(api.get_metadata_opt(&key.1).await, Ok(None))
+    }
+
+    /// Whether cluster object `key` is in this process's cache (one it selects).
+    fn cached(&self, key: &(String, String)) -> bool {
+        let at = kube::runtime::reflector::ObjectRef::new(&key.1).within(&key.0);
+        self.cluster_store.get(&at).is_some()
     }
 
     /// Whether cluster object `cluster` lets KafkaConnectors of namespace `ns` attach (with

@@ -1,6 +1,7 @@
-//! Carries out a plan, step by step — config (validated first), offsets, state, restarts
-//! and auto-restart (those two in `restarting.rs`) — and returns the `Outcome`: what was written, the served-once bookkeeping
-//! as it stands now, and what is still in flight. Each step calls one `act` function and
+//! Carries out a plan, step by step — config (validated first), offsets (in
+//! `serving_offsets.rs`), state, restarts and auto-restart (those two in `restarting.rs`) —
+//! and returns the `Outcome`: what was written, the served-once bookkeeping as it stands
+//! now, and what is still in flight. Each step calls one `act` function and
 //! publishes the Event it returns; whatever must be served once is recorded through
 //! `report::record_served` as soon as it changes, so a reconcile failing later cannot serve
 //! it twice. Reading the connector back is the observe step's job (`observe.rs`).
@@ -11,7 +12,6 @@ use super::act;
 use super::decide::{ConfigAction, Plan};
 use super::in_flight;
 use super::live::Live;
-use super::offsets::{self, OffsetsAction};
 use super::provenance;
 use super::report::{Served, record_served};
 use super::verdict::InFlight;
@@ -297,52 +297,6 @@ impl Acting<'_> {
             why.push_str(&format!("; {}", sources.join(", ")));
         }
         why
-    }
-
-    /// Serves an offsets request once: stop (confirmed), reset or alter, record. A stop not
-    /// confirmed yet leaves the request pending; the next reconcile goes on.
-    async fn offsets(
-        &self,
-        action: &OffsetsAction,
-        alter: Option<&ConnectorOffsets>,
-        served: &mut Served,
-    ) -> Result<Done> {
-        let (client, id, memory) = (&self.handle.client, action.id(), &self.ctx.memory);
-        let budget = self.ctx.config.timeouts.confirm;
-        let send = memory.state_pending(self.obj, StateAction::Stop).is_none();
-        let (stop, stopped) = act::ensure_stopped(client, self.name, budget, send).await?;
-        let mut wrote = false;
-        if let Some(note) = stop {
-            self.publish(note).await;
-            wrote = true;
-        }
-        memory.set_state_pending(self.obj, (!stopped).then_some(StateAction::Stop));
-        if !stopped {
-            let in_flight = InFlight::StopForOffsets {
-                connector: self.name.to_string(),
-                request: id.to_string(),
-            };
-            return Ok(Done {
-                wrote,
-                in_flight: Some(in_flight),
-                created: None,
-            });
-        }
-        let alter = match action {
-            OffsetsAction::Alter { .. } => Some(alter.cloned().unwrap_or_default()),
-            _ => None,
-        };
-        self.write_ahead(served, in_flight::offsets(id)).await?;
-        let done =
-            match act::change_offsets(client, self.name, id, alter.as_ref(), self.masks).await {
-                Ok(done) => done,
-                Err(e) => return Err(self.no_answer(served, e).await),
-            };
-        served.request_in_flight = None;
-        served.offsets = Some(offsets::served(id, done.result, done.message, done.current));
-        record_served(self.ctx, self.obj, served).await?;
-        self.publish(done.note).await;
-        Ok(Done::WROTE)
     }
 
     /// Pause, resume or stop: sent once, then left to Connect for `STATE_RESEND` while no

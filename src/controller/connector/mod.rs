@@ -32,6 +32,7 @@ pub mod progress;
 mod provenance;
 mod report;
 mod restarting;
+mod serving_offsets;
 mod status;
 pub mod verdict;
 
