@@ -187,17 +187,19 @@ async fn a_running_connector_without_tasks_is_ready_and_left_alone() {
     };
     let before = reconciles().await;
     // A window to count in, not a wait for a condition.
-    tokio::time::sleep(Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
     let after = reconciles().await;
     println!(
-        "reconciles of an idle zero-task connector in 15 s: {}",
+        "reconciles of an idle zero-task connector in 30 s: {}",
         after - before
     );
-    // A loop (a requeue every few seconds) makes 5 or more. Up to 2: the reconcile that
-    // wrote Ready may be counted inside the window (its count lands after the status is
-    // visible), and one more may follow from a poll that saw the connector change.
+    // The loop this guards against (a requeue every 3 s) makes 10. Up to 4: the reconcile
+    // that wrote Ready may be counted inside the window (its count lands after the status is
+    // visible), the first topics read follows it, and a rebalance set off by the tests
+    // running beside this one on the same workers moves the connector (UNASSIGNED, then
+    // RUNNING on a worker), which the polls see as two changes (seen in CI: 3 in 15 s).
     assert!(
-        after - before <= 2.0,
+        after - before <= 4.0,
         "requeued in a loop: {before} -> {after}"
     );
 }
