@@ -43,6 +43,7 @@ pub(crate) async fn scenario(
         "n": n, "clusters": clusters, "all_ready": c.all_ready, "applied_seconds": c.applied_s,
         "ready_seconds": c.ready_s, "bare_seconds": bare_s, "ratio": c.ready_s / bare_s,
         "k8s_floor_seconds": floor.with_applies, "floor_ratio": c.ready_s / floor.with_applies,
+        "k8s_floor_runs_seconds": floor.with_applies_runs,
         "k8s_floor_writes_only_seconds": floor.writes_only,
         "writes_only_floor_ratio": c.ready_s / floor.writes_only,
         "rest_calls": total(&c.rest), "rest_by_endpoint": c.rest, "k8s_writes": c.writes,
