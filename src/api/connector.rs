@@ -373,17 +373,6 @@ impl KafkaConnector {
                 .is_some_and(|ns| *ns == key.0)
     }
 
-    /// Whether cluster object `key` is the one `clusterRef` names, or the one a move takes
-    /// the connector from (as the cached status says): a change to either concerns it.
-    pub fn involves(&self, key: &(String, String)) -> bool {
-        self.attached_to(key)
-            || self
-                .status
-                .as_ref()
-                .and_then(|s| self.moving_from(s))
-                .is_some_and(|from| from == *key)
-    }
-
     /// The `kafkaconnect.dev/pause-reconciliation: "true"` annotation is set.
     pub fn reconciliation_paused(&self) -> bool {
         self.metadata

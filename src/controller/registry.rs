@@ -202,7 +202,7 @@ impl ClusterRegistry {
         };
         for c in connectors.state() {
             let ns = c.metadata.namespace.clone().unwrap_or_default();
-            if c.involves(key) && names.is_none_or(|n| n.contains(c.connector_name_ref())) {
+            if involves(&c, key) && names.is_none_or(|n| n.contains(c.connector_name_ref())) {
                 let name = c.metadata.name.clone().unwrap_or_default();
                 self.health.wanted(&connector_key(&ns, &name));
                 let _ = self
@@ -228,6 +228,16 @@ impl ClusterRegistry {
             None => true,
         }
     }
+}
+
+/// Whether cluster object `key` is the one `c`'s `clusterRef` names, or the one a move takes
+/// the connector from (as the cached status says): a change to either concerns it.
+fn involves(c: &KafkaConnector, key: &ClusterKey) -> bool {
+    c.attached_to(key)
+        || c.status
+            .as_ref()
+            .and_then(|s| c.moving_from(s))
+            .is_some_and(|from| from == *key)
 }
 
 /// `key` no longer uses `handle`. When no cluster object does, its client refuses to send
